@@ -1,0 +1,41 @@
+# Two commands a user needs: `make run` (set up, start the dashboard) and `make test` (set up, pass every test).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench lint build setup browser-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(PY) app.py
+
+# Debian's chromium + chromium-driver for the browser tests, installed when root and missing.
+browser-deps:
+	@if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	  else \
+	    echo "browser tests need Debian's chromium and chromium-driver: run 'sudo apt-get install chromium chromium-driver'"; \
+	  fi; \
+	fi
+
+test: $(STAMP) browser-deps
+	$(PY) -m ruff check profiler layers pages app.py tests benchmarks scripts
+	$(PY) -m pytest
+
+bench: $(STAMP) browser-deps
+	$(PY) -m benchmarks
+
+build: $(STAMP)
+	$(PY) -m profiler build
+
+clean:
+	rm -rf $(VENV) .pytest_cache
