@@ -147,11 +147,12 @@ class Spec:
             if ind.id == indicator_id:
                 return ind
         raise ProfilerError(
-            f"{self.source}: no indicator with id {indicator_id!r}; known ids: {', '.join(self.ids)}"
+            f"{self.source}: no indicator with id {indicator_id!r}; "
+            f"known ids: {', '.join(self.ids)}"
         )
 
     def theme_members(self, theme: str) -> tuple[Indicator, ...]:
-        """Indicators tagged with ``theme``."""
+        """Return the indicators tagged with ``theme``."""
         return tuple(ind for ind in self.indicators if theme in ind.themes)
 
     def with_weights(self, weights: Mapping[str, float]) -> Spec:
@@ -198,7 +199,7 @@ class Spec:
         return replace(self, profile=_parse_profile(data, self.source))
 
     def to_dict(self) -> dict[str, Any]:
-        """The spec as plain data (for metadata blocks and hashing)."""
+        """Return the spec as plain data (for metadata blocks and hashing)."""
         prof = dict(self.profile.__dict__)
         if prof["fixed_thresholds"] is not None:
             prof["fixed_thresholds"] = list(prof["fixed_thresholds"])

@@ -1,0 +1,254 @@
+"""Command-line interface: ``python -m profiler {build,check-spec,score,export,summary,docs}``.
+
+Every bad input ends with a one-line ``error: ...`` on standard error and exit status 2; output
+files are written to a temporary file first and moved into place, so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from profiler.errors import ProfilerError
+
+DEFAULT_DATA = Path("data")
+DEFAULT_SPEC = DEFAULT_DATA / "indicators" / "spec.toml"
+DEFAULT_TABLE = DEFAULT_DATA / "indicators" / "lsoa21_indicators.csv"
+FORMATS = ("csv", "xlsx", "geojson")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a file through a temporary sibling and move it into place.
+
+    Parameters
+    ----------
+    path : Path
+        Destination.
+    write : callable
+        Called with the temporary path; must write the whole file there.
+    """
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise ProfilerError(f"--out {path}: folder {path.parent} does not exist; create it first")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _parse_weights(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    weights: dict[str, float] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ProfilerError(
+                f"--weights: {item!r} is not id=number; write e.g. "
+                "--weights violence_with_injury=3,homelessness=0.5"
+            )
+        try:
+            weights[key.strip()] = float(value)
+        except ValueError:
+            raise ProfilerError(f"--weights: {key.strip()}: {value!r} is not a number") from None
+    return weights
+
+
+def _parse_bands(text: str) -> list[str]:
+    from profiler.engine import BANDS
+
+    bands = [b.strip() for b in text.split(",") if b.strip()]
+    unknown = [b for b in bands if b not in BANDS]
+    if unknown or not bands:
+        raise ProfilerError(
+            f"--band: unknown band(s) {', '.join(map(repr, unknown)) or '(none given)'}; use a "
+            f"comma-separated list of {', '.join(BANDS)}"
+        )
+    return bands
+
+
+def _add_profile_options(p: argparse.ArgumentParser) -> None:
+    from profiler.spec import BANDINGS, NORMALISATIONS, REFERENCES
+
+    p.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="indicator spec (TOML)")
+    p.add_argument("--indicators", type=Path, default=DEFAULT_TABLE, help="indicator table (CSV)")
+    p.add_argument("--scope", default="warwickshire",
+                   help="warwickshire (default), england, or a district/county code or name")
+    p.add_argument("--reference", choices=REFERENCES, help="reference population for bands")
+    p.add_argument("--normalisation", choices=NORMALISATIONS)
+    p.add_argument("--banding", choices=BANDINGS)
+    p.add_argument("--cap", type=float, help="winsorise at this reference quantile (0 = off)")
+    p.add_argument("--weights", help="what-if weights, e.g. violence_with_injury=3,homelessness=0")
+
+
+def _score(args: argparse.Namespace):
+    from profiler.pipeline import score_scope
+    from profiler.spec import load_spec
+    from profiler.table import load_indicator_table
+
+    spec = load_spec(args.spec)
+    table = load_indicator_table(args.indicators, spec)
+    weights = _parse_weights(args.weights)
+    start = time.perf_counter()
+    result = score_scope(table, spec, scope=args.scope, reference=args.reference,
+                         normalisation=args.normalisation, banding=args.banding,
+                         weights=weights, cap=args.cap)
+    elapsed = time.perf_counter() - start
+    return spec.with_weights(weights) if weights else spec, table, result, elapsed
+
+
+def _settings(args: argparse.Namespace, spec) -> dict:
+    return {
+        "scope": args.scope,
+        "reference": args.reference or spec.profile.reference,
+        "normalisation": args.normalisation or spec.profile.normalisation,
+        "banding": args.banding or spec.profile.banding,
+    }
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Rebuild the indicator table from the shipped sources."""
+    from profiler.build import run_build
+
+    start = time.perf_counter()
+    df = run_build(args.data, args.out)
+    print(f"wrote {args.out} ({len(df):,} LSOAs) in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def cmd_check_spec(args: argparse.Namespace) -> int:
+    """Validate a spec (and, if given, a table against it)."""
+    from profiler.spec import load_spec
+    from profiler.table import load_indicator_table
+
+    spec = load_spec(args.spec)
+    msg = f"{args.spec}: OK, {len(spec.indicators)} indicators, sha256 {spec.sha256[:12]}"
+    if args.indicators:
+        table = load_indicator_table(args.indicators, spec)
+        msg += f"; {args.indicators}: OK, {len(table):,} LSOAs"
+    print(msg)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score every LSOA in a scope and write one row per LSOA."""
+    from profiler.pipeline import band_counts
+
+    spec, _, result, elapsed = _score(args)
+    atomic_write(args.out, lambda p: result.to_csv(p, index=False, float_format="%.6g",
+                                                   lineterminator="\n"))
+    print(f"scored {len(result):,} LSOAs x {len(spec.indicators)} indicators in "
+          f"{elapsed * 1000:.0f} ms; wrote {args.out}")
+    print(band_counts(result).to_string())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the list of LSOAs in the chosen bands with a metadata block."""
+    from profiler.export import build_metadata, export_lsoas
+
+    bands = _parse_bands(args.band)
+    spec, _, result, _ = _score(args)
+    boundaries = None
+    if args.format == "geojson":
+        from profiler.geo import load_lsoa_boundaries
+
+        geo_scope = "warwickshire" if args.scope.lower() == "warwickshire" else "england"
+        boundaries = load_lsoa_boundaries(args.data, geo_scope)
+    meta = build_metadata(spec, generated_at=datetime.now(UTC), weights=spec.weights,
+                          **_settings(args, spec))
+    blob = export_lsoas(result, spec, fmt=args.format, bands=bands, district=args.district,
+                        boundaries=boundaries, meta=meta)
+    atomic_write(args.out, lambda p: p.write_bytes(blob))
+    print(f"wrote {args.out} ({args.format})")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print band counts per district as a Markdown table."""
+    from profiler.pipeline import band_counts
+
+    _, _, result, _ = _score(args)
+    counts = band_counts(result, column=args.column)
+    header = "| " + " | ".join(["District", *counts.columns]) + " |"
+    print(header)
+    print("|" + "---|" * (len(counts.columns) + 1))
+    for name, row in counts.iterrows():
+        label = f"**{name}**" if name == "Total" else name
+        print("| " + " | ".join([label, *(str(v) for v in row)]) + " |")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Regenerate the README data dictionary from the spec."""
+    from profiler.docs import update_readme
+    from profiler.spec import load_spec
+
+    changed = update_readme(args.readme, load_spec(args.spec))
+    print(f"{args.readme}: {'updated' if changed else 'already up to date'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser (exposed for tests and documentation)."""
+    parser = argparse.ArgumentParser(prog="python -m profiler", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="rebuild data/indicators/lsoa21_indicators.csv from sources")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--out", type=Path, default=DEFAULT_TABLE)
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("check-spec", help="validate a spec (and optionally a table)")
+    p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
+    p.add_argument("--indicators", type=Path)
+    p.set_defaults(func=cmd_check_spec)
+
+    p = sub.add_parser("score", help="score every LSOA in a scope")
+    _add_profile_options(p)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("export", help="export the LSOAs in chosen bands with metadata")
+    _add_profile_options(p)
+    p.add_argument("--band", default="Very High,High", help="comma-separated bands")
+    p.add_argument("--district", help="district code, e.g. E07000219")
+    p.add_argument("--format", choices=FORMATS, default="csv")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("summary", help="band counts per district (Markdown)")
+    _add_profile_options(p)
+    p.add_argument("--column", default="band", help="band column, e.g. band or knife_band")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("docs", help="regenerate the README data dictionary from the spec")
+    p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
+    p.add_argument("--readme", type=Path, default=Path("README.md"))
+    p.set_defaults(func=cmd_docs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 2 bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ProfilerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Scoring a geographic scope against a reference population."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from profiler.engine import BANDS, RiskProfiler
+from profiler.errors import ProfilerError
+from profiler.spec import REFERENCES, Spec
+from profiler.table import IDENTITY_COLUMNS
+
+WARWICKSHIRE = "E10000031"
+WARWICKSHIRE_DISTRICTS = {
+    "E07000218": "North Warwickshire",
+    "E07000219": "Nuneaton and Bedworth",
+    "E07000220": "Rugby",
+    "E07000221": "Stratford-on-Avon",
+    "E07000222": "Warwick",
+}
+_LAD_RE = re.compile(r"^E0[6-9]\d{6}$")
+_UTLA_RE = re.compile(r"^E(0[6-9]|10|11)\d{6}$")
+_GROUP_COLUMN = {"england": None, "county": "utla_code", "district": "lad24_code"}
+
+
+def select_scope(table: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """Rows of ``table`` in a scope.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The indicator table (``lad24_code``, ``lad24_name``, ``utla_code``, ``utla_name``).
+    scope : str
+        ``"warwickshire"``, ``"england"``, a district (LAD) code or name, or a county (UTLA)
+        code or name; names are matched case-insensitively.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    ProfilerError
+        If the scope matches no area.
+    """
+    key = scope.strip()
+    low = key.lower()
+    if low == "england":
+        return table
+    if low == "warwickshire":
+        key = WARWICKSHIRE
+    for code_col, name_col in (("lad24_code", "lad24_name"), ("utla_code", "utla_name")):
+        if code_col not in table.columns:
+            continue
+        mask = table[code_col] == key.upper()
+        if not mask.any() and name_col in table.columns:
+            mask = table[name_col].str.lower() == low
+        if mask.any():
+            return table[mask.fillna(False).to_numpy(dtype=bool)]
+    hint = (
+        "a district code like E07000219"
+        if _LAD_RE.match(key.upper()) or _UTLA_RE.match(key.upper())
+        else "'warwickshire', 'england', a district or county name, or a code like E07000219"
+    )
+    raise ProfilerError(f"scope: no LSOAs match {scope!r}; use {hint}")
+
+
+def score_scope(
+    table: pd.DataFrame,
+    spec: Spec,
+    scope: str = "warwickshire",
+    reference: str | None = None,
+    normalisation: str | None = None,
+    banding: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    cap: float | None = None,
+) -> pd.DataFrame:
+    """Score and band every LSOA in a scope.
+
+    Each LSOA is scored against its reference population: all England, its county (upper-tier
+    authority) or its district. The reference is fitted on the whole reference area even when
+    the scope is smaller, so a district's bands are the county's bands.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Validated indicator table (see :func:`profiler.table.load_indicator_table`).
+    spec : Spec
+        Indicator spec.
+    scope : str
+        See :func:`select_scope`.
+    reference : {"county", "district", "england"}, optional
+        Defaults to ``spec.profile.reference``.
+    normalisation, banding : str, optional
+        Override the spec's settings.
+    weights : mapping of str to float, optional
+        What-if weights by indicator id (0 drops an indicator).
+    cap : float, optional
+        Override the spec's winsorising quantile.
+
+    Returns
+    -------
+    DataFrame
+        One row per LSOA, sorted by descending score: identity columns, ``score``, ``rank``
+        (1 = highest in scope), ``band``, theme and indicator columns (see
+        :meth:`RiskProfiler.transform`).
+    """
+    if weights:
+        spec = spec.with_weights(weights)
+    reference = reference or spec.profile.reference
+    if reference not in REFERENCES:
+        raise ProfilerError(f"reference: got {reference!r}; use one of {', '.join(REFERENCES)}")
+    scoped = select_scope(table, scope)
+    group_col = _GROUP_COLUMN[reference]
+
+    def fit_transform(ref: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+        model = RiskProfiler(spec, normalisation=normalisation, banding=banding, cap=cap)
+        return model.fit(ref).transform(rows)
+
+    if group_col is None:
+        scored = fit_transform(table, scoped)
+    else:
+        parts = []
+        for key, rows in scoped.groupby(group_col, sort=True):
+            parts.append(fit_transform(table[table[group_col] == key], rows))
+        scored = pd.concat(parts).loc[scoped.index]
+    ident = [c for c in IDENTITY_COLUMNS if c in scoped.columns]
+    out = pd.concat([scoped[ident], scored], axis=1)
+    out = out.sort_values(["score", "lsoa21_code"], ascending=[False, True], kind="mergesort")
+    out.insert(out.columns.get_loc("score") + 1, "rank",
+               out["score"].rank(ascending=False, method="min").astype(int).to_numpy())
+    return out.reset_index(drop=True)
+
+
+def band_counts(result: pd.DataFrame, by: str = "lad24_name", column: str = "band") -> pd.DataFrame:
+    """Count LSOAs per band (columns in band order) for each group, with a total row.
+
+    Parameters
+    ----------
+    result : DataFrame
+        Output of :func:`score_scope`.
+    by : str
+        Grouping column (default: district name).
+    column : str
+        Band column to count (``band`` or ``<theme>_band``).
+    """
+    counts = pd.crosstab(result[by], result[column]).reindex(columns=list(BANDS), fill_value=0)
+    counts.loc["Total"] = counts.sum()
+    counts["LSOAs"] = counts.sum(axis=1)
+    counts.columns.name = None
+    return counts.astype(np.int64)
