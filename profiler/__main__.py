@@ -155,9 +155,9 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the list of LSOAs in the chosen bands with a metadata block."""
+    bands = _parse_bands(args.band)
     from profiler.export import build_metadata, export_lsoas
 
-    bands = _parse_bands(args.band)
     spec, _, result, _ = _score(args)
     boundaries = None
     if args.format == "geojson":

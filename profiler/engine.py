@@ -273,16 +273,27 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
         elif norm == "minmax":
             z = (x - self.center_) / self.scale_
             z = np.where(sign > 0, z, 1.0 - z)
-        else:
+        elif norm == "rank":
             frac = np.column_stack(
                 [_mid_rank_fraction(ref, x[:, j]) for j, ref in enumerate(self.reference_sorted_)]
             )
-            frac = np.where(sign > 0, frac, 1.0 - frac)
-            if norm == "rank":
-                z = frac
-            else:
-                r = np.clip(frac, 1.0 / self.n_reference_, 1.0)
-                z = -23.0 * np.log(1.0 - r * _EXP_CONST)
+            z = np.where(sign > 0, frac, 1.0 - frac)
+        else:
+            # IoD: R = rank / N with rank N for the riskiest area, so R is in [1/N, 1] and the
+            # riskiest area scores exactly 100.
+            n = self.n_reference_
+            r = np.column_stack(
+                [
+                    np.where(
+                        sign[j] > 0,
+                        np.searchsorted(ref, x[:, j], side="right"),
+                        n - np.searchsorted(ref, x[:, j], side="left"),
+                    )
+                    for j, ref in enumerate(self.reference_sorted_)
+                ]
+            ) / n
+            r = np.clip(r, 1.0 / n, 1.0)
+            z = -23.0 * np.log(1.0 - r * _EXP_CONST)
         return np.round(z, SCORE_DECIMALS)
 
     def _composites(self, z: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -35,6 +35,11 @@ def _first(values: pd.Series | list, n: int = 3) -> str:
     return ", ".join(repr(v) for v in list(values)[:n])
 
 
+def _rows(mask: pd.Series) -> list[int]:
+    """1-based file line numbers (header is line 1) of the True entries."""
+    return [int(i) + 2 for i in np.flatnonzero(mask.to_numpy())]
+
+
 def validate_indicator_table(df: pd.DataFrame, spec: Spec, source: str = "<table>") -> pd.DataFrame:
     """Check an indicator table against a spec and return it with numeric indicator columns.
 
@@ -69,7 +74,7 @@ def validate_indicator_table(df: pd.DataFrame, spec: Spec, source: str = "<table
     if bad.any():
         raise ProfilerError(
             f"{source}: column {CODE_COLUMN}: {int(bad.sum())} malformed LSOA code(s), first "
-            f"{_first(df.loc[bad, CODE_COLUMN])} (rows {_first(list(np.flatnonzero(bad) + 2))}); "
+            f"{_first(df.loc[bad, CODE_COLUMN])} (rows {_first(_rows(bad))}); "
             "codes look like E01012345"
         )
     dup = codes.duplicated(keep=False)
@@ -83,7 +88,10 @@ def validate_indicator_table(df: pd.DataFrame, spec: Spec, source: str = "<table
     for ind in spec.indicators:
         col = ind.column
         if col not in out.columns:
-            close = difflib.get_close_matches(col, [str(c) for c in out.columns], n=1)
+            names = [str(c) for c in out.columns]
+            close = [c for c in names if col in c or c in col] or difflib.get_close_matches(
+                col, names, n=1
+            )
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ProfilerError(
                 f"{source}: no column {col!r} for indicator {ind.id!r} in {spec.source}{hint}; "
