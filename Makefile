@@ -28,7 +28,7 @@ browser-deps:
 	fi
 
 test: $(STAMP) browser-deps
-	$(PY) -m ruff check profiler layers pages app.py tests benchmarks scripts
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 bench: $(STAMP) browser-deps
