@@ -232,6 +232,15 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
         out = np.empty((len(X), len(cols)), dtype=float)
         for j, col in enumerate(cols):
             series = X[col]
+            if pd.api.types.is_float_dtype(series.dtype):
+                out[:, j] = series.to_numpy(dtype=float, na_value=np.nan)
+                if np.isinf(out[:, j]).any():
+                    inf = np.isinf(out[:, j])
+                    raise ProfilerError(
+                        f"indicator table: column {col}: infinite value(s) at "
+                        f"{', '.join(map(str, ids[inf][:3]))}; replace them with finite numbers"
+                    )
+                continue
             numeric = pd.to_numeric(series, errors="coerce")
             bad = numeric.isna() & series.notna()
             if bad.any():
@@ -306,19 +315,7 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
         return score, themes
 
     # -- estimator API --------------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y: object = None) -> RiskProfiler:
-        """Learn normalisation parameters and band cut points from a reference population.
-
-        Parameters
-        ----------
-        X : DataFrame
-            Reference areas with the spec's indicator columns.
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
+    def _fit_arrays(self, X: pd.DataFrame):
         norm, band, cap, _ = self._settings()
         raw = self._raw(X, fitting=True)
         self.indicator_ids_ = list(self.spec.ids)
@@ -342,7 +339,10 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
             scale = capped.max(axis=0) - self.center_
         # A constant indicator carries no information: scale 1 keeps it at 0 rather than NaN.
         self.scale_ = np.where(scale > 0, scale, 1.0)
-        self.reference_sorted_ = [np.sort(capped[:, j]) for j in range(capped.shape[1])]
+        if norm in ("rank", "exponential"):
+            self.reference_sorted_ = [np.sort(capped[:, j]) for j in range(capped.shape[1])]
+        else:
+            self.reference_sorted_ = []
         z = self._normalise(raw)
         score, themes = self._composites(z)
         fixed = self.spec.profile.fixed_thresholds
@@ -352,7 +352,31 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
             ind.id: fit_band_cuts(z[:, j], band, fixed)
             for j, ind in enumerate(self.spec.indicators)
         }
+        return raw, z, score, themes
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> RiskProfiler:
+        """Learn normalisation parameters and band cut points from a reference population.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Reference areas with the spec's indicator columns.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._fit_arrays(X)
         return self
+
+    def fit_transform(self, X: pd.DataFrame, y: object = None, **fit_params) -> pd.DataFrame:
+        """Fit on ``X`` and score ``X`` itself, normalising only once.
+
+        Equivalent to ``fit(X).transform(X)``.
+        """
+        raw, z, score, themes = self._fit_arrays(X)
+        return pd.DataFrame(self._columns(raw, z, score, themes), index=X.index)
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Score and band areas with the fitted reference.
@@ -369,10 +393,17 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
             and per indicator ``<id>_value``, ``<id>_norm``, ``<id>_contribution`` (weight
             share times normalised value; they sum to ``score``) and ``<id>_band``.
         """
+        return pd.DataFrame(self.transform_arrays(X), index=X.index)
+
+    def transform_arrays(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Like :meth:`transform`, but return the columns as a dict of arrays (no DataFrame)."""
         check_is_fitted(self, "score_cuts_")
         raw = self._raw(X, fitting=False)
         z = self._normalise(raw)
         score, themes = self._composites(z)
+        return self._columns(raw, z, score, themes)
+
+    def _columns(self, raw, z, score, themes) -> dict[str, np.ndarray]:
         share = self.weights_ / self.weights_.sum()
         cols: dict[str, np.ndarray] = {
             "score": score,
@@ -387,7 +418,7 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
             cols[f"{ind.id}_contribution"] = z[:, j] * share[j]
             cuts = self.indicator_cuts_[ind.id]
             cols[f"{ind.id}_band"] = band_labels(assign_bands(z[:, j], cuts))
-        return pd.DataFrame(cols, index=X.index)
+        return cols
 
     def reference_means(self) -> Mapping[str, float]:
         """Return the reference mean of each indicator's raw value, by id (for charts)."""

@@ -116,23 +116,40 @@ def score_scope(
     scoped = select_scope(table, scope)
     group_col = _GROUP_COLUMN[reference]
 
-    def fit_transform(ref: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    def score_rows(ref: pd.DataFrame, rows: pd.DataFrame) -> dict[str, np.ndarray]:
         model = RiskProfiler(spec, normalisation=normalisation, banding=banding, cap=cap)
-        return model.fit(ref).transform(rows)
+        if rows.index.equals(ref.index):  # the scope is the whole reference: normalise once
+            return model._columns(*model._fit_arrays(ref))
+        return model.fit(ref).transform_arrays(rows)
 
     if group_col is None:
-        scored = fit_transform(table, scoped)
+        scored = score_rows(table, scoped)
+        order_index = np.arange(len(scoped))
     else:
-        parts = []
-        for key, rows in scoped.groupby(group_col, sort=True):
-            parts.append(fit_transform(table[table[group_col] == key], rows))
-        scored = pd.concat(parts).loc[scoped.index]
-    ident = [c for c in IDENTITY_COLUMNS if c in scoped.columns]
-    out = pd.concat([scoped[ident], scored], axis=1)
-    out = out.sort_values(["score", "lsoa21_code"], ascending=[False, True], kind="mergesort")
-    out.insert(out.columns.get_loc("score") + 1, "rank",
-               out["score"].rank(ascending=False, method="min").astype(int).to_numpy())
-    return out.reset_index(drop=True)
+        parts, positions = [], []
+        reference_groups = dict(tuple(table.groupby(group_col, sort=False)))
+        codes = scoped[group_col].to_numpy()
+        for key in pd.unique(codes):
+            where = np.flatnonzero(codes == key)
+            parts.append(score_rows(reference_groups[key], scoped.iloc[where]))
+            positions.append(where)
+        order_index = np.concatenate(positions)
+        scored = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
+    # Sort by descending score (ties keep table order, which the build sorts by code), with one
+    # gather per column.
+    order = np.argsort(-scored["score"], kind="stable")
+    rows = order_index[order]
+    columns: dict[str, np.ndarray] = {
+        c: scoped[c].to_numpy()[rows] for c in IDENTITY_COLUMNS if c in scoped.columns
+    }
+    score = scored["score"][order]
+    columns["score"] = score
+    # rank 1 = highest; ties share the best rank (method="min").
+    columns["rank"] = np.searchsorted(np.sort(-score), -score, side="left") + 1
+    for c, values in scored.items():
+        if c != "score":
+            columns[c] = values[order]
+    return pd.DataFrame(columns)
 
 
 def band_counts(result: pd.DataFrame, by: str = "lad24_name", column: str = "band") -> pd.DataFrame:
