@@ -40,6 +40,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -174,18 +175,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_summary(args: argparse.Namespace) -> int:
-    """Print band counts per district as a Markdown table."""
-    from profiler.pipeline import band_counts
-
-    _, _, result, _ = _score(args)
-    counts = band_counts(result, column=args.column)
-    header = "| " + " | ".join(["District", *counts.columns]) + " |"
-    print(header)
-    print("|" + "---|" * (len(counts.columns) + 1))
+def band_counts_markdown(counts) -> str:
+    """Format :func:`profiler.pipeline.band_counts` output as a Markdown table."""
+    lines = ["| " + " | ".join(["District", *counts.columns]) + " |",
+             "|" + "---|" * (len(counts.columns) + 1)]
     for name, row in counts.iterrows():
         label = f"**{name}**" if name == "Total" else name
-        print("| " + " | ".join([label, *(str(v) for v in row)]) + " |")
+        lines.append("| " + " | ".join([label, *(str(v) for v in row)]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print band counts per district as a Markdown table (and optionally put it in a README)."""
+    from profiler.docs import replace_block
+    from profiler.pipeline import band_counts
+
+    spec, _, result, _ = _score(args)
+    table = band_counts_markdown(band_counts(result, column=args.column))
+    print(table, end="")
+    if args.readme:
+        settings = _settings(args, spec)
+        caption = (
+            f"\nDefault spec, scope {settings['scope']}, reference {settings['reference']}, "
+            f"{settings['normalisation']} normalisation, {settings['banding']} bands "
+            "(`python -m profiler summary --readme README.md` regenerates this table).\n"
+        )
+        text = args.readme.read_text(encoding="utf-8")
+        new = replace_block(text, "band-counts", table + caption)
+        if new != text:
+            atomic_write(args.readme, lambda p: p.write_text(new, encoding="utf-8"))
+        print(f"{args.readme}: {'updated' if new != text else 'already up to date'}")
     return 0
 
 
@@ -231,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="band counts per district (Markdown)")
     _add_profile_options(p)
     p.add_argument("--column", default="band", help="band column, e.g. band or knife_band")
+    p.add_argument("--readme", type=Path, help="also write the table into this README's "
+                   "band-counts block")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("docs", help="regenerate the README data dictionary from the spec")

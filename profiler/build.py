@@ -1,0 +1,235 @@
+"""Build the LSOA indicator table from the shipped open sources (``python -m profiler build``).
+
+The build is deterministic: the same sources give a byte-identical
+``data/indicators/lsoa21_indicators.csv``, and a test rebuilds it and compares.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from profiler.errors import ProfilerError
+
+WARWICKSHIRE = "E10000031"
+POLICE_2024_MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
+# IoD2025 publishes the IDACI numerator rounded to 5 and leaves it blank below 10: a blank is
+# taken as 5, the middle of 0-9.
+IDACI_SUPPRESSED_VALUE = 5.0
+
+_UNDERLYING = {
+    "violence_with_injury_rate_per_1_000_at_risk_population": "violence_with_injury_per_1000",
+    "violence_without_injury_rate_per_1_000_at_risk_population": "violence_without_injury_per_1000",
+    "stalking_and_harassment_rate_per_1_000_at_risk_population": "stalking_harassment_per_1000",
+    "public_order_and_possession_of_weapons_rate_per_1_000_at_risk_population":
+        "public_order_weapons_per_1000",
+    "anti_social_behaviour_rate_per_1_000_at_risk_population": "anti_social_behaviour_per_1000",
+    "criminal_damage_rate_per_1_000_at_risk_population": "criminal_damage_per_1000",
+    "mental_health_indicator": "mental_health_score",
+    "homelessness_indicator_rate_per_1_000_households": "homelessness_per_1000_households",
+    "household_overcrowding_indicator_bedrooms": "overcrowding_rate",
+}
+INDICATOR_COLUMNS = (
+    "violence_with_injury_per_1000",
+    "violence_without_injury_per_1000",
+    "stalking_harassment_per_1000",
+    "public_order_weapons_per_1000",
+    "anti_social_behaviour_per_1000",
+    "criminal_damage_per_1000",
+    "income_deprivation_rate",
+    "children_income_deprived_pct",
+    "cyp_education_score",
+    "employment_deprivation_rate",
+    "mental_health_score",
+    "homelessness_per_1000_households",
+    "overcrowding_rate",
+)
+IDENTITY_COLUMNS = (
+    "lsoa21_code", "lsoa21_name", "msoa21_code", "msoa21_name", "msoa21_hcl_name",
+    "ward24_code", "ward24_name", "lad24_code", "lad24_name", "utla_code", "utla_name",
+    "ruc21_class",
+)
+
+
+def _read(data_dir: Path, name: str, **kw) -> pd.DataFrame:
+    path = data_dir / "sources" / name
+    if not path.exists():
+        raise ProfilerError(
+            f"{path}: source file missing; restore data/sources from the repository "
+            "(git checkout -- data/sources)"
+        )
+    return pd.read_csv(path, **kw)
+
+
+def slug(text: str) -> str:
+    """Lower-case identifier from a label: ``"Violence and sexual offences"`` -> ``violence_and_sexual_offences``."""  # noqa: E501
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def children_0_15_lsoa21(data_dir: Path, households: pd.Series) -> pd.Series:
+    """Children aged 0-15 per 2021 LSOA, carried from ONS mid-2020 estimates on 2011 LSOAs.
+
+    Unchanged LSOAs copy the count; a 2011 LSOA split (or part of a complex change) is shared
+    among its 2021 pieces in proportion to their Census 2021 household counts; merged LSOAs sum.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder.
+    households : Series
+        Census 2021 households per 2021 LSOA code.
+
+    Returns
+    -------
+    Series
+        Estimated children aged 0-15, indexed by 2021 LSOA code.
+    """
+    pop = _read(data_dir, "ons_mid2020_population_syoa_lsoa11.csv.gz",
+                usecols=["lsoa11_code", *map(str, range(16))])
+    pop = pop.set_index("lsoa11_code").sum(axis=1).rename("children")
+    look = _read(data_dir, "lsoa11_lsoa21_lad22_ew.csv.gz",
+                 usecols=["lsoa11_code", "lsoa21_code"]).drop_duplicates()
+    look = look[look["lsoa21_code"].str.startswith("E")]
+    look["households"] = look["lsoa21_code"].map(households).fillna(0.0)
+    total = look.groupby("lsoa11_code")["households"].transform("sum")
+    parts = look.groupby("lsoa11_code")["lsoa21_code"].transform("size")
+    # Share of the 2011 LSOA going to each 2021 piece: by households, equal if none recorded.
+    look["share"] = np.where(total > 0, look["households"] / total.where(total > 0, 1), 1 / parts)
+    look["children"] = look["lsoa11_code"].map(pop) * look["share"]
+    return look.groupby("lsoa21_code")["children"].sum()
+
+
+def police_counts(data_dir: Path, months: tuple[str, ...] = POLICE_2024_MONTHS) -> pd.DataFrame:
+    """Count police.uk street-level records per 2021 LSOA and crime type.
+
+    Parameters
+    ----------
+    data_dir : Path
+    months : tuple of str
+        ``YYYY-MM`` months to count (their files carry 2021 LSOA codes from 2024 on).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by LSOA code, one ``policeuk_2024_<crime type>`` column per type plus
+        ``policeuk_2024_total``.
+    """
+    frames = [
+        _read(data_dir, f"police_uk/{m}-warwickshire-street.csv.gz",
+              usecols=["LSOA code", "Crime type"])
+        for m in months
+    ]
+    crimes = pd.concat(frames).dropna(subset=["LSOA code"])
+    counts = pd.crosstab(crimes["LSOA code"], crimes["Crime type"])
+    counts.columns = [f"policeuk_2024_{slug(c)}" for c in counts.columns]
+    counts = counts[sorted(counts.columns)]
+    counts["policeuk_2024_total"] = counts.sum(axis=1)
+    return counts
+
+
+def build_indicator_table(data_dir: Path) -> pd.DataFrame:
+    """Join the sources into one row per English 2021 LSOA.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder holding ``sources/``.
+
+    Returns
+    -------
+    DataFrame
+        Identity columns (names, MSOA with its House of Commons Library name, ward, district,
+        county, rural-urban class), the 13 indicator columns and context columns, sorted by
+        ``lsoa21_code``.
+    """
+    data_dir = Path(data_dir)
+    under = _read(data_dir, "iod2025_lsoa21_underlying_indicators.csv.gz")
+    scores = _read(data_dir, "iod2025_lsoa21_scores_ranks_deciles.csv.gz",
+                   usecols=["lsoa21_code", "Income_score", "Employment_score"])
+    subdomains = _read(data_dir, "iod2025_lsoa21_subdomains.csv.gz",
+                       usecols=["lsoa21_code", "children_and_young_people_score"])
+    wards = _read(data_dir, "lsoa21_ward24_lad24_ew.csv.gz")
+    msoa = _read(data_dir, "msoa_names_hcl_ew.csv.gz",
+                 usecols=["MSOANM", "MSOA21CD", "MSOAHCLNM", "UTLACD", "UTLANM"])
+    ruc = _read(data_dir, "ruc21_lsoa21_ew.csv.gz", usecols=["lsoa21_code", "classification"])
+    census = _read(data_dir, "census21_household_deprivation_dimensions_lsoa21.csv.gz")
+
+    base = wards[wards["lsoa21_code"].str.startswith("E")].rename(
+        columns={"ward24_code": "ward24_code", "ltla24_code": "lad24_code",
+                 "ltla24_name": "lad24_name"}
+    )
+    base["msoa21_name"] = base["lsoa21_name"].str[:-1]
+    msoa = msoa.dropna(subset=["MSOA21CD"]).drop_duplicates("MSOANM").rename(
+        columns={"MSOANM": "msoa21_name", "MSOA21CD": "msoa21_code",
+                 "MSOAHCLNM": "msoa21_hcl_name", "UTLACD": "utla_code", "UTLANM": "utla_name"}
+    )
+    df = base.merge(msoa, on="msoa21_name", how="left", validate="many_to_one")
+    df = df.merge(ruc.rename(columns={"classification": "ruc21_class"}), on="lsoa21_code",
+                  how="left", validate="one_to_one")
+    unmatched = df["msoa21_code"].isna()
+    if unmatched.any():
+        raise ProfilerError(
+            f"build: {int(unmatched.sum())} LSOA(s) have no MSOA, first "
+            f"{df.loc[unmatched, 'lsoa21_code'].head(3).tolist()}; check the MSOA names lookup"
+        )
+
+    ind = under[["lsoa21_code", *_UNDERLYING]].rename(columns=_UNDERLYING)
+    ind = ind.merge(scores, on="lsoa21_code", validate="one_to_one").merge(
+        subdomains, on="lsoa21_code", validate="one_to_one"
+    )
+    ind = ind.rename(columns={"Income_score": "income_deprivation_rate",
+                              "Employment_score": "employment_deprivation_rate",
+                              "children_and_young_people_score": "cyp_education_score"})
+
+    households = census.groupby("lsoa21_code")["count"].sum()
+    children = children_0_15_lsoa21(data_dir, households)
+    idaci = under.set_index("lsoa21_code")[
+        "income_deprivation_affecting_children_index_idaci_numerator"
+    ].fillna(IDACI_SUPPRESSED_VALUE)
+    ind["children_0_15"] = ind["lsoa21_code"].map(children).round(1)
+    ind["households_2021"] = ind["lsoa21_code"].map(households)
+    pct = 100.0 * ind["lsoa21_code"].map(idaci) / ind["children_0_15"]
+    ind["children_income_deprived_pct"] = pct.clip(upper=100.0)
+
+    df = df.merge(ind, on="lsoa21_code", how="inner", validate="one_to_one")
+    counts = police_counts(data_dir)
+    warks = df["utla_code"] == WARWICKSHIRE
+    for col in counts.columns:
+        values = df["lsoa21_code"].map(counts[col])
+        df[col] = values.where(~warks, values.fillna(0)).where(warks)
+
+    df = df[[*IDENTITY_COLUMNS, *INDICATOR_COLUMNS, "children_0_15", "households_2021",
+             *counts.columns]]
+    df = df.sort_values("lsoa21_code").reset_index(drop=True)
+    missing = df[list(INDICATOR_COLUMNS)].isna().sum()
+    if missing.any():
+        blanks = missing[missing > 0].to_dict()
+        raise ProfilerError(f"build: blank indicator values after the join: {blanks}")
+    return df
+
+
+def write_table(df: pd.DataFrame, out_path: Path) -> None:
+    """Write the table deterministically (6 significant digits, LF line ends), atomically."""
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", dir=out_path.parent)
+    os.close(fd)
+    try:
+        df.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the table is a shared, public file
+        os.replace(tmp, out_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_build(data_dir: Path, out_path: Path) -> pd.DataFrame:
+    """Build the indicator table from ``data_dir/sources`` and write it to ``out_path``."""
+    df = build_indicator_table(Path(data_dir))
+    write_table(df, Path(out_path))
+    return df

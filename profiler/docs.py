@@ -1,0 +1,170 @@
+"""Documentation generated from the spec, so the README and the methodology page cannot drift."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from profiler.engine import THEME_LABELS
+from profiler.spec import Spec
+
+ATTRIBUTIONS = (
+    "Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
+    "Contains OS data © Crown copyright and database right 2021-2025.",
+    "Ministry of Housing, Communities and Local Government, English Indices of Deprivation 2025 "
+    "and 2019, licensed under the Open Government Licence v3.0.",
+    "Contains public sector information licensed under the Open Government Licence v3.0: "
+    "data.police.uk (Warwickshire Police).",
+    "MSOA names: House of Commons Library, Open Parliament Licence.",
+)
+DIRECTION_TEXT = {"higher_is_riskier": "higher = riskier", "lower_is_riskier": "lower = riskier"}
+
+
+def _cell(text: str) -> str:
+    """Escape a value for a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _themes(themes: tuple[str, ...]) -> str:
+    return ", ".join(THEME_LABELS.get(t, "Causal factor") for t in themes) or "overall only"
+
+
+def data_dictionary_markdown(spec: Spec) -> str:
+    """Markdown table of the spec's indicators (the README data dictionary).
+
+    Parameters
+    ----------
+    spec : Spec
+
+    Returns
+    -------
+    str
+    """
+    rows = [
+        "| # | id | indicator | unit | direction | weight | themes | source | period |",
+        "|---|---|---|---|---|---:|---|---|---|",
+    ]
+    for i, ind in enumerate(spec.indicators, 1):
+        rows.append(
+            "| " + " | ".join(_cell(v) for v in (
+                i, f"`{ind.id}`", ind.label, ind.unit, DIRECTION_TEXT[ind.direction],
+                f"{ind.weight:g}", _themes(ind.themes), ind.source, ind.period,
+            )) + " |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def methodology_markdown(spec: Spec) -> str:
+    """Write the methodology page: indicators with rationale, the method, and attributions.
+
+    Parameters
+    ----------
+    spec : Spec
+
+    Returns
+    -------
+    str
+        Markdown (no raw HTML).
+    """
+    prof = spec.profile
+    parts = [
+        f"# Methodology: {prof.name}",
+        "",
+        "This profile ranks every LSOA (a neighbourhood of about 1,500 residents) by a composite "
+        "score built from the indicators below, and gives it a risk level — Very High, High, "
+        "Medium, Low or Very Low — overall, for each theme and for each indicator. The levels "
+        "are decision support for partnership meetings: professional judgement and partners' "
+        "own data always come first.",
+        "",
+        "## The method in plain words",
+        "",
+        "1. **Normalisation.** Each indicator is put on a common scale relative to a reference "
+        f"population (default: **{prof.reference}**). The default, **{prof.normalisation}**, "
+        "is explained with the alternatives: *z-score* (standard deviations from the reference "
+        "average), *min-max* (0 at the reference minimum, 1 at its maximum), *rank* (the "
+        "reference percentile, 0-1) and *exponential* (the English Indices of Deprivation "
+        "transformation: the rank R, scaled to (0, 1], becomes -23 ln(1 - R(1 - e^(-100/23))), "
+        "0-100, stretching the riskiest tail). Indicators where a lower value is riskier are "
+        "flipped so that higher always means riskier. Outliers can be capped (winsorised) at "
+        "reference quantiles.",
+        "2. **Weighting.** The overall score is the weighted average of the normalised "
+        "indicators. An indicator's *contribution* is its share of the total weight times its "
+        "normalised value; the contributions add up to the score, which is how the dashboard "
+        "explains why an area scores as it does.",
+        "3. **Themes.** Knife crime, domestic violence and public-place violence each have a "
+        "score: the weighted average of the indicators tagged with that theme.",
+        "4. **Bands.** The default scheme, *stddev*, puts an area in **Very High** when its score "
+        "is more than two standard deviations above the reference mean, **High** between one "
+        "and two, **Medium** within one, **Low** between one and two below, and **Very Low** "
+        "more than two below. Alternatives: *quantile* (five equal-sized groups), "
+        "*natural breaks* (Fisher-Jenks: groups that are as different from each other as "
+        "possible) and *fixed* thresholds on the score. Class edges are upper-inclusive.",
+        "5. **Reference population.** Bands are fitted on the whole reference area (the county, "
+        "each district, or all England) and applied to any view, so a district profile uses the "
+        "county's bands and stays comparable with it.",
+        "",
+        "## Indicators",
+        "",
+    ]
+    for ind in spec.indicators:
+        parts += [
+            f"### {ind.label} (`{ind.id}`)",
+            "",
+            f"- **Unit:** {ind.unit}; {DIRECTION_TEXT[ind.direction]}; weight {ind.weight:g}",
+            f"- **Themes:** {_themes(ind.themes)}",
+            f"- **Source:** {ind.source}",
+            f"- **Period:** {ind.period}",
+            f"- **Licence:** {ind.licence}",
+            f"- **Why it is here:** {ind.rationale}",
+            "",
+        ]
+    parts += ["## Attributions", ""] + [f"- {a}" for a in ATTRIBUTIONS] + [""]
+    return "\n".join(parts)
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    """Replace the text between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers.
+
+    Parameters
+    ----------
+    text : str
+        The document.
+    name : str
+        Block name.
+    body : str
+        New content (a trailing newline is added if missing).
+
+    Returns
+    -------
+    str
+        The document with the block replaced.
+
+    Raises
+    ------
+    ValueError
+        If the markers are missing.
+    """
+    pattern = re.compile(
+        rf"(<!-- BEGIN {re.escape(name)} -->\n)(.*?)(<!-- END {re.escape(name)} -->)", re.S
+    )
+    if not pattern.search(text):
+        raise ValueError(f"no <!-- BEGIN {name} --> ... <!-- END {name} --> markers found")
+    if not body.endswith("\n"):
+        body += "\n"
+    return pattern.sub(lambda m: m.group(1) + body + m.group(3), text, count=1)
+
+
+def update_readme(readme_path: str | Path, spec: Spec) -> bool:
+    """Regenerate the README's data-dictionary block from the spec.
+
+    Returns
+    -------
+    bool
+        True when the file changed.
+    """
+    path = Path(readme_path)
+    text = path.read_text(encoding="utf-8")
+    new = replace_block(text, "data-dictionary", data_dictionary_markdown(spec))
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
