@@ -122,3 +122,26 @@ def test_prf010_england_table_loads_as_floats(table, spec):
     assert len(table) == 33755
     for ind in spec.indicators:
         assert pd.api.types.is_float_dtype(table[ind.column])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "geojson"])
+def test_prf011_cli_export_high_risk_list(tmp_path, county, fmt):
+    import json
+
+    from profiler.__main__ import main
+    from profiler.export import read_export_csv
+
+    out = tmp_path / f"high.{fmt}"
+    assert main(["export", "--band", "Very High,High", "--district", "E07000219",
+                 "--format", fmt, "--out", str(out)]) == 0
+    expected = county[county["band"].isin(["Very High", "High"])
+                      & (county["lad24_code"] == "E07000219")]
+    if fmt == "csv":
+        meta, frame = read_export_csv(out)
+        codes = list(frame["LSOA code"])
+        assert meta["bands"] == "Very High, High" and meta["spec_sha256"]
+    elif fmt == "xlsx":
+        codes = list(pd.read_excel(out, sheet_name="LSOAs")["LSOA code"])
+    else:
+        codes = [f["properties"]["LSOA code"] for f in json.loads(out.read_text())["features"]]
+    assert codes == list(expected["lsoa21_code"]) and len(codes) > 10
