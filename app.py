@@ -1,0 +1,90 @@
+"""The dashboard: ``python app.py`` (or ``make run``) serves it on http://127.0.0.1:8050."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import dash
+from dash import Dash, dcc, html
+from flask import Response, request
+
+from dashboard.settings import Settings
+from dashboard.state import GEOMETRY_ROUTE, load_state
+from profiler.errors import ProfilerError
+from profiler.pipeline import WARWICKSHIRE_DISTRICTS
+
+
+def _navbar() -> html.Nav:
+    links = [dcc.Link("County overview", href="/", className="svrp-nav-link")]
+    links += [
+        dcc.Link(name, href=f"/district/{code}", className="svrp-nav-link")
+        for code, name in WARWICKSHIRE_DISTRICTS.items()
+    ]
+    links.append(dcc.Link("Methodology", href="/methodology", className="svrp-nav-link"))
+    return html.Nav(
+        [html.Span("Serious-violence risk profile", className="svrp-brand"), *links],
+        className="svrp-nav",
+        **{"aria-label": "Main"},
+    )
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    """Load the data once, then build the Dash app with its pages and the geometry route.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Defaults to :meth:`Settings.from_env`.
+    """
+    settings = settings or Settings.from_env()
+    state = load_state(settings)
+    here = os.path.dirname(os.path.abspath(__file__))
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=os.path.join(here, "pages"),
+        assets_folder=os.path.join(here, "assets"),
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        title="Serious-violence risk profile",
+        update_title=None,
+    )
+    app.layout = html.Div(
+        [_navbar(), html.Main(dash.page_container, className="svrp-main")], className="svrp-root"
+    )
+
+    @app.server.route(GEOMETRY_ROUTE)
+    def lsoa_geometry() -> Response:
+        # Served once and cached by the browser: geometry never travels in the Dash layout.
+        body = state.geometry_gz
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            resp = Response(body, mimetype="application/geo+json")
+            resp.headers["Content-Encoding"] = "gzip"
+        else:
+            import gzip
+
+            resp = Response(gzip.decompress(body), mimetype="application/geo+json")
+        resp.headers["Cache-Control"] = "public, max-age=86400"
+        resp.headers["Vary"] = "Accept-Encoding"
+        return resp
+
+    return app
+
+
+def main() -> int:
+    """Start the development server with settings from the environment."""
+    os.environ.setdefault("DASH_DISABLE_VERSION_CHECK", "true")
+    try:
+        settings = Settings.from_env()
+        app = create_app(settings)
+    except ProfilerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Serious-violence risk profile: http://{settings.host}:{settings.port}/")
+    app.run(host=settings.host, port=settings.port, debug=settings.debug)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

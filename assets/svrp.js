@@ -1,0 +1,76 @@
+/* Map functions referenced from Python as {"variable": "svrp.<name>"}.
+ * Hand-written (not generated at import time). Data strings are only ever set with textContent,
+ * never parsed as HTML. */
+window.svrp = Object.assign({}, window.svrp, {
+    BANDS: ["Very Low", "Low", "Medium", "High", "Very High"],
+
+    lsoaStyle: function (feature, context) {
+        const h = (context && context.hideout) || {};
+        const code = feature.properties.lsoa21_code;
+        const band = (h.bands || {})[code];
+        const palette = h.palette || ["#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c"];
+        const known = band !== undefined && band !== null;
+        const style = {
+            fillColor: known ? palette[band] : "#d9d9d9",
+            fillOpacity: 0.78, color: "#5a5a5a", weight: 0.6, opacity: 0.9, dashArray: null
+        };
+        /* High and Very High also get a heavier outline, so the map does not rely on colour. */
+        if (known && band >= 3) { style.color = "#3b0010"; style.weight = band === 4 ? 2.2 : 1.4; }
+        if (h.emphasise && known && h.emphasise.indexOf(band) < 0) { style.fillOpacity = 0.18; }
+        if (h.district && feature.properties.lad24_code && feature.properties.lad24_code !== h.district) {
+            style.fillOpacity = 0.08; style.opacity = 0.3;
+        }
+        if ((h.changed || []).indexOf(code) >= 0) { style.color = "#000000"; style.weight = 3; style.dashArray = "5 4"; }
+        if (h.selected === code) { style.color = "#1f4dd8"; style.weight = 4; style.dashArray = null; }
+        return style;
+    },
+
+    lsoaTooltip: function (feature, layer, context) {
+        layer.bindTooltip(function () {
+            const p = feature.properties;
+            const h = (context && context.hideout) || {};
+            const band = (h.bands || {})[p.lsoa21_code];
+            const box = document.createElement("div");
+            const lines = [
+                [p.lsoa21_name + " (" + p.lsoa21_code + ")", "svrp-tip-title"],
+                ["MSOA: " + p.msoa21_hcl_name, ""],
+                ["District: " + p.lad24_name, ""],
+                [(h.layer_label || "Risk") + ": " + (band === undefined ? "no data" : window.svrp.BANDS[band]), "svrp-tip-band"]
+            ];
+            lines.forEach(function (pair) {
+                const row = document.createElement("div");
+                row.textContent = pair[0];
+                if (pair[1]) { row.className = pair[1]; }
+                box.appendChild(row);
+            });
+            return box;
+        }, {sticky: true, direction: "top", offset: [0, -6]});
+    },
+
+    districtStyle: function () {
+        return {fill: false, color: "#1a1a1a", weight: 2.6, opacity: 0.9, interactive: false};
+    },
+
+    districtLabel: function (feature, layer) {
+        const label = document.createElement("span");
+        label.textContent = feature.properties.lad_name;
+        layer.bindTooltip(label, {permanent: true, direction: "center", className: "svrp-district-label"});
+    },
+
+    incidentColour: {
+        "Possession of weapons": "#6a3d9a", "Robbery": "#1f78b4",
+        "Violence and sexual offences": "#33a02c", "Public order": "#ff7f00"
+    },
+
+    incidentPoint: function (feature, latlng) {
+        const colour = window.svrp.incidentColour[feature.properties.crime_type] || "#444";
+        return L.circleMarker(latlng, {radius: 4, color: "#ffffff", weight: 1, fillColor: colour, fillOpacity: 0.9});
+    },
+
+    heatCell: function (feature, latlng) {
+        const i = feature.properties.intensity;
+        const colour = i > 0.66 ? "#b10026" : (i > 0.33 ? "#fc4e2a" : "#feb24c");
+        return L.circleMarker(latlng, {radius: 7 + 6 * i, stroke: false, fillColor: colour,
+                                       fillOpacity: 0.12 + 0.5 * i, interactive: false});
+    }
+});

@@ -1,0 +1,1 @@
+"""Dash application support: settings, start-up state, URL state (no page layouts here)."""

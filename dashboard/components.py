@@ -1,0 +1,290 @@
+"""Pieces shared by the pages: input validation, the LSOA "why" panel, the high-risk table, exports.
+
+Everything data-derived is rendered as Dash components (text), never as HTML strings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dash_table, dcc, html
+
+from dashboard.state import AppState
+from dashboard.urlstate import LSOA_RE, WEIGHT_MAX, WEIGHT_MIN
+from profiler.engine import BANDS, THEME_LABELS, THEMES
+from profiler.errors import ProfilerError
+from profiler.export import build_metadata, export_lsoas, top_contributors
+from profiler.spec import BANDINGS, NORMALISATIONS
+
+EXPORT_NAMES = {"csv": "csv", "xlsx": "xlsx", "geojson": "geojson"}
+
+
+def validate_weights(values: Sequence, ids: Sequence[str]) -> tuple[tuple[str, float], ...]:
+    """Check weight control values; return the (id, weight) pairs, in spec order.
+
+    Raises
+    ------
+    ProfilerError
+        On a missing, non-numeric or out-of-range weight, or when every weight is 0.
+    """
+    if len(values) != len(ids):
+        raise ProfilerError(f"weights: expected {len(ids)} values, got {len(values)}")
+    pairs = []
+    for key, value in zip(ids, values, strict=True):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ProfilerError(f"weight {key}: {value!r} is not a number")
+        if not WEIGHT_MIN <= value <= WEIGHT_MAX:
+            raise ProfilerError(f"weight {key}: {value!r} is outside {WEIGHT_MIN:g}-{WEIGHT_MAX:g}")
+        pairs.append((key, float(value)))
+    if not any(w > 0 for _, w in pairs):
+        raise ProfilerError("weights: at least one indicator needs a weight above 0")
+    return tuple(pairs)
+
+
+def validate_method(normalisation: str | None, banding: str | None) -> tuple[str, str]:
+    """Check the normalisation and banding choices."""
+    if normalisation not in NORMALISATIONS:
+        raise ProfilerError(
+            f"normalisation {normalisation!r}: use one of {', '.join(NORMALISATIONS)}"
+        )
+    if banding not in BANDINGS:
+        raise ProfilerError(f"banding {banding!r}: use one of {', '.join(BANDINGS)}")
+    return normalisation, banding
+
+
+def what_if_key(state: AppState, weights, normalisation, banding):
+    """Cache key for :meth:`AppState.score`; the spec's own settings map to the default profile."""
+    prof = state.spec.profile
+    w = () if dict(weights) == state.spec.weights else weights
+    n = None if normalisation == prof.normalisation else normalisation
+    b = None if banding == prof.banding else banding
+    return w, n, b
+
+
+TABLE_COLUMNS = [
+    {"name": "LSOA", "id": "lsoa21_code"},
+    {"name": "MSOA (local name)", "id": "msoa"},
+    {"name": "Ward", "id": "ward"},
+    {"name": "District", "id": "district"},
+    {"name": "Band", "id": "band"},
+    {"name": "Score", "id": "score", "type": "numeric", "format": {"specifier": ".2f"}},
+    {"name": "County rank", "id": "rank", "type": "numeric"},
+    {"name": "Top contributing indicators", "id": "drivers"},
+]
+
+
+def high_risk_rows(
+    result: pd.DataFrame, state: AppState, bands: Sequence[str], district: str | None = None
+) -> list[dict]:
+    """Rows for the high-risk table: LSOAs in ``bands`` (and ``district``), highest first."""
+    rows = result[result["band"].isin(list(bands))]
+    if district:
+        rows = rows[rows["lad24_code"] == district]
+    if rows.empty:
+        return []
+    drivers = top_contributors(rows, state.spec)
+    return [
+        {
+            "id": r.lsoa21_code,
+            "lsoa21_code": r.lsoa21_code,
+            "msoa": r.msoa21_hcl_name,
+            "ward": r.ward24_name,
+            "district": r.lad24_name,
+            "band": r.band,
+            "score": round(float(r.score), 3),
+            "rank": int(r.rank),
+            "drivers": d,
+        }
+        for r, d in zip(rows.itertuples(), drivers, strict=True)
+    ]
+
+
+def high_risk_table(table_id: str, rows: list[dict], page_size: int = 15) -> dash_table.DataTable:
+    """Sortable, keyboard-navigable table of LSOAs (select a cell to select the LSOA)."""
+    return dash_table.DataTable(
+        id=table_id,
+        columns=TABLE_COLUMNS,
+        data=rows,
+        sort_action="native",
+        page_size=page_size,
+        cell_selectable=True,
+        style_as_list_view=True,
+        style_table={"overflowX": "auto"},
+        style_cell={
+            "fontFamily": "inherit",
+            "fontSize": "0.9rem",
+            "padding": "4px 8px",
+            "textAlign": "left",
+            "whiteSpace": "normal",
+            "height": "auto",
+        },
+        style_header={"fontWeight": "bold"},
+        style_data_conditional=[
+            {
+                "if": {"filter_query": '{band} = "Very High"', "column_id": "band"},
+                "backgroundColor": "#d7191c",
+                "color": "white",
+                "fontWeight": "bold",
+            },
+            {
+                "if": {"filter_query": '{band} = "High"', "column_id": "band"},
+                "backgroundColor": "#fdae61",
+                "color": "black",
+            },
+        ],
+    )
+
+
+def _band_badge(label: str, band: str) -> html.Span:
+    return html.Span(
+        [f"{label}: ", html.Strong(band)], className=f"svrp-badge band-{BANDS.index(band)}"
+    )
+
+
+def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
+    """The "why" panel for one LSOA: bands, score, ranks, contributions and values vs averages."""
+    if not code:
+        return [
+            html.P(
+                "Select an area on the map or in the table to see why it scores as it does.",
+                className="svrp-hint",
+            )
+        ]
+    if not LSOA_RE.match(code):
+        return [html.P(f"{code[:20]!r} is not an LSOA code.", className="svrp-error")]
+    match = result[result["lsoa21_code"] == code]
+    if match.empty:
+        return [html.P(f"{code} is not in this profile.", className="svrp-error")]
+    row = match.iloc[0]
+    spec = state.spec
+    england_rank = state.england_rank.get(code)
+    contrib = sorted(
+        ((row[f"{i.id}_contribution"], i) for i in spec.indicators), key=lambda t: t[0]
+    )
+    fig = go.Figure(
+        go.Bar(
+            x=[round(float(c), 3) for c, _ in contrib],
+            y=[i.label for _, i in contrib],
+            orientation="h",
+            marker_color=["#d7191c" if c > 0 else "#2c7bb6" for c, _ in contrib],
+            hovertemplate="%{y}: %{x:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title={
+            "text": "Contribution to the score (weight share × normalised value)",
+            "font": {"size": 13},
+        },
+        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+        height=360,
+        template="plotly_white",
+        yaxis={"automargin": True},
+        xaxis={"zeroline": True, "zerolinecolor": "#888"},
+    )
+    value_rows = []
+    for ind in spec.indicators:
+        value = row[f"{ind.id}_value"]
+        value_rows.append(
+            html.Tr(
+                [
+                    html.Td(ind.label),
+                    html.Td(f"{value:.3g}"),
+                    html.Td(f"{state.county_means[ind.id]:.3g}"),
+                    html.Td(f"{state.england_means[ind.id]:.3g}"),
+                    html.Td(row[f"{ind.id}_band"]),
+                ]
+            )
+        )
+    n_county = len(result)
+    return [
+        html.H3(f"{row['lsoa21_name']} ({code})", id="panel-title"),
+        html.P(
+            f"{row['msoa21_hcl_name']} · {row['ward24_name']} ward · {row['lad24_name']}",
+            className="svrp-subtitle",
+        ),
+        html.Div(
+            [_band_badge("Overall", row["band"])]
+            + [
+                _band_badge(THEME_LABELS[t], row[f"{t}_band"]) for t in THEMES if f"{t}_band" in row
+            ],
+            className="svrp-badges",
+        ),
+        html.P(
+            [
+                f"Score {row['score']:.2f}; rank {int(row['rank'])} of {n_county} in the county",
+                f"; rank {int(england_rank):,} of {len(state.england_rank):,} in England "
+                "(default profile, England reference)"
+                if england_rank is not None
+                else "",
+            ],
+            id="panel-ranks",
+        ),
+        dcc.Graph(figure=fig, config={"displayModeBar": False}, id="panel-chart"),
+        html.Table(
+            [
+                html.Thead(
+                    html.Tr(
+                        [
+                            html.Th("Indicator"),
+                            html.Th("This LSOA"),
+                            html.Th("County average"),
+                            html.Th("England average"),
+                            html.Th("Band"),
+                        ]
+                    )
+                ),
+                html.Tbody(value_rows),
+            ],
+            className="svrp-values",
+        ),
+    ]
+
+
+def export_download(
+    state: AppState,
+    result: pd.DataFrame,
+    fmt: str,
+    bands: Sequence[str],
+    district: str | None,
+    weights,
+    normalisation: str,
+    banding: str,
+) -> dict:
+    """A ``dcc.Download`` payload of the LSOAs in ``bands`` (and ``district``)."""
+    if fmt not in EXPORT_NAMES:
+        raise ProfilerError(f"export: format {fmt!r} not available")
+    boundaries = None
+    if fmt == "geojson":
+        from profiler.geo import load_lsoa_boundaries
+
+        boundaries = load_lsoa_boundaries(state.settings.data_dir, "warwickshire")
+    spec = state.spec.with_weights(dict(weights))
+    meta = build_metadata(
+        spec,
+        scope=district or "warwickshire",
+        reference="county",
+        normalisation=normalisation,
+        banding=banding,
+        weights=dict(weights),
+        generated_at=datetime.now(UTC),
+    )
+    blob = export_lsoas(
+        result,
+        spec,
+        fmt=fmt,
+        bands=list(bands),
+        district=district,
+        boundaries=boundaries,
+        meta=meta,
+    )
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    name = f"high-risk-lsoas-{district or 'warwickshire'}-{stamp}.{fmt}"
+    return dcc.send_bytes(blob, name)

@@ -1,0 +1,222 @@
+"""Data loaded and validated once at start-up, then read-only; cached what-if scoring."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+import shapely
+
+from dashboard.settings import Settings
+from profiler.density import kernel_density
+from profiler.engine import BANDS, THEMES, RiskProfiler
+from profiler.geo import load_districts, load_lsoa_boundaries, load_police_points
+from profiler.pipeline import WARWICKSHIRE, WARWICKSHIRE_DISTRICTS, score_scope
+from profiler.spec import Spec, load_spec
+from profiler.table import load_indicator_table
+
+INCIDENT_TYPES = (
+    "Possession of weapons",
+    "Robbery",
+    "Violence and sexual offences",
+    "Public order",
+)
+LAYERS = {
+    "overall": "Overall risk",
+    "knife": "Knife crime",
+    "domestic": "Domestic violence",
+    "public_place": "Public-place violence",
+}
+# ColorBrewer RdYlBu, 5 classes (colour-blind safe), reversed so red is riskiest and the Medium
+# majority is neutral; bands are also always named, and High/Very High get heavier outlines.
+PALETTE = ("#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c")
+GEOMETRY_ROUTE = "/data/warwickshire-lsoa21.geojson"
+
+
+@dataclass(frozen=True)
+class AppState:
+    """Everything the pages read; built once by :func:`load_state`."""
+
+    settings: Settings
+    spec: Spec
+    table: pd.DataFrame  # all England, validated
+    county: pd.DataFrame  # default profile, Warwickshire, county reference
+    england_rank: pd.Series  # rank among all England LSOAs (default spec, England reference)
+    county_means: dict[str, float]
+    england_means: dict[str, float]
+    geometry_gz: bytes  # Warwickshire LSOA GeoJSON, gzipped, served at GEOMETRY_ROUTE
+    bounds: list[list[float]]  # [[south, west], [north, east]] of Warwickshire
+    district_bounds: dict[str, list[list[float]]]
+    districts_geojson: dict
+    incidents_geojson: dict
+    heat_geojson: dict
+
+    def score(
+        self,
+        weights: tuple[tuple[str, float], ...] = (),
+        normalisation: str | None = None,
+        banding: str | None = None,
+    ) -> pd.DataFrame:
+        """Warwickshire profile for what-if settings (cached; inputs already validated)."""
+        return _score_cached(id(self), weights, normalisation, banding)
+
+
+_STATES: dict[int, AppState] = {}
+_CURRENT: list[AppState] = []
+
+
+def current() -> AppState:
+    """The state of the running app (set by :func:`load_state`)."""
+    if not _CURRENT:
+        raise RuntimeError("the dashboard state is not loaded: call app.create_app() first")
+    return _CURRENT[-1]
+
+
+@lru_cache(maxsize=64)
+def _score_cached(state_id: int, weights, normalisation, banding) -> pd.DataFrame:
+    state = _STATES[state_id]
+    if not weights and normalisation is None and banding is None:
+        return state.county
+    return score_scope(
+        state.table,
+        state.spec,
+        scope="warwickshire",
+        weights=dict(weights),
+        normalisation=normalisation,
+        banding=banding,
+    )
+
+
+def _bounds(geoms) -> list[list[float]]:
+    minx, miny, maxx, maxy = geoms.total_bounds
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+def _feature_collection(gdf, properties: list[str], precision: float = 1e-5) -> dict:
+    geoms = shapely.set_precision(gdf.geometry.values, precision)
+    features = []
+    for geom, props in zip(geoms, gdf[properties].to_dict("records"), strict=True):
+        features.append(
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": json.loads(shapely.to_geojson(geom)),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def load_state(settings: Settings) -> AppState:
+    """Load and validate the spec, table, boundaries and incidents; score the default profile.
+
+    Raises
+    ------
+    ProfilerError
+        If any shipped file is missing or invalid (the message names it and the fix).
+    """
+    data = settings.data_dir
+    spec = load_spec(data / "indicators" / "spec.toml")
+    table = load_indicator_table(data / "indicators" / "lsoa21_indicators.csv", spec)
+    county = score_scope(table, spec, scope="warwickshire")
+    england = score_scope(table, spec, scope="england", reference="england")
+    england_rank = england.set_index("lsoa21_code")["rank"]
+    warks_rows = table[table["utla_code"] == WARWICKSHIRE]
+    county_means = RiskProfiler(spec).fit(warks_rows).reference_means()
+    england_means = RiskProfiler(spec).fit(table).reference_means()
+
+    lsoas = load_lsoa_boundaries(data, "warwickshire")
+    names = table.set_index("lsoa21_code")[["msoa21_hcl_name", "lad24_code", "lad24_name"]]
+    lsoas = lsoas.join(names, on="lsoa21_code")
+    geo = _feature_collection(
+        lsoas, ["lsoa21_code", "lsoa21_name", "msoa21_hcl_name", "lad24_code", "lad24_name"]
+    )
+    geometry_gz = gzip.compress(json.dumps(geo, separators=(",", ":")).encode(), mtime=0)
+
+    districts = load_districts(data)
+    district_bounds = {
+        row.lad_code: _bounds(districts[districts["lad_code"] == row.lad_code].geometry)
+        for row in districts.itertuples()
+    }
+    districts_geojson = _feature_collection(districts, ["lad_code", "lad_name"], 1e-4)
+
+    points = load_police_points(data)
+    warks_codes = set(county["lsoa21_code"])
+    points = points[
+        points["crime_type"].isin(INCIDENT_TYPES) & points["lsoa_code"].isin(warks_codes)
+    ]
+    incidents = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {"crime_type": crime, "month": month},
+            }
+            for lon, lat, crime, month in zip(
+                points["longitude"].round(5),
+                points["latitude"].round(5),
+                points["crime_type"],
+                points["month"],
+                strict=True,
+            )
+        ],
+    }
+    kde = kernel_density(points, bandwidth_m=500, cell_m=400, min_share=0.05)
+    heat = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {"intensity": round(float(i), 3)},
+            }
+            for lon, lat, i in zip(kde["longitude"], kde["latitude"], kde["intensity"], strict=True)
+        ],
+    }
+    state = AppState(
+        settings=settings,
+        spec=spec,
+        table=table,
+        county=county,
+        england_rank=england_rank,
+        county_means=dict(county_means),
+        england_means=dict(england_means),
+        geometry_gz=geometry_gz,
+        bounds=_bounds(lsoas.geometry),
+        district_bounds=district_bounds,
+        districts_geojson=districts_geojson,
+        incidents_geojson=incidents,
+        heat_geojson=heat,
+    )
+    _STATES[id(state)] = state
+    _CURRENT[:] = [state]
+    return state
+
+
+def band_index(bands: pd.Series) -> list[int]:
+    """Band labels to indices 0 (Very Low) .. 4 (Very High)."""
+    lookup = {b: i for i, b in enumerate(BANDS)}
+    return [lookup[b] for b in bands]
+
+
+def layer_column(layer: str) -> str:
+    """Result column holding the band shown by a map layer."""
+    return "band" if layer == "overall" else f"{layer}_band"
+
+
+__all__ = [
+    "AppState",
+    "load_state",
+    "current",
+    "LAYERS",
+    "PALETTE",
+    "THEMES",
+    "WARWICKSHIRE_DISTRICTS",
+    "band_index",
+    "layer_column",
+    "GEOMETRY_ROUTE",
+    "INCIDENT_TYPES",
+]

@@ -1,0 +1,116 @@
+"""Map layer factories: dash-leaflet components built from data, no I/O.
+
+Style, tooltip and point functions are JavaScript in ``assets/svrp.js``, referenced as
+``{"variable": "svrp.<name>"}``; tooltips set text with ``textContent`` only, never HTML.
+"""
+
+from __future__ import annotations
+
+import dash_leaflet as dl
+from dash import html
+
+from profiler.engine import BANDS
+
+
+def fn(name: str) -> dict:
+    """Reference a JavaScript function in the ``svrp`` namespace."""
+    return {"variable": f"svrp.{name}"}
+
+
+def base_map(
+    map_id: str,
+    bounds: list[list[float]],
+    children: list,
+    tiles_url: str,
+    tiles_attribution: str,
+    class_name: str = "svrp-map",
+) -> dl.Map:
+    """A Leaflet map fitted to ``bounds`` with an optional basemap (empty URL: none).
+
+    Reads nothing; the map's id is ``map_id``.
+    """
+    layers = []
+    if tiles_url:
+        layers.append(dl.TileLayer(url=tiles_url, attribution=tiles_attribution, opacity=0.6))
+    return dl.Map(
+        layers + children,
+        id=map_id,
+        bounds=bounds,
+        trackViewport=False,
+        className=class_name,
+        scrollWheelZoom=True,
+        preferCanvas=False,
+        zoomSnap=0.25,
+        zoomDelta=0.5,
+    )
+
+
+def lsoa_layer(layer_id: str, url: str, hideout: dict) -> dl.GeoJSON:
+    """LSOA polygons from the cached geometry route, coloured from ``hideout["bands"]``.
+
+    Component ``layer_id``: its ``hideout`` is written by the page's recolour callback and its
+    ``clickData`` read by the selection callback. Geometry is fetched once from ``url``.
+    """
+    return dl.GeoJSON(
+        id=layer_id,
+        url=url,
+        hideout=hideout,
+        style=fn("lsoaStyle"),
+        onEachFeature=fn("lsoaTooltip"),
+        zoomToBounds=False,
+        bubblingMouseEvents=False,
+    )
+
+
+def district_layer(data: dict) -> dl.GeoJSON:
+    """District outlines with permanent name labels; not interactive."""
+    return dl.GeoJSON(
+        data=data,
+        style=fn("districtStyle"),
+        onEachFeature=fn("districtLabel"),
+        interactive=False,
+        id="district-outlines",
+    )
+
+
+def incidents_layer(layer_id: str, points: dict, heat: dict, mode: str) -> list:
+    """police.uk incident points as clusters, single points or a kernel-density heat layer."""
+    if mode == "off":
+        return []
+    if mode == "heat":
+        return [dl.GeoJSON(id=layer_id, data=heat, pointToLayer=fn("heatCell"), interactive=False)]
+    return [
+        dl.GeoJSON(
+            id=layer_id,
+            data=points,
+            pointToLayer=fn("incidentPoint"),
+            cluster=(mode == "cluster"),
+            zoomToBoundsOnClick=True,
+            superClusterOptions={"radius": 60, "maxZoom": 15},
+        )
+    ]
+
+
+def legend(title: str, counts: dict[str, int], palette: tuple[str, ...]) -> html.Div:
+    """Band legend with swatch, name and count for each band (Very High first)."""
+    rows = []
+    for i in range(len(BANDS) - 1, -1, -1):
+        band = BANDS[i]
+        rows.append(
+            html.Li(
+                [
+                    html.Span(className=f"svrp-swatch band-{i}", style={"background": palette[i]}),
+                    html.Span(band, className="svrp-legend-band"),
+                    html.Span(f"{counts.get(band, 0)}", className="svrp-legend-count"),
+                ]
+            )
+        )
+    return html.Div(
+        [
+            html.Div(title, className="svrp-legend-title"),
+            html.Ul(rows, className="svrp-legend-list"),
+        ],
+        className="svrp-legend",
+        role="group",
+        **{"aria-label": f"{title} legend"},
+    )

@@ -1,0 +1,52 @@
+"""URL view state: round trip and validation of every parameter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dashboard.urlstate import ViewState, parse_query, to_query
+from profiler.spec import load_spec
+
+SPEC = load_spec(Path(__file__).resolve().parents[2] / "data/indicators/spec.toml")
+
+
+def _query(qs: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(qs.lstrip("?")))
+
+
+def test_url001_roundtrip():
+    view = ViewState(layer="knife", normalisation="rank", banding="quantile",
+                     weights={"homelessness": 0.0, "violence_with_injury": 3.5},
+                     lsoa="E01031010", bands=("Very High",))
+    back, errors = parse_query(_query(to_query(view, SPEC)), SPEC)
+    assert back == view and errors == []
+
+
+def test_url002_defaults_give_empty_query():
+    assert to_query(ViewState(), SPEC) == ""
+
+
+@pytest.mark.parametrize("qs,fragment", [
+    ("layer=<script>", "layer"), ("norm=log", "normalisation"), ("banding=jenks", "banding"),
+    ("w=violence_with_injury:99", "from 0 to 5"), ("w=nope:1", "unknown indicator"),
+    ("w=homelessness:abc", "must be a number"), ("lsoa=E01XYZ", "LSOA"),
+    ("lsoa=<img src=x onerror=alert(1)>", "LSOA"), ("bands=Extreme", "bands"),
+])
+def test_url003_bad_values_reported_and_dropped(qs, fragment):
+    view, errors = parse_query(_query(qs), SPEC)
+    assert len(errors) == 1 and fragment in errors[0]
+    assert view.layer in ("overall",) and view.lsoa is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.sampled_from(["layer", "norm", "banding", "w", "lsoa", "bands", "x"]),
+                       st.text(max_size=40)))
+def test_url004_never_raises(query):
+    view, errors = parse_query(query, SPEC, known_lsoas={"E01031010"})
+    assert isinstance(view, ViewState) and isinstance(errors, list)
