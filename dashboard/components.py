@@ -119,7 +119,7 @@ def high_risk_table(table_id: str, rows: list[dict], page_size: int = 15) -> das
         style_as_list_view=True,
         style_table={"overflowX": "auto"},
         style_cell={
-            "fontFamily": "inherit",
+            "fontFamily": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif",
             "fontSize": "0.9rem",
             "padding": "4px 8px",
             "textAlign": "left",

@@ -1,0 +1,262 @@
+"""District profile: map with High/Very High emphasised, counts, high-risk list, comparison."""
+
+from __future__ import annotations
+
+import dash
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from dashboard.components import export_download, high_risk_rows, high_risk_table, lsoa_panel
+from dashboard.state import GEOMETRY_ROUTE, PALETTE, band_index, current
+from layers.map import base_map, district_layer, legend, lsoa_layer
+from profiler.engine import BANDS, THEME_LABELS, THEMES
+from profiler.errors import ProfilerError
+from profiler.pipeline import WARWICKSHIRE_DISTRICTS
+
+dash.register_page(
+    __name__,
+    path_template="/district/<code>",
+    title="District profile · Serious-violence risk profile",
+    name="District profile",
+)
+HIGH = ["Very High", "High"]
+
+
+def _counts_table(result) -> html.Table:
+    header = [html.Th("")] + [html.Th(b) for b in BANDS[::-1]]
+    rows = []
+    for label, column in [("Overall", "band")] + [(THEME_LABELS[t], f"{t}_band") for t in THEMES]:
+        counts = result[column].value_counts()
+        rows.append(
+            html.Tr(
+                [html.Th(label, scope="row")]
+                + [html.Td(int(counts.get(b, 0))) for b in BANDS[::-1]]
+            )
+        )
+    return html.Table(
+        [html.Thead(html.Tr(header)), html.Tbody(rows)], className="svrp-counts", id="dst-counts"
+    )
+
+
+def _comparison_figure(state, district_rows) -> go.Figure:
+    spec = state.spec
+    labels = [i.label for i in spec.indicators]
+    means = [float(district_rows[f"{i.id}_norm"].mean()) for i in spec.indicators]
+    fig = go.Figure(
+        go.Bar(
+            y=labels,
+            x=means,
+            orientation="h",
+            marker_color=["#d7191c" if m > 0 else "#2c7bb6" for m in means],
+            hovertemplate="%{y}: %{x:.2f} standard deviations<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title={
+            "text": "District average vs county average (0), in county standard deviations",
+            "font": {"size": 13},
+        },
+        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+        height=420,
+        template="plotly_white",
+        yaxis={"automargin": True, "autorange": "reversed"},
+    )
+    return fig
+
+
+def layout(code: str | None = None, present: str | None = None, **_query) -> html.Div:
+    """Page layout for ``/district/<code>``; ``?present=1`` starts in presentation mode."""
+    state = current()
+    if code not in WARWICKSHIRE_DISTRICTS:
+        shown = str(code)[:20]
+        return html.Div(
+            [
+                html.H1("District not found"),
+                html.P(
+                    f"{shown!r} is not a Warwickshire district code. Choose one of: "
+                    + ", ".join(f"{n} ({c})" for c, n in WARWICKSHIRE_DISTRICTS.items()),
+                    className="svrp-error",
+                    id="dst-error",
+                ),
+            ],
+            className="svrp-page",
+        )
+    name = WARWICKSHIRE_DISTRICTS[code]
+    county = state.county
+    rows = county[county["lad24_code"] == code]
+    hideout = {
+        "bands": dict(zip(county["lsoa21_code"], band_index(county["band"]), strict=True)),
+        "palette": list(PALETTE),
+        "emphasise": [3, 4],
+        "district": code,
+        "layer_label": "Overall risk",
+    }
+    the_map = base_map(
+        "dst-map",
+        state.district_bounds[code],
+        [lsoa_layer("dst-lsoas", GEOMETRY_ROUTE, hideout), district_layer(state.districts_geojson)],
+        state.settings.tiles_url,
+        state.settings.tiles_attribution,
+    )
+    n_high = int(rows["band"].isin(HIGH).sum())
+    presenting = present == "1"
+    return html.Div(
+        [
+            dcc.Store(id="dst-code", data=code),
+            html.Div(
+                [
+                    html.H1(f"{name}: serious-violence risk profile", id="dst-title"),
+                    html.Button(
+                        "Exit presentation" if presenting else "Presentation mode",
+                        id="dst-present",
+                        n_clicks=0,
+                        className="svrp-button",
+                    ),
+                    html.Button(
+                        "Print (A4 landscape)",
+                        id="dst-print",
+                        n_clicks=0,
+                        className="svrp-button svrp-hide-present",
+                    ),
+                ],
+                className="svrp-toolbar",
+            ),
+            html.P(
+                f"{len(rows)} LSOAs; {n_high} High or Very High on the county profile "
+                "(bands relative to Warwickshire). Bands are decision support: professional "
+                "judgement always comes first.",
+                className="svrp-subtitle",
+                id="dst-summary",
+            ),
+            html.Div(
+                [
+                    html.Section(
+                        [
+                            the_map,
+                            legend("Overall risk", rows["band"].value_counts().to_dict(), PALETTE),
+                        ],
+                        className="svrp-map-wrap",
+                        **{"aria-label": f"{name} map"},
+                    ),
+                    html.Section(
+                        [
+                            html.H2("High and Very High LSOAs", className="svrp-h2"),
+                            high_risk_table("dst-table", high_risk_rows(county, state, HIGH, code)),
+                            html.Div(
+                                [
+                                    html.Span("Export: "),
+                                    html.Button(
+                                        "CSV", id="dst-export-csv", className="svrp-button"
+                                    ),
+                                    html.Button(
+                                        "Excel", id="dst-export-xlsx", className="svrp-button"
+                                    ),
+                                    html.Button(
+                                        "GeoJSON", id="dst-export-geojson", className="svrp-button"
+                                    ),
+                                ],
+                                className="svrp-exports svrp-hide-present",
+                            ),
+                            dcc.Download(id="dst-download"),
+                            html.H2("Bands in this district", className="svrp-h2"),
+                            _counts_table(rows),
+                        ],
+                        className="svrp-card",
+                    ),
+                ],
+                className="svrp-district-grid",
+            ),
+            html.Div(
+                [
+                    html.Section(
+                        dcc.Graph(
+                            figure=_comparison_figure(state, rows),
+                            config={"displayModeBar": False},
+                            id="dst-compare",
+                        ),
+                        className="svrp-card",
+                    ),
+                    html.Section(id="dst-panel", className="svrp-card svrp-panel"),
+                ],
+                className="svrp-district-grid svrp-hide-present",
+                style={"marginTop": "12px"},
+            ),
+        ],
+        id="dst-root",
+        className="svrp-page svrp-district" + (" svrp-present" if presenting else ""),
+    )
+
+
+@callback(
+    Output("dst-root", "className"),
+    Output("dst-present", "children"),
+    Input("dst-present", "n_clicks"),
+    State("dst-root", "className"),
+    prevent_initial_call=True,
+)
+def toggle_presentation(_, class_name):
+    """Toggle presentation mode on ``dst-root`` (large type, controls hidden)."""
+    presenting = "svrp-present" in (class_name or "")
+    base = "svrp-page svrp-district"
+    return (
+        (base, "Presentation mode")
+        if presenting
+        else (
+            base + " svrp-present",
+            "Exit presentation",
+        )
+    )
+
+
+dash.clientside_callback(
+    "function(n) { if (n) { window.print(); } return ''; }",
+    Output("dst-print", "title"),
+    Input("dst-print", "n_clicks"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("dst-panel", "children"),
+    Input("dst-lsoas", "clickData"),
+    Input("dst-table", "active_cell"),
+)
+def show_panel(click, cell):
+    """Fill ``dst-panel`` with the LSOA clicked on ``dst-lsoas`` or selected in ``dst-table``."""
+    state = current()
+    code = None
+    if ctx.triggered_id == "dst-lsoas" and click:
+        code = (click.get("properties") or {}).get("lsoa21_code")
+    elif ctx.triggered_id == "dst-table" and cell:
+        code = cell.get("row_id")
+    return lsoa_panel(state, state.county, code)
+
+
+@callback(
+    Output("dst-download", "data"),
+    Input("dst-export-csv", "n_clicks"),
+    Input("dst-export-xlsx", "n_clicks"),
+    Input("dst-export-geojson", "n_clicks"),
+    State("dst-code", "data"),
+    prevent_initial_call=True,
+)
+def export(_csv, _xlsx, _geojson, code):
+    """Send the district's High/Very High LSOAs to ``dst-download``."""
+    if code not in WARWICKSHIRE_DISTRICTS:
+        return no_update
+    state = current()
+    fmt = str(ctx.triggered_id).removeprefix("dst-export-")
+    prof = state.spec.profile
+    try:
+        return export_download(
+            state,
+            state.county,
+            fmt,
+            HIGH,
+            code,
+            tuple(state.spec.weights.items()),
+            prof.normalisation,
+            prof.banding,
+        )
+    except ProfilerError:
+        return no_update
