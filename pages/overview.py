@@ -73,6 +73,11 @@ def layout(**query) -> html.Div:
     weights = {**spec.weights, **view.weights}
     norm = view.normalisation or spec.profile.normalisation
     banding = view.banding or spec.profile.banding
+    pairs = tuple(weights[i] for i in spec.ids)
+    state, pairs, result, norm, banding = _result(list(pairs), norm, banding)
+    hideout, legend_box, report, rows, _ = view_outputs(
+        state, pairs, result, norm, banding, view.layer, view.lsoa, view.bands
+    )
     controls = html.Aside(
         [
             html.H2("Layers", className="svrp-h2"),
@@ -101,12 +106,15 @@ def layout(**query) -> html.Div:
             dcc.Dropdown(id="ovw-banding", options=list(BANDINGS), value=banding, clearable=False),
             html.Button("Reset to the spec", id="ovw-reset", n_clicks=0, className="svrp-button"),
             html.Div(
-                id="ovw-changed", className="svrp-changed", role="status", **{"aria-live": "polite"}
+                report,
+                id="ovw-changed",
+                className="svrp-changed",
+                role="status",
+                **{"aria-live": "polite"},
             ),
         ],
         className="svrp-controls",
     )
-    hideout = {"bands": {}, "palette": list(PALETTE), "layer_label": LAYERS[view.layer]}
     the_map = base_map(
         "ovw-map",
         state.bounds,
@@ -133,7 +141,7 @@ def layout(**query) -> html.Div:
                 [
                     controls,
                     html.Section(
-                        [the_map, html.Div(id="ovw-legend")],
+                        [the_map, html.Div(legend_box, id="ovw-legend")],
                         className="svrp-map-wrap",
                         **{"aria-label": "Risk map"},
                     ),
@@ -153,7 +161,7 @@ def layout(**query) -> html.Div:
                         inline=True,
                         className="svrp-checklist",
                     ),
-                    high_risk_table("ovw-table", []),
+                    high_risk_table("ovw-table", rows),
                     html.Div(
                         [
                             html.Span("Export: "),
@@ -181,30 +189,8 @@ def _result(weights, norm, banding):
     return state, pairs, state.score(*what_if_key(state, pairs, norm, banding)), norm, banding
 
 
-@callback(
-    Output("ovw-lsoas", "hideout"),
-    Output("ovw-legend", "children"),
-    Output("ovw-changed", "children"),
-    Output("ovw-table", "data"),
-    Output("ovw-url", "search"),
-    Input({"type": "ovw-weight", "id": ALL}, "value"),
-    Input("ovw-norm", "value"),
-    Input("ovw-banding", "value"),
-    Input("ovw-layer", "value"),
-    Input("ovw-selected", "data"),
-    Input("ovw-bands", "value"),
-)
-def update_view(weights, norm, banding, layer, selected, bands):
-    """Re-score and recolour without resending geometry.
-
-    Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected`` and
-    ``ovw-bands``; writes ``ovw-lsoas.hideout`` ({code: band} only), the legend, the changed-band
-    report, the high-risk table and the URL query string.
-    """
-    try:
-        state, pairs, result, norm, banding = _result(weights, norm, banding)
-    except ProfilerError as exc:
-        return no_update, no_update, html.P(str(exc), className="svrp-error"), no_update, no_update
+def view_outputs(state, pairs, result, norm, banding, layer, selected, bands):
+    """Hideout ({code: band} only), legend, changed-band report, table rows and query string."""
     if layer not in LAYERS:
         layer = "overall"
     bands = [b for b in (bands or []) if b in BANDS]
@@ -245,6 +231,36 @@ def update_view(weights, norm, banding, layer, selected, bands):
         high_risk_rows(result, state, bands),
         to_query(view, state.spec),
     )
+
+
+@callback(
+    Output("ovw-lsoas", "hideout"),
+    Output("ovw-legend", "children"),
+    Output("ovw-changed", "children"),
+    Output("ovw-table", "data"),
+    Output("ovw-url", "search"),
+    Input({"type": "ovw-weight", "id": ALL}, "value"),
+    Input("ovw-norm", "value"),
+    Input("ovw-banding", "value"),
+    Input("ovw-layer", "value"),
+    Input("ovw-selected", "data"),
+    Input("ovw-bands", "value"),
+    prevent_initial_call=True,
+)
+def update_view(weights, norm, banding, layer, selected, bands):
+    """Re-score and recolour without resending geometry.
+
+    Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected`` and
+    ``ovw-bands``; writes ``ovw-lsoas.hideout`` ({code: band} only), the legend, the changed-band
+    report, the high-risk table and the URL query string. The layout computes the same outputs
+    for the first render, so shapes are coloured however the geometry fetch and the first
+    callback interleave.
+    """
+    try:
+        state, pairs, result, norm, banding = _result(weights, norm, banding)
+    except ProfilerError as exc:
+        return no_update, no_update, html.P(str(exc), className="svrp-error"), no_update, no_update
+    return view_outputs(state, pairs, result, norm, banding, layer, selected, bands)
 
 
 @callback(Output("ovw-incident-layer", "children"), Input("ovw-incidents", "value"))

@@ -1,0 +1,131 @@
+"""Headless Chromium against the real app started as `make run` starts it (`python app.py`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--window-size=1600,1000",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server():
+    """Start the dashboard on a free port with no basemap tiles (no network in tests)."""
+    port = _free_port()
+    env = {**os.environ, "SVRP_PORT": str(port), "SVRP_TILES_URL": "", "SVRP_DEBUG": "false",
+           "DASH_DISABLE_VERSION_CHECK": "true"}
+    log = open(tempfile.mktemp(suffix=".log"), "w+")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            log.seek(0)
+            pytest.fail(f"app.py exited early:\n{log.read()}")
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)  # noqa: S310 - loopback only
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("app.py did not answer within 90 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+def _make_driver(download_dir: Path):
+    from selenium import webdriver
+
+    if not (Path(CHROMIUM).exists() and shutil.which("chromedriver")):
+        pytest.skip("browser tests need Debian's chromium and chromium-driver "
+                    "(make test installs them when run as root)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='svrp-chrome-')}")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    opts.add_experimental_option("prefs", {"download.default_directory": str(download_dir),
+                                           "download.prompt_for_download": False})
+    driver = webdriver.Chrome(options=opts)
+    driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                           {"behavior": "allow", "downloadPath": str(download_dir)})
+    return driver
+
+
+@pytest.fixture(scope="session")
+def download_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="session")
+def driver(download_dir):
+    drv = _make_driver(download_dir)
+    yield drv
+    drv.quit()
+
+
+@pytest.fixture
+def fresh_driver(tmp_path):
+    """A second, independent browser (for shared-link tests)."""
+    drv = _make_driver(tmp_path)
+    yield drv
+    drv.quit()
+
+
+@pytest.fixture
+def page(driver, server):
+    """The session browser, with a check after each test that the console had no errors."""
+    driver.get_log("browser")  # drop earlier entries
+    yield driver
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, f"browser console errors: {errors}"
+
+
+def screenshot(drv, name: str) -> Path:
+    """Save a screenshot under artifacts/screenshots/ (kept as a test artifact)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    drv.save_screenshot(str(path))
+    return path
+
+
+def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05, message: str = ""):
+    """Poll ``predicate`` until it returns something truthy; return it."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = predicate()
+        except Exception:  # noqa: BLE001 - element may be mid-render
+            last = None
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(message or f"timed out after {timeout} s")

@@ -1,0 +1,179 @@
+"""The dashboard as a user sees it, in headless Chromium."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import screenshot, wait_for
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+from profiler.export import read_export_csv
+from profiler.pipeline import WARWICKSHIRE_DISTRICTS, score_scope
+from profiler.spec import load_spec
+from profiler.table import load_indicator_table
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+LSOA_PATHS = "#{map} path.leaflet-interactive"
+
+
+@pytest.fixture(scope="module")
+def county():
+    spec = load_spec(ROOT / "data/indicators/spec.toml")
+    table = load_indicator_table(ROOT / "data/indicators/lsoa21_indicators.csv", spec)
+    return score_scope(table, spec, scope="warwickshire")
+
+
+def _paths(drv, map_id="ovw-map"):
+    return drv.find_elements(By.CSS_SELECTOR, LSOA_PATHS.format(map=map_id))
+
+
+def _fills(drv, map_id="ovw-map"):
+    return drv.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(p => "
+        "p.getAttribute('fill') + '|' + p.getAttribute('stroke-dasharray'));",
+        LSOA_PATHS.format(map=map_id),
+    )
+
+
+def _open_overview(drv, url):
+    start = time.perf_counter()
+    drv.get(url)
+    wait_for(lambda: len(_paths(drv)) >= 354, timeout=30, message="354 LSOA shapes not drawn")
+    # shapes are coloured once the first recolour callback has filled the hideout
+    try:
+        wait_for(lambda: "#d7191c" in "".join(_fills(drv)), timeout=15, message="map not coloured")
+    except AssertionError:
+        screenshot(drv, "failure-not-coloured")
+        print(drv.get_log("browser"), _fills(drv)[:5])
+        raise
+    return time.perf_counter() - start
+
+
+def test_brw001_overview_renders_354_coloured_shapes(page, server):
+    elapsed = _open_overview(page, server + "/")
+    print(f"\ncounty page: navigation to 354 coloured shapes in {elapsed * 1000:.0f} ms")
+    assert len(_paths(page)) == 354
+    fills = [f.split("|")[0] for f in _fills(page)]
+    assert {"#ffffbf", "#d7191c", "#fdae61"} <= set(fills)
+    legend = page.find_element(By.ID, "ovw-legend").text
+    assert "Very High" in legend and "Medium" in legend
+    screenshot(page, "overview")
+
+
+def test_brw002_clicking_an_lsoa_fills_the_panel(page, server):
+    _open_overview(page, server + "/")
+    target = _paths(page)[120]
+    page.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))",
+                        target)
+    title = wait_for(lambda: page.find_element(By.ID, "panel-title").text, timeout=15)
+    code = title.split("(")[-1].rstrip(")")
+    assert code.startswith("E01") and len(code) == 9
+    ranks = page.find_element(By.ID, "panel-ranks").text
+    assert "in the county" in ranks and "in England" in ranks
+    wait_for(lambda: page.find_elements(By.CSS_SELECTOR, "#panel-chart .main-svg"), timeout=15,
+             message="contribution chart not drawn")
+    assert f"lsoa={code}" in page.current_url
+    screenshot(page, "lsoa-panel")
+
+
+def test_brw003_weight_change_recolours_and_reports_changed_bands(page, server):
+    _open_overview(page, server + "/")
+    before = _fills(page)
+    handle = page.find_element(
+        By.CSS_SELECTOR, '[id*="violence_with_injury"] .rc-slider-handle, '
+        '[id*="violence_with_injury"] [role="slider"]'
+    )
+    ActionChains(page).click_and_hold(handle).move_by_offset(150, 0).release().perform()
+    start = time.perf_counter()
+    wait_for(lambda: _fills(page) != before, timeout=10, interval=0.01,
+             message="map did not recolour after a weight change")
+    elapsed = time.perf_counter() - start
+    print(f"\nrecolour after a weight change: {elapsed * 1000:.0f} ms (354 LSOAs)")
+    report = wait_for(lambda: "changed overall band" in page.find_element(By.ID, "ovw-changed").text
+                      and page.find_element(By.ID, "ovw-changed").text)
+    assert int(report.split()[0]) > 0
+    assert any("5,4" in f or "5 4" in f for f in _fills(page))  # changed LSOAs outlined
+    assert "w=violence_with_injury" in page.current_url
+    screenshot(page, "what-if")
+
+
+def test_brw004_shared_url_restores_the_view(fresh_driver, server, county):
+    code = county.iloc[5]["lsoa21_code"]
+    url = f"{server}/?layer=knife&w=violence_with_injury:4,homelessness:0&lsoa={code}"
+    _open_overview(fresh_driver, url)
+    checked = fresh_driver.find_element(By.CSS_SELECTOR, "#ovw-layer input:checked")
+    assert checked.get_attribute("value") == "knife"
+    wait_for(lambda: code in fresh_driver.find_element(By.ID, "panel-title").text)
+    assert "changed overall band" in fresh_driver.find_element(By.ID, "ovw-changed").text
+    assert "Knife crime" in fresh_driver.find_element(By.ID, "ovw-legend").text
+    assert not [e for e in fresh_driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_brw005_bad_url_values_get_a_clear_message(page, server):
+    page.get(server + "/?lsoa=<script>alert(1)</script>&w=violence_with_injury:99&layer=x")
+    alert = wait_for(lambda: page.find_element(By.ID, "ovw-alert").text, timeout=15)
+    assert "not a Warwickshire 2021 LSOA code" in alert and "from 0 to 5" in alert
+    assert "Traceback" not in page.page_source
+    wait_for(lambda: len(_paths(page)) >= 354, timeout=30)
+
+
+@pytest.mark.parametrize("code", list(WARWICKSHIRE_DISTRICTS))
+def test_brw006_district_page_lists_its_high_risk_lsoas(page, server, county, code):
+    page.get(f"{server}/district/{code}")
+    wait_for(lambda: len(_paths(page, "dst-map")) >= 354, timeout=30)
+    expected = county[(county["lad24_code"] == code)
+                      & county["band"].isin(["High", "Very High"])]
+    summary = page.find_element(By.ID, "dst-summary").text
+    assert f"{len(expected)} High or Very High" in summary
+    rows = page.find_elements(By.CSS_SELECTOR, "#dst-table tbody tr td[data-dash-column='lsoa21_code']")
+    shown = [r.text for r in rows]
+    assert shown == list(expected["lsoa21_code"])[: len(shown)]
+    assert len(shown) == min(15, len(expected))
+    assert WARWICKSHIRE_DISTRICTS[code] in page.find_element(By.ID, "dst-title").text
+
+
+def test_brw007_presentation_mode_hides_controls(page, server):
+    page.get(f"{server}/district/E07000219")
+    wait_for(lambda: len(_paths(page, "dst-map")) >= 354, timeout=30)
+    screenshot(page, "district")
+    page.find_element(By.ID, "dst-present").click()
+    wait_for(lambda: "svrp-present" in page.find_element(By.ID, "dst-root").get_attribute("class"))
+    time.sleep(0.5)
+    assert not page.find_element(By.CSS_SELECTOR, ".svrp-nav").is_displayed()
+    assert not page.find_element(By.ID, "dst-export-csv").is_displayed()
+    assert page.find_element(By.ID, "dst-table").is_displayed()
+    screenshot(page, "district-presentation")
+
+
+def test_brw008_exported_csv_downloads_and_parses(page, server, county, download_dir):
+    for old in download_dir.glob("*"):
+        old.unlink()
+    page.get(f"{server}/district/E07000220")
+    wait_for(lambda: page.find_element(By.ID, "dst-export-csv").is_displayed(), timeout=30)
+    page.find_element(By.ID, "dst-export-csv").click()
+    path = wait_for(lambda: [p for p in download_dir.glob("*.csv")], timeout=20,
+                    message="no CSV downloaded")[0]
+    meta, frame = read_export_csv(path)
+    expected = county[(county["lad24_code"] == "E07000220")
+                      & county["band"].isin(["High", "Very High"])]
+    assert list(frame["LSOA code"]) == list(expected["lsoa21_code"])
+    assert meta["district"] == "E07000220" and meta["spec_sha256"]
+
+
+def test_brw009_methodology_lists_every_indicator(page, server):
+    page.get(f"{server}/methodology")
+    text = wait_for(lambda: page.find_element(By.ID, "mth-text").text, timeout=15)
+    spec = load_spec(ROOT / "data/indicators/spec.toml")
+    for ind in spec.indicators:
+        assert ind.label in text
+    assert "Open Government Licence" in text
+
+
+def test_brw010_unknown_district_is_explained(page, server):
+    page.get(f"{server}/district/E07999999")
+    msg = wait_for(lambda: page.find_element(By.ID, "dst-error").text, timeout=15)
+    assert "not a Warwickshire district code" in msg
