@@ -3,9 +3,30 @@
  * never parsed as HTML. */
 window.svrp = Object.assign({}, window.svrp, {
     BANDS: ["Very Low", "Low", "Medium", "High", "Very High"],
+    /* Latest view per map key ({bands, changed, selected, ...}) and the Leaflet layer of each
+     * LSOA, so a recolour restyles shapes in place instead of rebuilding them. */
+    state: {},
+    registry: {},
+
+    current: function (hideout) {
+        const h = hideout || {};
+        return (h.key && window.svrp.state[h.key]) || h;
+    },
+
+    restyle: function (view) {
+        if (!view || !view.key) { return window.dash_clientside.no_update; }
+        window.svrp.state[view.key] = view;
+        const layers = window.svrp.registry[view.key] || {};
+        const context = {hideout: view};
+        Object.keys(layers).forEach(function (code) {
+            const layer = layers[code];
+            layer.setStyle(window.svrp.lsoaStyle(layer.feature, context));
+        });
+        return Object.keys(layers).length;
+    },
 
     lsoaStyle: function (feature, context) {
-        const h = (context && context.hideout) || {};
+        const h = window.svrp.current(context && context.hideout);
         const code = feature.properties.lsoa21_code;
         const band = (h.bands || {})[code];
         const palette = h.palette || ["#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c"];
@@ -26,9 +47,14 @@ window.svrp = Object.assign({}, window.svrp, {
     },
 
     lsoaTooltip: function (feature, layer, context) {
+        const key = ((context && context.hideout) || {}).key;
+        if (key) {
+            window.svrp.registry[key] = window.svrp.registry[key] || {};
+            window.svrp.registry[key][feature.properties.lsoa21_code] = layer;
+        }
         layer.bindTooltip(function () {
             const p = feature.properties;
-            const h = (context && context.hideout) || {};
+            const h = window.svrp.current(context && context.hideout);
             const band = (h.bands || {})[p.lsoa21_code];
             const box = document.createElement("div");
             const lines = [
@@ -73,4 +99,9 @@ window.svrp = Object.assign({}, window.svrp, {
         return L.circleMarker(latlng, {radius: 7 + 6 * i, stroke: false, fillColor: colour,
                                        fillOpacity: 0.12 + 0.5 * i, interactive: false});
     }
+});
+
+/* Clientside callbacks are looked up in window.dash_clientside.<namespace>. */
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    svrp: {restyle: function (view) { return window.svrp.restyle(view); }}
 });

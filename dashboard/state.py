@@ -43,6 +43,7 @@ class AppState:
     settings: Settings
     spec: Spec
     table: pd.DataFrame  # all England, validated
+    county_table: pd.DataFrame  # Warwickshire rows: the county reference for what-if scoring
     county: pd.DataFrame  # default profile, Warwickshire, county reference
     england_rank: pd.Series  # rank among all England LSOAs (default spec, England reference)
     county_means: dict[str, float]
@@ -81,7 +82,7 @@ def _score_cached(state_id: int, weights, normalisation, banding) -> pd.DataFram
     if not weights and normalisation is None and banding is None:
         return state.county
     return score_scope(
-        state.table,
+        state.county_table,
         state.spec,
         scope="warwickshire",
         weights=dict(weights),
@@ -180,6 +181,7 @@ def load_state(settings: Settings) -> AppState:
         settings=settings,
         spec=spec,
         table=table,
+        county_table=table[table["utla_code"] == WARWICKSHIRE],
         county=county,
         england_rank=england_rank,
         county_means=dict(county_means),

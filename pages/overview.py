@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard.components import (
     export_download,
@@ -130,6 +130,8 @@ def layout(**query) -> html.Div:
         [
             dcc.Location(id="ovw-url", refresh=False),
             dcc.Store(id="ovw-selected", data=view.lsoa),
+            dcc.Store(id="ovw-view", data=hideout),
+            dcc.Store(id="ovw-restyled"),
             html.Div(
                 [html.P(e) for e in errors],
                 id="ovw-alert",
@@ -200,6 +202,7 @@ def view_outputs(state, pairs, result, norm, banding, layer, selected, bands):
     now = result.set_index("lsoa21_code")["band"]
     changed = sorted(now.index[now != default.loc[now.index]])
     hideout = {
+        "key": "ovw",
         "bands": dict(zip(codes, band_index(result[column]), strict=True)),
         "palette": list(PALETTE),
         "changed": changed,
@@ -234,7 +237,7 @@ def view_outputs(state, pairs, result, norm, banding, layer, selected, bands):
 
 
 @callback(
-    Output("ovw-lsoas", "hideout"),
+    Output("ovw-view", "data"),
     Output("ovw-legend", "children"),
     Output("ovw-changed", "children"),
     Output("ovw-table", "data"),
@@ -261,6 +264,13 @@ def update_view(weights, norm, banding, layer, selected, bands):
     except ProfilerError as exc:
         return no_update, no_update, html.P(str(exc), className="svrp-error"), no_update, no_update
     return view_outputs(state, pairs, result, norm, banding, layer, selected, bands)
+
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="svrp", function_name="restyle"),
+    Output("ovw-restyled", "data"),
+    Input("ovw-view", "data"),
+)
 
 
 @callback(Output("ovw-incident-layer", "children"), Input("ovw-incidents", "value"))

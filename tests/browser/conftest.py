@@ -36,7 +36,7 @@ def server():
     port = _free_port()
     env = {**os.environ, "SVRP_PORT": str(port), "SVRP_TILES_URL": "", "SVRP_DEBUG": "false",
            "DASH_DISABLE_VERSION_CHECK": "true"}
-    log = open(tempfile.mktemp(suffix=".log"), "w+")  # noqa: SIM115 - closed in teardown
+    log = tempfile.TemporaryFile(mode="w+")  # app output, shown if it fails to start
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -87,12 +87,18 @@ def test_brw003_weight_change_recolours_and_reports_changed_bands(page, server):
         By.CSS_SELECTOR, '[id*="violence_with_injury"] .rc-slider-handle, '
         '[id*="violence_with_injury"] [role="slider"]'
     )
-    ActionChains(page).click_and_hold(handle).move_by_offset(150, 0).release().perform()
-    start = time.perf_counter()
-    wait_for(lambda: _fills(page) != before, timeout=10, interval=0.01,
-             message="map did not recolour after a weight change")
-    elapsed = time.perf_counter() - start
-    print(f"\nrecolour after a weight change: {elapsed * 1000:.0f} ms (354 LSOAs)")
+    times = []
+    for offset in (150, -60, 40, -30):  # the first change warms the server; then 3 measured
+        previous = _fills(page)
+        ActionChains(page).click_and_hold(handle).move_by_offset(offset, 0).release().perform()
+        start = time.perf_counter()
+        wait_for(lambda prev=previous: _fills(page) != prev, timeout=10, interval=0.005,
+                 message="map did not recolour after a weight change")
+        times.append(time.perf_counter() - start)
+    median = sorted(times[1:])[1]
+    print(f"\nrecolour after a weight change: median {median * 1000:.0f} ms of 3 "
+          f"(first, cold: {times[0] * 1000:.0f} ms; 354 LSOAs)")
+    assert _fills(page) != before
     report = wait_for(lambda: "changed overall band" in page.find_element(By.ID, "ovw-changed").text
                       and page.find_element(By.ID, "ovw-changed").text)
     assert int(report.split()[0]) > 0
@@ -129,7 +135,8 @@ def test_brw006_district_page_lists_its_high_risk_lsoas(page, server, county, co
                       & county["band"].isin(["High", "Very High"])]
     summary = page.find_element(By.ID, "dst-summary").text
     assert f"{len(expected)} High or Very High" in summary
-    rows = page.find_elements(By.CSS_SELECTOR, "#dst-table tbody tr td[data-dash-column='lsoa21_code']")
+    cells = "#dst-table tbody tr td[data-dash-column='lsoa21_code']"
+    rows = page.find_elements(By.CSS_SELECTOR, cells)
     shown = [r.text for r in rows]
     assert shown == list(expected["lsoa21_code"])[: len(shown)]
     assert len(shown) == min(15, len(expected))
