@@ -184,3 +184,16 @@ def test_brw010_unknown_district_is_explained(page, server):
     page.get(f"{server}/district/E07999999")
     msg = wait_for(lambda: page.find_element(By.ID, "dst-error").text, timeout=15)
     assert "not a Warwickshire district code" in msg
+
+
+@pytest.mark.parametrize("mode", ["cluster", "heat", "points"])
+def test_brw011_incident_layers_draw(page, server, mode):
+    _open_overview(page, server + "/")
+    page.find_element(By.CSS_SELECTOR, f"#ovw-incidents input[value='{mode}']").click()
+    if mode == "cluster":
+        found = wait_for(lambda: page.find_elements(By.CSS_SELECTOR, ".marker-cluster"), timeout=15)
+    else:
+        found = wait_for(lambda: len(page.find_elements(By.CSS_SELECTOR, "#ovw-map path")) > 420,
+                         timeout=15)
+    assert found
+    screenshot(page, f"incidents-{mode}")
