@@ -189,6 +189,45 @@ def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
         yaxis={"automargin": True},
         xaxis={"zeroline": True, "zerolinecolor": "#888"},
     )
+    labels = [ind.label for ind in spec.indicators]
+    pct = [state.england_percentile(i.id, row[f"{i.id}_value"]) for i in spec.indicators]
+    county_pct = [state.england_percentile(i.id, state.county_means[i.id]) for i in spec.indicators]
+    compare = go.Figure(
+        [
+            go.Bar(
+                y=labels,
+                x=pct,
+                orientation="h",
+                name="This LSOA",
+                marker_color="#4d4d4d",
+                hovertemplate="%{y}: higher than %{x:.0f}% of England's LSOAs<extra></extra>",
+            ),
+            go.Scatter(
+                y=labels,
+                x=county_pct,
+                mode="markers",
+                name="County average",
+                marker={"symbol": "diamond", "size": 10, "color": "#1f4dd8"},
+                hovertemplate="%{y}: county average at England percentile %{x:.0f}<extra></extra>",
+            ),
+        ]
+    )
+    compare.add_vline(
+        x=50,
+        line_dash="dash",
+        line_color="#888",
+        annotation_text="England median",
+        annotation_position="top",
+    )
+    compare.update_layout(
+        title={"text": "England percentile of each value (county average ◆)", "font": {"size": 13}},
+        margin={"l": 10, "r": 10, "t": 50, "b": 30},
+        height=400,
+        template="plotly_white",
+        xaxis={"range": [0, 100]},
+        yaxis={"automargin": True, "autorange": "reversed"},
+        legend={"orientation": "h"},
+    )
     value_rows = []
     for ind in spec.indicators:
         value = row[f"{ind.id}_value"]
@@ -228,6 +267,7 @@ def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
             id="panel-ranks",
         ),
         dcc.Graph(figure=fig, config={"displayModeBar": False}, id="panel-chart"),
+        dcc.Graph(figure=compare, config={"displayModeBar": False}, id="panel-compare"),
         html.Table(
             [
                 html.Thead(

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -48,12 +49,20 @@ class AppState:
     england_rank: pd.Series  # rank among all England LSOAs (default spec, England reference)
     county_means: dict[str, float]
     england_means: dict[str, float]
+    england_sorted: dict[str, np.ndarray]  # sorted England values per indicator (percentiles)
     geometry_gz: bytes  # Warwickshire LSOA GeoJSON, gzipped, served at GEOMETRY_ROUTE
     bounds: list[list[float]]  # [[south, west], [north, east]] of Warwickshire
     district_bounds: dict[str, list[list[float]]]
     districts_geojson: dict
     incidents_geojson: dict
     heat_geojson: dict
+
+    def england_percentile(self, indicator_id: str, value: float) -> float:
+        """Percentage of England LSOAs with a lower value (ties count half)."""
+        ref = self.england_sorted[indicator_id]
+        lo = np.searchsorted(ref, value, side="left")
+        hi = np.searchsorted(ref, value, side="right")
+        return round(float(50.0 * (lo + hi) / ref.size), 1)
 
     def score(
         self,
@@ -186,6 +195,7 @@ def load_state(settings: Settings) -> AppState:
         england_rank=england_rank,
         county_means=dict(county_means),
         england_means=dict(england_means),
+        england_sorted={i.id: np.sort(table[i.column].to_numpy()) for i in spec.indicators},
         geometry_gz=geometry_gz,
         bounds=_bounds(lsoas.geometry),
         district_bounds=district_bounds,

@@ -36,9 +36,19 @@ MEDIA_TYPES = {
 }
 
 
+_LINE_BREAKS = str.maketrans({"\r": " ", "\n": " "})
+
+
 def neutralise(value: Any) -> Any:
-    """Prefix a string that a spreadsheet would treat as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Make a cell safe: fold line breaks to spaces, and defuse formula-like strings.
+
+    Line breaks would split a CSV row (a lone CR is not quoted by the csv module); a string that
+    a spreadsheet would run as a formula gets a leading apostrophe.
+    """
+    if not isinstance(value, str):
+        return value
+    value = value.translate(_LINE_BREAKS)
+    if value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 

@@ -197,3 +197,19 @@ def test_brw011_incident_layers_draw(page, server, mode):
                          timeout=15)
     assert found
     screenshot(page, f"incidents-{mode}")
+
+
+def test_brw012_selecting_a_table_row_selects_the_lsoa(page, server, county):
+    _open_overview(page, server + "/")
+    first = county.iloc[0]["lsoa21_code"]
+    cell = wait_for(lambda: page.find_element(
+        By.CSS_SELECTOR, "#ovw-table td[data-dash-column='lsoa21_code']"), timeout=15)
+    assert cell.text == first
+    cell.click()
+    wait_for(lambda: first in page.find_element(By.ID, "panel-title").text, timeout=15)
+    wait_for(lambda: page.find_elements(By.CSS_SELECTOR, "#panel-compare .main-svg"), timeout=15)
+    # the map highlights the same LSOA (blue outline)
+    wait_for(lambda: "#1f4dd8" in page.execute_script(
+        "return Array.from(document.querySelectorAll('#ovw-map path')).map("
+        "p => p.getAttribute('stroke')).join(',')"), timeout=10)
+    screenshot(page, "lsoa-panel-from-table")

@@ -10,7 +10,7 @@ import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 from synth import make_spec, random_table
@@ -93,6 +93,7 @@ def test_exp004_bad_filters_one_line_errors(kw, msg):
 def test_exp005_neutralise():
     assert neutralise("=1+1") == "'=1+1" and neutralise("@SUM(A1)") == "'@SUM(A1)"
     assert neutralise("-2") == "'-2" and neutralise("+44") == "'+44" and neutralise("\tx") == "'\tx"
+    assert neutralise("a\r\nb") == "a  b" and neutralise("\r=1") == " =1"
     assert neutralise("Rugby 001A") == "Rugby 001A" and neutralise(-2.5) == -2.5
 
 
@@ -105,6 +106,8 @@ formula_text = st.text(min_size=1, max_size=20).map(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(names=st.lists(formula_text, min_size=5, max_size=5))
+@example(names=["0", "0", "0", "0", "\r"])  # a lone CR once split a CSV row (found in CI)
+@example(names=["a\nb", "\r=1", "=cmd", "+1", "@x"])
 def test_exp006_no_exported_cell_is_a_formula(names):
     result = _result(names)
     meta, frame = read_export_csv(export_lsoas(result, SPEC, fmt="csv", meta=_meta()))
