@@ -143,6 +143,30 @@ def high_risk_table(table_id: str, rows: list[dict], page_size: int = 15) -> das
     )
 
 
+def diverging_bars(
+    labels, values, title: str, hover: str, height: int = 400, reverse: bool = False
+) -> go.Figure:
+    """Horizontal bars, red above zero (riskier) and blue below, for score breakdowns."""
+    fig = go.Figure(
+        go.Bar(
+            y=labels,
+            x=values,
+            orientation="h",
+            marker_color=["#d7191c" if v > 0 else "#2c7bb6" for v in values],
+            hovertemplate=hover,
+        )
+    )
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}},
+        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+        height=height,
+        template="plotly_white",
+        yaxis={"automargin": True, **({"autorange": "reversed"} if reverse else {})},
+        xaxis={"zeroline": True, "zerolinecolor": "#888"},
+    )
+    return fig
+
+
 def _band_badge(label: str, band: str) -> html.Span:
     return html.Span(
         [f"{label}: ", html.Strong(band)], className=f"svrp-badge band-{BANDS.index(band)}"
@@ -169,25 +193,12 @@ def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
     contrib = sorted(
         ((row[f"{i.id}_contribution"], i) for i in spec.indicators), key=lambda t: t[0]
     )
-    fig = go.Figure(
-        go.Bar(
-            x=[round(float(c), 3) for c, _ in contrib],
-            y=[i.label for _, i in contrib],
-            orientation="h",
-            marker_color=["#d7191c" if c > 0 else "#2c7bb6" for c, _ in contrib],
-            hovertemplate="%{y}: %{x:.3f}<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title={
-            "text": "Contribution to the score (weight share × normalised value)",
-            "font": {"size": 13},
-        },
-        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+    fig = diverging_bars(
+        [i.label for _, i in contrib],
+        [round(float(c), 3) for c, _ in contrib],
+        "Contribution to the score (weight share × normalised value)",
+        "%{y}: %{x:.3f}<extra></extra>",
         height=360,
-        template="plotly_white",
-        yaxis={"automargin": True},
-        xaxis={"zeroline": True, "zerolinecolor": "#888"},
     )
     labels = [ind.label for ind in spec.indicators]
     pct = [state.england_percentile(i.id, row[f"{i.id}_value"]) for i in spec.indicators]

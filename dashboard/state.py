@@ -13,9 +13,9 @@ import shapely
 
 from dashboard.settings import Settings
 from profiler.density import kernel_density
-from profiler.engine import BANDS, THEMES, RiskProfiler
+from profiler.engine import BANDS, RiskProfiler
 from profiler.geo import load_districts, load_lsoa_boundaries, load_police_points
-from profiler.pipeline import WARWICKSHIRE, WARWICKSHIRE_DISTRICTS, score_scope
+from profiler.pipeline import WARWICKSHIRE, score_scope
 from profiler.spec import Spec, load_spec
 from profiler.table import load_indicator_table
 
@@ -225,8 +225,6 @@ __all__ = [
     "current",
     "LAYERS",
     "PALETTE",
-    "THEMES",
-    "WARWICKSHIRE_DISTRICTS",
     "band_index",
     "layer_column",
     "GEOMETRY_ROUTE",

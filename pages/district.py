@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import dash
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard.components import export_download, high_risk_rows, high_risk_table, lsoa_panel
+from dashboard.components import (
+    diverging_bars,
+    export_download,
+    high_risk_rows,
+    high_risk_table,
+    lsoa_panel,
+)
 from dashboard.state import GEOMETRY_ROUTE, PALETTE, band_index, current
 from layers.map import base_map, district_layer, legend, lsoa_layer
 from profiler.engine import BANDS, THEME_LABELS, THEMES
@@ -38,30 +43,18 @@ def _counts_table(result) -> html.Table:
     )
 
 
-def _comparison_figure(state, district_rows) -> go.Figure:
+def _comparison_figure(state, district_rows):
     spec = state.spec
     labels = [i.label for i in spec.indicators]
     means = [float(district_rows[f"{i.id}_norm"].mean()) for i in spec.indicators]
-    fig = go.Figure(
-        go.Bar(
-            y=labels,
-            x=means,
-            orientation="h",
-            marker_color=["#d7191c" if m > 0 else "#2c7bb6" for m in means],
-            hovertemplate="%{y}: %{x:.2f} standard deviations<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        title={
-            "text": "District average vs county average (0), in county standard deviations",
-            "font": {"size": 13},
-        },
-        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+    return diverging_bars(
+        labels,
+        means,
+        "District average vs county average (0), in county standard deviations",
+        "%{y}: %{x:.2f} standard deviations<extra></extra>",
         height=420,
-        template="plotly_white",
-        yaxis={"automargin": True, "autorange": "reversed"},
+        reverse=True,
     )
-    return fig
 
 
 def layout(code: str | None = None, present: str | None = None, **_query) -> html.Div:
