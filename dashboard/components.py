@@ -78,6 +78,7 @@ TABLE_COLUMNS = [
     {"name": "Score", "id": "score", "type": "numeric", "format": {"specifier": ".2f"}},
     {"name": "County rank", "id": "rank", "type": "numeric"},
     {"name": "Top contributing indicators", "id": "drivers"},
+    {"name": "P(High+)", "id": "p_high", "type": "numeric", "format": {"specifier": ".0%"}},
 ]
 
 
@@ -91,6 +92,7 @@ def high_risk_rows(
     if rows.empty:
         return []
     drivers = top_contributors(rows, state.spec)
+    stable = state.stability["p_high"] if state.stability is not None else {}
     return [
         {
             "id": r.lsoa21_code,
@@ -102,6 +104,8 @@ def high_risk_rows(
             "score": round(float(r.score), 3),
             "rank": int(r.rank),
             "drivers": d,
+            # probability of High or above over 1,000 what-if profiles (default spec)
+            "p_high": float(stable[r.lsoa21_code]) if r.lsoa21_code in stable else None,
         }
         for r, d in zip(rows.itertuples(), drivers, strict=True)
     ]
@@ -165,6 +169,22 @@ def diverging_bars(
         xaxis={"zeroline": True, "zerolinecolor": "#888"},
     )
     return fig
+
+
+def _stability_line(state: AppState, code: str) -> html.P:
+    """How sure the default profile is about this LSOA (Monte Carlo over the analyst's choices)."""
+    if state.stability is None or code not in state.stability.index:
+        return html.P()
+    s = state.stability.loc[code]
+    return html.P(
+        [
+            html.Strong("How sure: "),
+            f"High or above in {s['p_high']:.0%} of 1,000 what-if profiles (weights, method "
+            f"and indicators varied); most often {s['modal_band']}; county rank "
+            f"{int(s['rank_p05'])}-{int(s['rank_p95'])} in 90% of them.",
+        ],
+        id="panel-stability",
+    )
 
 
 def _band_badge(label: str, band: str) -> html.Span:
@@ -277,6 +297,7 @@ def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
             ],
             id="panel-ranks",
         ),
+        _stability_line(state, code),
         dcc.Graph(figure=fig, config={"displayModeBar": False}, id="panel-chart"),
         dcc.Graph(figure=compare, config={"displayModeBar": False}, id="panel-compare"),
         html.Table(

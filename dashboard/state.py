@@ -50,6 +50,7 @@ class AppState:
     county_means: dict[str, float]
     england_means: dict[str, float]
     england_sorted: dict[str, np.ndarray]  # sorted England values per indicator (percentiles)
+    stability: pd.DataFrame | None  # cached band stability of the default profile, by LSOA code
     geometry_gz: bytes  # Warwickshire LSOA GeoJSON, gzipped, served at GEOMETRY_ROUTE
     bounds: list[list[float]]  # [[south, west], [north, east]] of Warwickshire
     district_bounds: dict[str, list[list[float]]]
@@ -117,6 +118,13 @@ def _feature_collection(gdf, properties: list[str], precision: float = 1e-5) -> 
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def _load_stability(path) -> pd.DataFrame | None:
+    """The cached stability table, or None if it is absent (the panel then omits it)."""
+    if not path.exists():
+        return None
+    return pd.read_csv(path, dtype={"lsoa21_code": str}).set_index("lsoa21_code")
 
 
 def load_state(settings: Settings) -> AppState:
@@ -196,6 +204,7 @@ def load_state(settings: Settings) -> AppState:
         county_means=dict(county_means),
         england_means=dict(england_means),
         england_sorted={i.id: np.sort(table[i.column].to_numpy()) for i in spec.indicators},
+        stability=_load_stability(data / "indicators" / "stability_warwickshire.csv"),
         geometry_gz=geometry_gz,
         bounds=_bounds(lsoas.geometry),
         district_bounds=district_bounds,

@@ -213,3 +213,13 @@ def test_brw012_selecting_a_table_row_selects_the_lsoa(page, server, county):
         "return Array.from(document.querySelectorAll('#ovw-map path')).map("
         "p => p.getAttribute('stroke')).join(',')"), timeout=10)
     screenshot(page, "lsoa-panel-from-table")
+
+
+def test_brw013_panel_and_tables_say_how_sure(page, server):
+    page.get(f"{server}/district/E07000219")
+    cell = wait_for(lambda: page.find_element(
+        By.CSS_SELECTOR, "#dst-table td[data-dash-column='p_high']"), timeout=30)
+    assert cell.text.endswith("%")
+    page.find_element(By.CSS_SELECTOR, "#dst-table td[data-dash-column='lsoa21_code']").click()
+    text = wait_for(lambda: page.find_element(By.ID, "panel-stability").text, timeout=15)
+    assert "of 1,000 what-if profiles" in text

@@ -145,3 +145,22 @@ def test_prf011_cli_export_high_risk_list(tmp_path, county, fmt):
     else:
         codes = [f["properties"]["LSOA code"] for f in json.loads(out.read_text())["features"]]
     assert codes == list(expected["lsoa21_code"]) and len(codes) > 10
+
+
+def test_prf012_cached_stability_matches_a_recompute(table, spec, county):
+    from profiler.stability import StabilitySettings, band_stability
+
+    cached = pd.read_csv(ROOT / "data/indicators/stability_warwickshire.csv")
+    warks = table[table["utla_code"] == "E10000031"]
+    start = time.perf_counter()
+    fresh, _ = band_stability(warks, spec, StabilitySettings(draws=1000, seed=2025))
+    print(f"\nstability, 1,000 draws over 354 LSOAs: {time.perf_counter() - start:.2f} s")
+    assert list(cached["lsoa21_code"]) == list(fresh["lsoa21_code"])
+    # a few draws may band differently on another CPU (float rounding at a cut point)
+    assert np.allclose(cached["p_high"], fresh["p_high"], atol=0.01), (
+        "data/indicators/stability_warwickshire.csv is stale: run `python -m profiler stability`"
+    )
+    # Very High LSOAs of the default profile are High or above in most draws
+    very_high = set(county.loc[county["band"] == "Very High", "lsoa21_code"])
+    p = cached.set_index("lsoa21_code")["p_high"]
+    assert p.loc[sorted(very_high)].min() >= 0.5
