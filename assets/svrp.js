@@ -36,7 +36,9 @@ window.svrp = Object.assign({}, window.svrp, {
             fillOpacity: 0.78, color: "#5a5a5a", weight: 0.6, opacity: 0.9, dashArray: null
         };
         /* High and Very High also get a heavier outline, so the map does not rely on colour. */
-        if (known && band >= 3) { style.color = "#3b0010"; style.weight = band === 4 ? 2.2 : 1.4; }
+        if (known && (h.strong || [3, 4]).indexOf(band) >= 0) {
+            style.color = "#3b0010"; style.weight = band === (h.strongest === undefined ? 4 : h.strongest) ? 2.2 : 1.4;
+        }
         if (h.emphasise && known && h.emphasise.indexOf(band) < 0) { style.fillOpacity = 0.18; }
         if (h.district && feature.properties.lad24_code && feature.properties.lad24_code !== h.district) {
             style.fillOpacity = 0.08; style.opacity = 0.3;
@@ -61,7 +63,7 @@ window.svrp = Object.assign({}, window.svrp, {
                 [p.lsoa21_name + " (" + p.lsoa21_code + ")", "svrp-tip-title"],
                 ["MSOA: " + p.msoa21_hcl_name, ""],
                 ["District: " + p.lad24_name, ""],
-                [(h.layer_label || "Risk") + ": " + (band === undefined ? "no data" : window.svrp.BANDS[band]), "svrp-tip-band"]
+                [(h.layer_label || "Risk") + ": " + (band === undefined ? "no data" : (h.labels || window.svrp.BANDS)[band]), "svrp-tip-band"]
             ];
             lines.forEach(function (pair) {
                 const row = document.createElement("div");

@@ -15,6 +15,7 @@ from dashboard.settings import Settings
 from profiler.density import kernel_density
 from profiler.engine import BANDS, RiskProfiler
 from profiler.geo import load_districts, load_lsoa_boundaries, load_police_points
+from profiler.hotspots import hotspot_table
 from profiler.pipeline import WARWICKSHIRE, score_scope
 from profiler.spec import Spec, load_spec
 from profiler.table import load_indicator_table
@@ -30,7 +31,10 @@ LAYERS = {
     "knife": "Knife crime",
     "domestic": "Domestic violence",
     "public_place": "Public-place violence",
+    "hotspots": "Hot spots (Gi*, overall score)",
 }
+# Gi* classes, hot first: reds for hot, blues for cold, white for not significant.
+HOTSPOT_PALETTE = ("#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac")
 # ColorBrewer RdYlBu, 5 classes (colour-blind safe), reversed so red is riskiest and the Medium
 # majority is neutral; bands are also always named, and High/Very High get heavier outlines.
 PALETTE = ("#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c")
@@ -51,6 +55,7 @@ class AppState:
     england_means: dict[str, float]
     england_sorted: dict[str, np.ndarray]  # sorted England values per indicator (percentiles)
     stability: pd.DataFrame | None  # cached band stability of the default profile, by LSOA code
+    hotspots: pd.DataFrame  # Gi* classes of the default profile's scores, by LSOA code
     geometry_gz: bytes  # Warwickshire LSOA GeoJSON, gzipped, served at GEOMETRY_ROUTE
     bounds: list[list[float]]  # [[south, west], [north, east]] of Warwickshire
     district_bounds: dict[str, list[list[float]]]
@@ -153,6 +158,12 @@ def load_state(settings: Settings) -> AppState:
     )
     geometry_gz = gzip.compress(json.dumps(geo, separators=(",", ":")).encode(), mtime=0)
 
+    hotspots = hotspot_table(
+        lsoas,
+        county,
+        {"overall": "score", **{t: f"{t}_score" for t in ("knife", "domestic", "public_place")}},
+    ).set_index("lsoa21_code")
+
     districts = load_districts(data)
     district_bounds = {
         row.lad_code: _bounds(districts[districts["lad_code"] == row.lad_code].geometry)
@@ -204,6 +215,7 @@ def load_state(settings: Settings) -> AppState:
         county_means=dict(county_means),
         england_means=dict(england_means),
         england_sorted={i.id: np.sort(table[i.column].to_numpy()) for i in spec.indicators},
+        hotspots=hotspots,
         stability=_load_stability(data / "indicators" / "stability_warwickshire.csv"),
         geometry_gz=geometry_gz,
         bounds=_bounds(lsoas.geometry),

@@ -91,26 +91,36 @@ def incidents_layer(layer_id: str, points: dict, heat: dict, mode: str) -> list:
     ]
 
 
-def legend(title: str, counts: dict[str, int], palette: tuple[str, ...]) -> html.Div:
-    """Band legend with swatch, name and count for each band (Very High first)."""
-    rows = []
-    for i in range(len(BANDS) - 1, -1, -1):
-        band = BANDS[i]
-        rows.append(
-            html.Li(
-                [
-                    html.Span(className=f"svrp-swatch band-{i}", style={"background": palette[i]}),
-                    html.Span(band, className="svrp-legend-band"),
-                    html.Span(f"{counts.get(band, 0)}", className="svrp-legend-count"),
-                ]
-            )
+def legend(
+    title: str,
+    counts: dict[str, int],
+    palette: tuple[str, ...],
+    labels: tuple[str, ...] = BANDS,
+    order: list[int] | None = None,
+    note: str | None = None,
+    strong: tuple[int, ...] = (3, 4),
+) -> html.Div:
+    """Legend with swatch, name and count per class (bands: Very High first)."""
+    order = order if order is not None else list(range(len(labels) - 1, -1, -1))
+    rows = [
+        html.Li(
+            [
+                html.Span(
+                    className="svrp-swatch" + (" strong" if i in strong else ""),
+                    style={"background": palette[i]},
+                ),
+                html.Span(labels[i], className="svrp-legend-band"),
+                html.Span(f"{counts.get(labels[i], 0)}", className="svrp-legend-count"),
+            ]
         )
+        for i in order
+    ]
+    body = [
+        html.Div(title, className="svrp-legend-title"),
+        html.Ul(rows, className="svrp-legend-list"),
+    ]
+    if note:
+        body.append(html.Div(note, className="svrp-note"))
     return html.Div(
-        [
-            html.Div(title, className="svrp-legend-title"),
-            html.Ul(rows, className="svrp-legend-list"),
-        ],
-        className="svrp-legend",
-        role="group",
-        **{"aria-label": f"{title} legend"},
+        body, className="svrp-legend", role="group", **{"aria-label": f"{title} legend"}
     )

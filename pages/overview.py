@@ -15,11 +15,20 @@ from dashboard.components import (
     validate_weights,
     what_if_key,
 )
-from dashboard.state import GEOMETRY_ROUTE, LAYERS, PALETTE, band_index, current, layer_column
+from dashboard.state import (
+    GEOMETRY_ROUTE,
+    HOTSPOT_PALETTE,
+    LAYERS,
+    PALETTE,
+    band_index,
+    current,
+    layer_column,
+)
 from dashboard.urlstate import WEIGHT_MAX, WEIGHT_MIN, ViewState, parse_query, to_query
 from layers.map import base_map, district_layer, incidents_layer, legend, lsoa_layer
 from profiler.engine import BANDS
 from profiler.errors import ProfilerError
+from profiler.hotspots import CLASSES as HOTSPOT_CLASSES
 from profiler.spec import BANDINGS, NORMALISATIONS
 
 dash.register_page(
@@ -196,20 +205,43 @@ def view_outputs(state, pairs, result, norm, banding, layer, selected, bands):
     if layer not in LAYERS:
         layer = "overall"
     bands = [b for b in (bands or []) if b in BANDS]
-    column = layer_column(layer)
     codes = result["lsoa21_code"].tolist()
     default = state.county.set_index("lsoa21_code")["band"]
     now = result.set_index("lsoa21_code")["band"]
     changed = sorted(now.index[now != default.loc[now.index]])
+    if layer == "hotspots":
+        # Gi* of the default profile's overall score: classes, not bands.
+        classes = state.hotspots["overall_hotspot"].reindex(codes)
+        lookup = {c: i for i, c in enumerate(HOTSPOT_CLASSES)}
+        values = [lookup[c] for c in classes]
+        extra = {
+            "palette": list(HOTSPOT_PALETTE),
+            "labels": list(HOTSPOT_CLASSES),
+            "strong": [0, 1],
+            "strongest": 0,
+        }
+        counts = classes.value_counts().to_dict()
+        legend_box = legend(
+            LAYERS[layer],
+            counts,
+            HOTSPOT_PALETTE,
+            HOTSPOT_CLASSES,
+            order=list(range(len(HOTSPOT_CLASSES))),
+            note="Default profile; FDR-corrected, queen contiguity",
+        )
+    else:
+        column = layer_column(layer)
+        values = band_index(result[column])
+        extra = {"palette": list(PALETTE)}
+        legend_box = legend(LAYERS[layer], result[column].value_counts().to_dict(), PALETTE)
     hideout = {
         "key": "ovw",
-        "bands": dict(zip(codes, band_index(result[column]), strict=True)),
-        "palette": list(PALETTE),
+        "bands": dict(zip(codes, values, strict=True)),
         "changed": changed,
         "selected": selected,
         "layer_label": LAYERS[layer],
+        **extra,
     }
-    counts = result[column].value_counts().to_dict()
     if changed:
         shown = ", ".join(changed[:8]) + (" …" if len(changed) > 8 else "")
         report = [
@@ -229,7 +261,7 @@ def view_outputs(state, pairs, result, norm, banding, layer, selected, bands):
     )
     return (
         hideout,
-        legend(LAYERS[layer], counts, PALETTE),
+        legend_box,
         report,
         high_risk_rows(result, state, bands),
         to_query(view, state.spec),

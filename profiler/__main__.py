@@ -231,6 +231,25 @@ def cmd_stability(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hotspots(args: argparse.Namespace) -> int:
+    """Getis-Ord Gi* hot spots of the overall and theme scores for Warwickshire."""
+    from profiler.geo import load_lsoa_boundaries
+    from profiler.hotspots import hotspot_table
+
+    spec, _, result, _ = _score(args)
+    areas = load_lsoa_boundaries(args.data, "warwickshire")
+    columns = {"overall": "score", **{t: f"{t}_score" for t in ("knife", "domestic",
+                                                                    "public_place")}}
+    start = time.perf_counter()
+    table = hotspot_table(areas, result, columns, permutations=args.permutations)
+    elapsed = time.perf_counter() - start
+    atomic_write(args.out, lambda p: table.to_csv(p, index=False, float_format="%.6g",
+                                                  lineterminator="\n"))
+    counts = table["overall_hotspot"].value_counts().to_dict()
+    print(f"Gi* with FDR over {len(table)} LSOAs in {elapsed:.1f} s: {counts}; wrote {args.out}")
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     """Regenerate the README data dictionary from the spec."""
     from profiler.docs import update_readme
@@ -286,6 +305,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_DATA / "indicators" /
                    "stability_warwickshire.csv")
     p.set_defaults(func=cmd_stability)
+
+    p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot spots (Warwickshire)")
+    _add_profile_options(p)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--permutations", type=int, default=0,
+                   help="0: analytic (normal) p-values; N: N conditional permutations")
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_hotspots)
 
     p = sub.add_parser("docs", help="regenerate the README data dictionary from the spec")
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)

@@ -54,10 +54,10 @@ def getis_ord(
     values: np.ndarray | pd.Series,
     *,
     weights: W | None = None,
-    permutations: int = 999,
+    permutations: int = 0,
     seed: int = 12345,
 ) -> pd.DataFrame:
-    """Getis-Ord Gi* per area, with pseudo p-values and FDR-corrected significance classes.
+    """Getis-Ord Gi* per area, with p-values and FDR-corrected significance classes.
 
     Parameters
     ----------
@@ -70,15 +70,18 @@ def getis_ord(
     weights : libpysal W, optional
         Spatial weights; queen contiguity of ``areas`` when omitted.
     permutations : int
-        Conditional permutations for the pseudo p-values.
+        0 (default): two-sided p-values from the standardised Gi* under the normal
+        approximation, as in standard hot-spot analysis. Otherwise the number of conditional
+        permutations for pseudo p-values (the smallest attainable p is 1 / (permutations + 1),
+        which limits what survives the FDR correction).
     seed : int
         Random seed for the permutations (same inputs, same result).
 
     Returns
     -------
     DataFrame
-        ``lsoa21_code`` (or the position), ``gi_z`` (standardised Gi*), ``p_sim`` (one-sided
-        pseudo p-value), ``hotspot`` (one of :data:`CLASSES`; significance after the FDR
+        ``lsoa21_code`` (or the position), ``gi_z`` (standardised Gi*), ``p_sim`` (the
+        p-value used), ``hotspot`` (one of :data:`CLASSES`; significance after the FDR
         correction at 1%, 5% and 10%), ``neighbours``.
     """
     y = np.asarray(values, dtype=float)
@@ -100,7 +103,10 @@ def getis_ord(
         g = esda.G_Local(shifted, w, transform="B", star=True, permutations=permutations,
                          seed=seed, n_jobs=1, keep_simulations=False)
     z = np.nan_to_num(np.asarray(g.Zs, dtype=float))
-    p = np.asarray(g.p_sim, dtype=float)
+    if permutations:
+        p = np.asarray(g.p_sim, dtype=float)
+    else:
+        p = np.minimum(1.0, 2.0 * np.asarray(g.p_norm, dtype=float))
     classes = np.full(len(y), CLASSES[3], dtype=object)
     # Weakest level first, so stronger levels overwrite it.
     for level, hot, cold in zip(LEVELS[::-1], CLASSES[2::-1], CLASSES[4:], strict=True):
@@ -110,3 +116,46 @@ def getis_ord(
         classes[significant & (z < 0)] = cold
     return pd.DataFrame({"lsoa21_code": codes, "gi_z": z, "p_sim": p, "hotspot": classes,
                          "neighbours": neighbours})
+
+
+def hotspot_table(
+    areas: gpd.GeoDataFrame,
+    result: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    permutations: int = 0,
+    seed: int = 12345,
+) -> pd.DataFrame:
+    """Gi* hot spots for several score columns of a profile, on one set of weights.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        LSOA polygons with ``lsoa21_code``.
+    result : DataFrame
+        A scored profile (``lsoa21_code`` and the score columns).
+    columns : dict
+        Output prefix -> score column, e.g. ``{"overall": "score", "knife": "knife_score"}``.
+
+    Returns
+    -------
+    DataFrame
+        ``lsoa21_code`` and, per prefix, ``<prefix>_gi_z``, ``<prefix>_p`` and
+        ``<prefix>_hotspot``, in the order of ``areas``.
+    """
+    scores = result.set_index("lsoa21_code")
+    missing = [c for c in areas["lsoa21_code"] if c not in scores.index]
+    if missing:
+        raise ProfilerError(
+            f"hot spots: {len(missing)} area(s) have no score, first {missing[:3]}; score the "
+            "same areas as the boundaries"
+        )
+    w = queen_weights(areas)
+    out = pd.DataFrame({"lsoa21_code": areas["lsoa21_code"].to_numpy()})
+    for prefix, column in columns.items():
+        values = scores.loc[out["lsoa21_code"], column].to_numpy()
+        g = getis_ord(areas, values, weights=w, permutations=permutations, seed=seed)
+        out[f"{prefix}_gi_z"] = g["gi_z"].round(4).to_numpy()
+        out[f"{prefix}_p"] = g["p_sim"].to_numpy()
+        out[f"{prefix}_hotspot"] = g["hotspot"].to_numpy()
+    return out

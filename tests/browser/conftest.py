@@ -106,26 +106,3 @@ def page(driver, server):
     yield driver
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, f"browser console errors: {errors}"
-
-
-def screenshot(drv, name: str) -> Path:
-    """Save a screenshot under artifacts/screenshots/ (kept as a test artifact)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    drv.save_screenshot(str(path))
-    return path
-
-
-def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05, message: str = ""):
-    """Poll ``predicate`` until it returns something truthy; return it."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = predicate()
-        except Exception:  # noqa: BLE001 - element may be mid-render
-            last = None
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(message or f"timed out after {timeout} s")

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import screenshot, wait_for
+from browserkit import screenshot, wait_for
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
@@ -223,3 +223,14 @@ def test_brw013_panel_and_tables_say_how_sure(page, server):
     page.find_element(By.CSS_SELECTOR, "#dst-table td[data-dash-column='lsoa21_code']").click()
     text = wait_for(lambda: page.find_element(By.ID, "panel-stability").text, timeout=15)
     assert "of 1,000 what-if profiles" in text
+
+
+def test_brw014_hot_spot_layer(page, server):
+    _open_overview(page, server + "/")
+    before = _fills(page)
+    page.find_element(By.CSS_SELECTOR, "#ovw-layer input[value='hotspots']").click()
+    wait_for(lambda: "Hot spot (99%)" in page.find_element(By.ID, "ovw-legend").text, timeout=15)
+    wait_for(lambda: _fills(page) != before, timeout=10)
+    assert "#b2182b" in "".join(_fills(page))  # 99% hot spots drawn
+    assert "layer=hotspots" in page.current_url
+    screenshot(page, "hotspots")

@@ -59,3 +59,15 @@ def test_hot004_constant_values_and_bad_input():
         getis_ord(grid, np.ones(3))
     with pytest.raises(ProfilerError, match="NaN"):
         getis_ord(grid, np.full(16, np.nan))
+
+
+def test_hot005_analytic_pvalues_reach_99_percent_after_fdr():
+    grid = _grid()
+    values = np.random.default_rng(0).normal(0, 1, size=len(grid))
+    planted = [y * 12 + x for y in range(4, 7) for x in range(4, 7)]
+    values[planted] += 6.0
+    out = getis_ord(grid, values)  # permutations=0: normal approximation, two-sided
+    assert out.loc[5 * 12 + 5, "hotspot"] == "Hot spot (99%)"
+    assert (out["p_sim"] <= 1).all() and (out["p_sim"] >= 0).all()
+    noise = getis_ord(grid, np.random.default_rng(7).normal(size=len(grid)))
+    assert (noise["hotspot"] != "Not significant").sum() <= 3
