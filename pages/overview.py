@@ -228,6 +228,7 @@ def view_outputs(state, pairs, result, norm, banding, layer, selected, bands):
             HOTSPOT_CLASSES,
             order=list(range(len(HOTSPOT_CLASSES))),
             note="Default profile; FDR-corrected, queen contiguity",
+            strong=(0, 1),
         )
     else:
         column = layer_column(layer)
