@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
 
 from dashboard.components import (
     diverging_bars,
@@ -16,7 +16,7 @@ from dashboard.state import GEOMETRY_ROUTE, PALETTE, band_index, current
 from layers.map import base_map, district_layer, legend, lsoa_layer
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
-from profiler.pipeline import WARWICKSHIRE_DISTRICTS
+from profiler.pipeline import WARWICKSHIRE_DISTRICTS, compare_bandings
 
 dash.register_page(
     __name__,
@@ -54,6 +54,61 @@ def _comparison_figure(state, district_rows):
         "%{y}: %{x:.2f} standard deviations<extra></extra>",
         height=420,
         reverse=True,
+    )
+
+
+SCHEME_NAMES = {
+    "stddev": "Std. deviations",
+    "quantile": "Quintiles",
+    "natural_breaks": "Natural breaks",
+    "fixed": "Fixed thresholds",
+}
+
+
+def _banding_comparison(state, code: str) -> html.Section:
+    """Which of the district's LSOAs change band between banding schemes (county reference)."""
+    comp = compare_bandings(state.county_table, state.spec, scope=code)
+    differ = comp[~comp["agree"]]
+    rows = [
+        {
+            "lsoa21_code": r["lsoa21_code"],
+            "msoa": r["msoa21_hcl_name"],
+            "score": round(float(r["score"]), 3),
+            **{s: r[s] for s in SCHEME_NAMES},
+        }
+        for r in differ.to_dict("records")
+    ]
+    columns = [
+        {"name": "LSOA", "id": "lsoa21_code"},
+        {"name": "MSOA", "id": "msoa"},
+        {"name": "Score", "id": "score", "type": "numeric"},
+    ]
+    columns += [{"name": name, "id": s} for s, name in SCHEME_NAMES.items()]
+    return html.Section(
+        [
+            html.H2("Compare banding methods", className="svrp-h2"),
+            html.P(
+                f"{int(comp['agree'].sum())} of {len(comp)} LSOAs get the same band under all "
+                f"four schemes; the {len(differ)} below change band depending on the method.",
+                id="dst-compare-summary",
+            ),
+            dash_table.DataTable(
+                id="dst-compare-bands",
+                columns=columns,
+                data=rows,
+                sort_action="native",
+                page_size=10,
+                style_as_list_view=True,
+                style_cell={
+                    "textAlign": "left",
+                    "fontFamily": "system-ui, sans-serif",
+                    "fontSize": "0.85rem",
+                    "padding": "3px 6px",
+                },
+            ),
+        ],
+        className="svrp-card svrp-hide-present",
+        style={"marginTop": "12px"},
     )
 
 
@@ -174,6 +229,7 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                 className="svrp-district-grid svrp-hide-present",
                 style={"marginTop": "12px"},
             ),
+            _banding_comparison(state, code),
         ],
         id="dst-root",
         className="svrp-page svrp-district" + (" svrp-present" if presenting else ""),

@@ -169,3 +169,39 @@ def band_counts(result: pd.DataFrame, by: str = "lad24_name", column: str = "ban
     counts["LSOAs"] = counts.sum(axis=1)
     counts.columns.name = None
     return counts.astype(np.int64)
+
+
+def compare_bandings(
+    table: pd.DataFrame,
+    spec: Spec,
+    scope: str = "warwickshire",
+    reference: str | None = None,
+    schemes: tuple[str, ...] = ("stddev", "quantile", "natural_breaks", "fixed"),
+) -> pd.DataFrame:
+    """Overall band of every LSOA in a scope under each banding scheme, side by side.
+
+    Parameters
+    ----------
+    table, spec, scope, reference
+        As for :func:`score_scope`.
+    schemes : tuple of str
+        Banding schemes to compare (the first is the baseline).
+
+    Returns
+    -------
+    DataFrame
+        ``lsoa21_code``, ``lsoa21_name``, ``msoa21_hcl_name``, ``score`` (the baseline's), one
+        column per scheme, ``agree`` (all schemes give the same band) and ``spread`` (number of
+        distinct bands), sorted by descending score.
+    """
+    base = score_scope(table, spec, scope=scope, reference=reference, banding=schemes[0])
+    ident = [c for c in ("lsoa21_code", "lsoa21_name", "msoa21_hcl_name") if c in base.columns]
+    out = base[[*ident, "score"]].copy()
+    out[schemes[0]] = base["band"].to_numpy()
+    for scheme in schemes[1:]:
+        other = score_scope(table, spec, scope=scope, reference=reference, banding=scheme)
+        out[scheme] = other.set_index("lsoa21_code")["band"].loc[out["lsoa21_code"]].to_numpy()
+    bands = out[list(schemes)]
+    out["spread"] = bands.nunique(axis=1)
+    out["agree"] = out["spread"] == 1
+    return out

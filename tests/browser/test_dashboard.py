@@ -234,3 +234,12 @@ def test_brw014_hot_spot_layer(page, server):
     assert "#b2182b" in "".join(_fills(page))  # 99% hot spots drawn
     assert "layer=hotspots" in page.current_url
     screenshot(page, "hotspots")
+
+
+def test_brw015_district_compares_banding_methods(page, server):
+    page.get(f"{server}/district/E07000222")
+    summary = wait_for(lambda: page.find_element(By.ID, "dst-compare-summary").text, timeout=30)
+    assert "under all four schemes" in summary
+    headers = page.find_element(By.ID, "dst-compare-bands").text
+    for name in ("Std. deviations", "Quintiles", "Natural breaks", "Fixed thresholds"):
+        assert name in headers

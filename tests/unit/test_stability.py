@@ -72,3 +72,16 @@ def test_stb005_bad_settings_named(kw, msg):
     table = make_table(np.ones((5, 2)))
     with pytest.raises(ProfilerError, match=msg):
         band_stability(table, make_spec(2), StabilitySettings(**kw))
+
+
+def test_stb006_compare_bandings_side_by_side():
+    from profiler.pipeline import compare_bandings
+
+    spec = make_spec(3, fixed_thresholds=[-1.0, -0.5, 0.5, 1.0])
+    table = make_table(np.random.default_rng(8).lognormal(size=(100, 3)))
+    out = compare_bandings(table, spec)
+    assert list(out.columns[-6:]) == ["stddev", "quantile", "natural_breaks", "fixed", "spread",
+                                      "agree"]
+    assert len(out) == 100 and out["score"].is_monotonic_decreasing
+    assert (out["quantile"].value_counts() == 20).all()  # quintiles
+    assert out["agree"].equals(out["spread"] == 1) and (~out["agree"]).any()
