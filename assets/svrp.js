@@ -40,6 +40,8 @@ window.svrp = Object.assign({}, window.svrp, {
             style.color = "#3b0010"; style.weight = band === (h.strongest === undefined ? 4 : h.strongest) ? 2.2 : 1.4;
         }
         if (h.emphasise && known && h.emphasise.indexOf(band) < 0) { style.fillOpacity = 0.18; }
+        if (h.opacity && h.opacity[code] !== undefined) { style.fillOpacity = h.opacity[code]; }
+        if (h.unsure && h.unsure.indexOf(code) >= 0) { style.dashArray = "2 3"; style.color = "#333"; style.weight = 1.6; }
         if (h.district && feature.properties.lad24_code && feature.properties.lad24_code !== h.district) {
             style.fillOpacity = 0.08; style.opacity = 0.3;
         }

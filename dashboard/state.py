@@ -32,6 +32,7 @@ LAYERS = {
     "domestic": "Domestic violence",
     "public_place": "Public-place violence",
     "hotspots": "Hot spots (Gi*, overall score)",
+    "stability": "How sure (band stability)",
 }
 # Gi* classes, hot first: reds for hot, blues for cold, white for not significant.
 HOTSPOT_PALETTE = ("#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac")

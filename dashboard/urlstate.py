@@ -15,7 +15,7 @@ from profiler.engine import BANDS
 from profiler.spec import BANDINGS, NORMALISATIONS, Spec
 
 LSOA_RE = re.compile(r"^E01\d{6}$")
-LAYER_KEYS = ("overall", "knife", "domestic", "public_place", "hotspots")
+LAYER_KEYS = ("overall", "knife", "domestic", "public_place", "hotspots", "stability")
 WEIGHT_MIN, WEIGHT_MAX = 0.0, 5.0
 DEFAULT_BANDS = ("Very High", "High")
 

@@ -230,8 +230,26 @@ def view_outputs(state, pairs, result, norm, banding, layer, selected, bands):
             note="Default profile; FDR-corrected, queen contiguity",
             strong=(0, 1),
         )
+    elif layer == "stability" and state.stability is not None:
+        # Default profile's bands, faded where High-or-above is not a firm call.
+        stab = state.stability.reindex(codes)
+        values = band_index(state.county.set_index("lsoa21_code")["band"].reindex(codes))
+        p_high = stab["p_high"].fillna(0).to_numpy()
+        certainty = abs(2 * p_high - 1)  # 0: a coin flip whether High or above; 1: sure
+        extra = {
+            "palette": list(PALETTE),
+            "opacity": dict(zip(codes, (0.15 + 0.75 * certainty).round(2).tolist(), strict=True)),
+            "unsure": [c for c, p in zip(codes, p_high, strict=True) if 0.1 < p < 0.9],
+        }
+        legend_box = legend(
+            LAYERS[layer],
+            state.county["band"].value_counts().to_dict(),
+            PALETTE,
+            note=f"Faded, dotted: High or above in 10-90% of 1,000 what-if profiles, so "
+            f"not a firm call ({len(extra['unsure'])} LSOAs)",
+        )
     else:
-        column = layer_column(layer)
+        column = layer_column(layer if layer != "stability" else "overall")
         values = band_index(result[column])
         extra = {"palette": list(PALETTE)}
         legend_box = legend(LAYERS[layer], result[column].value_counts().to_dict(), PALETTE)

@@ -63,7 +63,15 @@ def _read(data_dir: Path, name: str, **kw) -> pd.DataFrame:
             f"{path}: source file missing; restore data/sources from the repository "
             "(git checkout -- data/sources)"
         )
-    return pd.read_csv(path, **kw)
+    try:
+        return pd.read_csv(path, **kw)
+    except (ValueError, OSError, EOFError) as exc:
+        # A truncated gzip or a missing column should say which file to restore, not show a
+        # pandas traceback.
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ProfilerError(
+            f"{path}: cannot read source ({first}); restore it with `git checkout -- {path}`"
+        ) from None
 
 
 def slug(text: str) -> str:
@@ -98,6 +106,8 @@ def children_0_15_lsoa21(data_dir: Path, households: pd.Series) -> pd.Series:
     look["households"] = look["lsoa21_code"].map(households).fillna(0.0)
     total = look.groupby("lsoa11_code")["households"].transform("sum")
     parts = look.groupby("lsoa11_code")["lsoa21_code"].transform("size")
+    # U copies (one piece, share 1); M sums several 2011 LSOAs into one 2021 LSOA; S and X share
+    # the 2011 count among all its 2021 links by Census 2021 households.
     # Share of the 2011 LSOA going to each 2021 piece: by households, equal if none recorded.
     look["share"] = np.where(total > 0, look["households"] / total.where(total > 0, 1), 1 / parts)
     look["children"] = look["lsoa11_code"].map(pop) * look["share"]
@@ -107,17 +117,21 @@ def children_0_15_lsoa21(data_dir: Path, households: pd.Series) -> pd.Series:
 def police_counts(data_dir: Path, months: tuple[str, ...] = POLICE_2024_MONTHS) -> pd.DataFrame:
     """Count police.uk street-level records per 2021 LSOA and crime type.
 
+    Records without an LSOA code are dropped here; records whose LSOA is not an English 2021
+    LSOA (or, in the table, not a Warwickshire one) drop out when the counts are joined.
+
     Parameters
     ----------
     data_dir : Path
+        The ``data`` folder holding ``sources/police_uk/``.
     months : tuple of str
         ``YYYY-MM`` months to count (their files carry 2021 LSOA codes from 2024 on).
 
     Returns
     -------
     DataFrame
-        Indexed by LSOA code, one ``policeuk_2024_<crime type>`` column per type plus
-        ``policeuk_2024_total``.
+        Indexed by LSOA code, one ``policeuk_2024_<crime type slug>`` column per type (sorted)
+        plus ``policeuk_2024_total``.
     """
     frames = [
         _read(data_dir, f"police_uk/{m}-warwickshire-street.csv.gz",
@@ -146,6 +160,12 @@ def build_indicator_table(data_dir: Path) -> pd.DataFrame:
         Identity columns (names, MSOA with its House of Commons Library name, ward, district,
         county, rural-urban class), the 13 indicator columns and context columns, sorted by
         ``lsoa21_code``.
+
+    Raises
+    ------
+    ProfilerError
+        If a source is missing or malformed, an LSOA has no MSOA or no children, or any of the
+        13 indicators is blank after the joins.
     """
     data_dir = Path(data_dir)
     under = _read(data_dir, "iod2025_lsoa21_underlying_indicators.csv.gz")
@@ -160,8 +180,7 @@ def build_indicator_table(data_dir: Path) -> pd.DataFrame:
     census = _read(data_dir, "census21_household_deprivation_dimensions_lsoa21.csv.gz")
 
     base = wards[wards["lsoa21_code"].str.startswith("E")].rename(
-        columns={"ward24_code": "ward24_code", "ltla24_code": "lad24_code",
-                 "ltla24_name": "lad24_name"}
+        columns={"ltla24_code": "lad24_code", "ltla24_name": "lad24_name"}
     )
     base["msoa21_name"] = base["lsoa21_name"].str[:-1]
     msoa = msoa.dropna(subset=["MSOA21CD"]).drop_duplicates("MSOANM").rename(
@@ -186,12 +205,21 @@ def build_indicator_table(data_dir: Path) -> pd.DataFrame:
                               "Employment_score": "employment_deprivation_rate",
                               "children_and_young_people_score": "cyp_education_score"})
 
+    # Households = the sum of TS011's five categories (0, 1, 2, 3, 4 deprivation dimensions).
     households = census.groupby("lsoa21_code")["count"].sum()
     children = children_0_15_lsoa21(data_dir, households)
+    # 815 English LSOAs (8 in Warwickshire) have a suppressed (blank) IDACI numerator: impute 5.
     idaci = under.set_index("lsoa21_code")[
         "income_deprivation_affecting_children_index_idaci_numerator"
     ].fillna(IDACI_SUPPRESSED_VALUE)
     ind["children_0_15"] = ind["lsoa21_code"].map(children).round(1)
+    no_children = ~(ind["children_0_15"] > 0)
+    if no_children.any():
+        raise ProfilerError(
+            f"build: {int(no_children.sum())} LSOA(s) have no estimated children aged 0-15, first "
+            f"{ind.loc[no_children, 'lsoa21_code'].head(3).tolist()}; check "
+            "ons_mid2020_population_syoa_lsoa11.csv.gz and lsoa11_lsoa21_lad22_ew.csv.gz"
+        )
     ind["households_2021"] = ind["lsoa21_code"].map(households)
     pct = 100.0 * ind["lsoa21_code"].map(idaci) / ind["children_0_15"]
     ind["children_income_deprived_pct"] = pct.clip(upper=100.0)
@@ -214,7 +242,18 @@ def build_indicator_table(data_dir: Path) -> pd.DataFrame:
 
 
 def write_table(df: pd.DataFrame, out_path: Path) -> None:
-    """Write the table deterministically (6 significant digits, LF line ends), atomically."""
+    """Write the table deterministically and atomically.
+
+    Floats are written to 6 significant digits with LF line ends, to a temporary file in the
+    same folder that then replaces ``out_path``, so a reader never sees a half-written table.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table from :func:`build_indicator_table`.
+    out_path : Path
+        Where to write the CSV; its folder is created if needed.
+    """
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", dir=out_path.parent)
@@ -229,7 +268,25 @@ def write_table(df: pd.DataFrame, out_path: Path) -> None:
 
 
 def run_build(data_dir: Path, out_path: Path) -> pd.DataFrame:
-    """Build the indicator table from ``data_dir/sources`` and write it to ``out_path``."""
+    """Build the indicator table from ``data_dir/sources`` and write it to ``out_path``.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder (``python -m profiler build`` passes ``Path("data")``).
+    out_path : Path
+        Output CSV, normally ``data/indicators/lsoa21_indicators.csv``.
+
+    Returns
+    -------
+    DataFrame
+        The table as written.
+
+    Raises
+    ------
+    ProfilerError
+        If a source file is missing or unreadable, or a join leaves a blank indicator.
+    """
     df = build_indicator_table(Path(data_dir))
     write_table(df, Path(out_path))
     return df

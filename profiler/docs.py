@@ -103,6 +103,39 @@ def methodology_markdown(spec: Spec) -> str:
         "each district, or all England) and applied to any view, so a district profile uses the "
         "county's bands and stays comparable with it.",
         "",
+        "## How sure is a band?",
+        "",
+        "A composite index depends on the analyst's choices. The dashboard repeats the profile "
+        "1,000 times, each time drawing new weights around the spec's (a Dirichlet draw), a "
+        "normalisation and a banding scheme at random, and in half the draws leaving one "
+        "indicator out. For each LSOA it reports the share of these what-if profiles in which "
+        "the LSOA is High or above, the band it gets most often, and the range of ranks it takes "
+        "in 90% of them. An LSOA that is Very High in 95% of draws is a firm priority; one that "
+        "is High in 55% sits on a boundary and deserves professional judgement. The same "
+        "analysis leaves each indicator out in turn to show which ones move the ranking most.",
+        "",
+        "## Hot spots",
+        "",
+        "A high score in one LSOA may be chance; a cluster of neighbouring high scores is a hot "
+        "spot. The Getis-Ord Gi* statistic compares the scores of an LSOA and its neighbours "
+        "(LSOAs sharing a boundary or a corner) with the county as a whole. Because hundreds of "
+        "LSOAs are tested at once, the Benjamini-Hochberg false-discovery-rate correction is "
+        "applied, so that at the 95% level no more than about 5% of the hot and cold spots "
+        "shown are expected to be false alarms.",
+        "",
+        "## Incident heat layer",
+        "",
+        "police.uk incident points (which police.uk snaps to the nearest street or public place "
+        "for anonymity) are smoothed with a kernel of 500 m on a 400 m grid in British National "
+        "Grid metres, giving incidents per square kilometre.",
+        "",
+        "## Comparing banding methods",
+        "",
+        "District profiles list the LSOAs whose band depends on the banding scheme (standard "
+        "deviations, quintiles, natural breaks or fixed thresholds). Quintiles always put 40% "
+        "of areas in High or above; standard deviations only flag areas that stand out from "
+        "the county.",
+        "",
         "## Indicators",
         "",
     ]

@@ -243,3 +243,14 @@ def test_brw015_district_compares_banding_methods(page, server):
     headers = page.find_element(By.ID, "dst-compare-bands").text
     for name in ("Std. deviations", "Quintiles", "Natural breaks", "Fixed thresholds"):
         assert name in headers
+
+
+def test_brw016_how_sure_layer_fades_unstable_lsoas(page, server):
+    _open_overview(page, server + "/")
+    page.find_element(By.CSS_SELECTOR, "#ovw-layer input[value='stability']").click()
+    note = wait_for(lambda: "what-if profiles" in page.find_element(By.ID, "ovw-legend").text
+                    and page.find_element(By.ID, "ovw-legend").text, timeout=15)
+    assert "Faded, dotted" in note
+    wait_for(lambda: any(f.endswith("|2 3") for f in _fills(page)), timeout=10,
+             message="no unstable LSOA drawn dotted")
+    screenshot(page, "how-sure")
