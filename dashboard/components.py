@@ -196,11 +196,26 @@ def _band_badge(label: str, band: str) -> html.Span:
 def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
     """The "why" panel for one LSOA: bands, score, ranks, contributions and values vs averages."""
     if not code:
+        sens = state.sensitivity
+        chart = diverging_bars(
+            list(sens["label"]),
+            [round(float(v), 1) for v in sens["mean_abs_rank_shift"]],
+            "Which indicators move the county ranking most",
+            "%{y}: LSOAs move %{x:.1f} places on average when it is left out<extra></extra>",
+            height=380,
+            reverse=True,
+        )
         return [
             html.P(
                 "Select an area on the map or in the table to see why it scores as it does.",
                 className="svrp-hint",
-            )
+            ),
+            dcc.Graph(figure=chart, config={"displayModeBar": False}, id="panel-sensitivity"),
+            html.P(
+                "Average change in county rank when each indicator is left out of the default "
+                "profile: the indicators the ranking leans on most.",
+                className="svrp-note",
+            ),
         ]
     if not LSOA_RE.match(code):
         return [html.P(f"{code[:20]!r} is not an LSOA code.", className="svrp-error")]
@@ -338,6 +353,9 @@ def export_download(
         from profiler.geo import load_lsoa_boundaries
 
         boundaries = load_lsoa_boundaries(state.settings.data_dir, "warwickshire")
+    if state.stability is not None and dict(weights) == state.spec.weights:
+        # the cached stability belongs to the default weights only
+        result = result.join(state.stability["p_high"], on="lsoa21_code")
     spec = state.spec.with_weights(dict(weights))
     meta = build_metadata(
         spec,

@@ -18,6 +18,7 @@ from profiler.geo import load_districts, load_lsoa_boundaries, load_police_point
 from profiler.hotspots import hotspot_table
 from profiler.pipeline import WARWICKSHIRE, score_scope
 from profiler.spec import Spec, load_spec
+from profiler.stability import indicator_sensitivity
 from profiler.table import load_indicator_table
 
 INCIDENT_TYPES = (
@@ -57,6 +58,7 @@ class AppState:
     england_sorted: dict[str, np.ndarray]  # sorted England values per indicator (percentiles)
     stability: pd.DataFrame | None  # cached band stability of the default profile, by LSOA code
     hotspots: pd.DataFrame  # Gi* classes of the default profile's scores, by LSOA code
+    sensitivity: pd.DataFrame  # rank shift when each indicator is left out (default profile)
     geometry_gz: bytes  # Warwickshire LSOA GeoJSON, gzipped, served at GEOMETRY_ROUTE
     bounds: list[list[float]]  # [[south, west], [north, east]] of Warwickshire
     district_bounds: dict[str, list[list[float]]]
@@ -217,6 +219,7 @@ def load_state(settings: Settings) -> AppState:
         england_means=dict(england_means),
         england_sorted={i.id: np.sort(table[i.column].to_numpy()) for i in spec.indicators},
         hotspots=hotspots,
+        sensitivity=indicator_sensitivity(table[table["utla_code"] == WARWICKSHIRE], spec),
         stability=_load_stability(data / "indicators" / "stability_warwickshire.csv"),
         geometry_gz=geometry_gz,
         bounds=_bounds(lsoas.geometry),

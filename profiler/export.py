@@ -180,6 +180,9 @@ def export_frame(
         if f"{theme}_band" in rows:
             out[f"{THEME_LABELS[theme]} band"] = rows[f"{theme}_band"]
     out["Top contributors"] = top_contributors(rows, spec) if len(rows) else []
+    if "p_high" in rows:
+        # from profiler.stability, when the caller merged it in
+        out["P(High or above), 1,000 what-if profiles"] = rows["p_high"].round(3)
     for ind in spec.indicators:
         out[f"{ind.label}: value"] = rows[f"{ind.id}_value"]
         out[f"{ind.label}: normalised"] = rows[f"{ind.id}_norm"].round(4)

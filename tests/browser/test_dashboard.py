@@ -169,6 +169,7 @@ def test_brw008_exported_csv_downloads_and_parses(page, server, county, download
                       & county["band"].isin(["High", "Very High"])]
     assert list(frame["LSOA code"]) == list(expected["lsoa21_code"])
     assert meta["district"] == "E07000220" and meta["spec_sha256"]
+    assert frame["P(High or above), 1,000 what-if profiles"].astype(float).between(0, 1).all()
 
 
 def test_brw009_methodology_lists_every_indicator(page, server):
@@ -254,3 +255,11 @@ def test_brw016_how_sure_layer_fades_unstable_lsoas(page, server):
     wait_for(lambda: any(f.endswith("|2 3") for f in _fills(page)), timeout=10,
              message="no unstable LSOA drawn dotted")
     screenshot(page, "how-sure")
+
+
+def test_brw017_sensitivity_chart_when_nothing_selected(page, server):
+    _open_overview(page, server + "/")
+    wait_for(lambda: page.find_elements(By.CSS_SELECTOR, "#panel-sensitivity .main-svg"),
+             timeout=15, message="sensitivity chart not drawn")
+    time.sleep(0.5)
+    screenshot(page, "sensitivity")

@@ -119,3 +119,10 @@ def test_exp006_no_exported_cell_is_a_formula(names):
     for row in book["LSOAs"].iter_rows(values_only=True):
         for value in row:
             assert not (isinstance(value, str) and value.startswith(("=", "+", "-", "@"))), value
+
+
+def test_exp007_stability_column_when_merged():
+    result = _result()
+    result["p_high"] = 0.5
+    meta, frame = read_export_csv(export_lsoas(result, SPEC, fmt="csv", meta=_meta()))
+    assert (frame["P(High or above), 1,000 what-if profiles"] == "0.5").all()
