@@ -148,15 +148,23 @@ def high_risk_table(table_id: str, rows: list[dict], page_size: int = 15) -> das
 
 
 def diverging_bars(
-    labels, values, title: str, hover: str, height: int = 400, reverse: bool = False
+    labels,
+    values,
+    title: str,
+    hover: str,
+    height: int = 400,
+    reverse: bool = False,
+    neutral: bool = False,
 ) -> go.Figure:
-    """Horizontal bars, red above zero (riskier) and blue below, for score breakdowns."""
+    """Horizontal bars, red above zero (riskier) and blue below; grey when ``neutral``."""
     fig = go.Figure(
         go.Bar(
             y=labels,
             x=values,
             orientation="h",
-            marker_color=["#d7191c" if v > 0 else "#2c7bb6" for v in values],
+            marker_color=(
+                "#4d4d4d" if neutral else ["#d7191c" if v > 0 else "#2c7bb6" for v in values]
+            ),
             hovertemplate=hover,
         )
     )
@@ -204,6 +212,7 @@ def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
             "%{y}: LSOAs move %{x:.1f} places on average when it is left out<extra></extra>",
             height=380,
             reverse=True,
+            neutral=True,
         )
         return [
             html.P(
