@@ -6,17 +6,38 @@ import re
 from pathlib import Path
 
 from profiler.engine import THEME_LABELS
+from profiler.errors import ProfilerError
 from profiler.spec import Spec
 
+# The attribution texts of data/PROVENANCE.md, verbatim, with what each covers; "[year]" is the
+# year of the boundary set. A unit test checks that each text still appears in PROVENANCE.md.
+BOUNDARY_YEARS = "2011, 2021 and 2025"  # LSOA 2011; LSOA, MSOA, district 2021; ward 2025 sets
 ATTRIBUTIONS = (
-    "Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
-    "Contains OS data © Crown copyright and database right 2021-2025.",
-    "Ministry of Housing, Communities and Local Government, English Indices of Deprivation 2025 "
-    "and 2019, licensed under the Open Government Licence v3.0.",
-    "Contains public sector information licensed under the Open Government Licence v3.0: "
-    "data.police.uk (Warwickshire Police).",
-    "MSOA names: House of Commons Library, Open Parliament Licence.",
+    (
+        "Boundaries",
+        "Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
+        "Contains OS data © Crown copyright and database right [year]",
+    ),
+    (
+        "ONS lookups, population estimates, Census 2021",
+        "Source: Office for National Statistics licensed under the OGL v3.0.",
+    ),
+    (
+        "English Indices of Deprivation 2019 and 2025",
+        "Ministry of Housing, Communities and Local Government (MHCLG, formerly DLUHC), English "
+        "Indices of Deprivation, licensed under the OGL v3.0.",
+    ),
+    (
+        "Police recorded crime",
+        "Contains public sector information licensed under the OGL v3.0 — data.police.uk "
+        "(Warwickshire Police).",
+    ),
+    (
+        "MSOA names (House of Commons Library)",
+        "Contains Parliamentary information licensed under the Open Parliament Licence v3.0.",
+    ),
 )
+OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 DIRECTION_TEXT = {"higher_is_riskier": "higher = riskier", "lower_is_riskier": "lower = riskier"}
 
 
@@ -27,6 +48,41 @@ def _cell(text: str) -> str:
 
 def _themes(themes: tuple[str, ...]) -> str:
     return ", ".join(THEME_LABELS.get(t, "Causal factor") for t in themes) or "overall only"
+
+
+def attribution_texts() -> list[str]:
+    """Attribution texts to reproduce with anything derived from the data.
+
+    Returns
+    -------
+    list of str
+        ``'<what it covers>: "<text>"'``, with the boundary years filled in.
+    """
+    return [f'{what}: "{text.replace("[year]", BOUNDARY_YEARS)}"' for what, text in ATTRIBUTIONS]
+
+
+_MISSING_TEXT = {
+    "error": "a blank indicator value stops the build with an error (none is imputed)",
+    "median": "a blank indicator value is replaced by the reference median",
+}
+
+
+def _settings_text(prof) -> str:
+    cap = (
+        f"raw values are capped at the {prof.cap:g} and {1 - prof.cap:g} reference quantiles"
+        if prof.cap
+        else "no capping"
+    )
+    missing = _MISSING_TEXT.get(prof.missing, f"missing values: {prof.missing}")
+    fixed = (
+        "; fixed cut points " + ", ".join(f"{t:g}" for t in prof.fixed_thresholds)
+        if prof.fixed_thresholds and prof.banding == "fixed"
+        else ""
+    )
+    return (
+        f"This profile's settings: normalisation **{prof.normalisation}**, banding "
+        f"**{prof.banding}**{fixed}, reference **{prof.reference}**; {cap}; {missing}."
+    )
 
 
 def data_dictionary_markdown(spec: Spec) -> str:
@@ -92,7 +148,9 @@ def methodology_markdown(spec: Spec) -> str:
         "normalised value; the contributions add up to the score, which is how the dashboard "
         "explains why an area scores as it does.",
         "3. **Themes.** Knife crime, domestic violence and public-place violence each have a "
-        "score: the weighted average of the indicators tagged with that theme.",
+        "score: the weighted average of the indicators tagged with that theme. Indicators "
+        "tagged only as causal factors (deprivation, education, mental health, housing) count "
+        "towards the overall score, not towards a theme.",
         "4. **Bands.** The default scheme, *stddev*, puts an area in **Very High** when its score "
         "is more than two standard deviations above the reference mean, **High** between one "
         "and two, **Medium** within one, **Low** between one and two below, and **Very Low** "
@@ -102,6 +160,8 @@ def methodology_markdown(spec: Spec) -> str:
         "5. **Reference population.** Bands are fitted on the whole reference area (the county, "
         "each district, or all England) and applied to any view, so a district profile uses the "
         "county's bands and stays comparable with it.",
+        "",
+        _settings_text(prof),
         "",
         "## How sure is a band?",
         "",
@@ -151,7 +211,18 @@ def methodology_markdown(spec: Spec) -> str:
             f"- **Why it is here:** {ind.rationale}",
             "",
         ]
-    parts += ["## Attributions", ""] + [f"- {a}" for a in ATTRIBUTIONS] + [""]
+    licences = sorted({ind.licence for ind in spec.indicators})
+    parts += ["## Licences", ""] + [f"- {_cell(lic)}" for lic in licences] + [""]
+    parts += [
+        f"Open Government Licence v3.0: {OGL_URL}",
+        "",
+        "## Attributions",
+        "",
+        "Reproduce these wherever the data or anything derived from it is published (exports, "
+        "printed profiles, screenshots):",
+        "",
+    ]
+    parts += [f"- {a}" for a in attribution_texts()] + [""]
     return "\n".join(parts)
 
 
@@ -190,14 +261,29 @@ def replace_block(text: str, name: str, body: str) -> str:
 def update_readme(readme_path: str | Path, spec: Spec) -> bool:
     """Regenerate the README's data-dictionary block from the spec.
 
+    Parameters
+    ----------
+    readme_path : str or Path
+        The README; it must contain ``<!-- BEGIN data-dictionary -->`` and
+        ``<!-- END data-dictionary -->`` markers.
+    spec : Spec
+
     Returns
     -------
     bool
-        True when the file changed.
+        True when the file changed (it is only written then).
+
+    Raises
+    ------
+    ProfilerError
+        When the markers are missing.
     """
     path = Path(readme_path)
     text = path.read_text(encoding="utf-8")
-    new = replace_block(text, "data-dictionary", data_dictionary_markdown(spec))
+    try:
+        new = replace_block(text, "data-dictionary", data_dictionary_markdown(spec))
+    except ValueError as exc:
+        raise ProfilerError(f"{path}: {exc}; add them where the table should go") from None
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text

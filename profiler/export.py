@@ -1,8 +1,20 @@
 """Exports of high-risk LSOA lists: CSV, Excel and GeoJSON, each with a metadata block.
 
 Every string cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return) gets a leading apostrophe (OWASP "CSV injection"); numbers stay
-numbers.
+``@``, a tab or a carriage return) gets a leading apostrophe (OWASP "CSV injection"), in every
+format and in column headers too; numbers stay numbers. Line breaks inside text become spaces.
+
+Reading a CSV export back
+-------------------------
+The file starts with one ``# key: value`` line per metadata item, then an ordinary CSV header
+and rows. Use :func:`read_export_csv` (returns the metadata dict and the table, all cells as
+text), or with pandas alone count the ``#`` lines and skip them::
+
+    with open(path, encoding="utf-8") as f:
+        n = sum(1 for line in f if line.startswith("# "))
+    table = pd.read_csv(path, skiprows=n)
+
+Do not use ``comment="#"``: it would also cut data cells at a ``#``.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from profiler.docs import attribution_texts
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
 from profiler.spec import Spec
@@ -103,6 +116,10 @@ def build_metadata(
     Returns
     -------
     dict
+        ``title``, ``generated_at`` (ISO 8601, UTC), ``spec_sha256`` (of the spec file),
+        ``effective_spec_sha256`` (with the effective weights), method settings, ``weights``,
+        ``data_periods``, ``sources``, ``licence``, ``attribution``, ``caveat`` (bands are
+        decision support), then ``extra``. :func:`export_lsoas` adds ``rows``.
     """
     generated_at = generated_at or datetime.now(UTC)
     weights = dict(weights or spec.weights)
@@ -119,6 +136,7 @@ def build_metadata(
         "data_periods": "; ".join(f"{i.label}: {i.period}" for i in spec.indicators),
         "sources": "; ".join(sorted({i.source for i in spec.indicators})),
         "licence": "; ".join(sorted({i.licence for i in spec.indicators})),
+        "attribution": "; ".join(attribution_texts()),
         "caveat": CAVEAT,
     }
     meta.update({k: v for k, v in extra.items() if v is not None})
@@ -149,15 +167,17 @@ def export_frame(
     DataFrame
     """
     if bands is not None:
+        if isinstance(bands, str):
+            bands = [b.strip() for b in bands.split(",")]
         bad = [b for b in bands if b not in BANDS]
-        if bad or not bands:
-            raise ProfilerError(
-                f"export: unknown band(s) {', '.join(map(repr, bad)) or '(none)'}; use "
-                f"{', '.join(BANDS)}"
-            )
-    if district is not None and not _DISTRICT_RE.match(str(district)):
+        if bad:
+            shown = ", ".join(repr(str(b)[:30]) for b in bad[:3])
+            raise ProfilerError(f"export: unknown band(s) {shown}; use {', '.join(BANDS)}")
+        if not bands:
+            raise ProfilerError(f"export: no band chosen; use one or more of {', '.join(BANDS)}")
+    if district is not None and not _DISTRICT_RE.fullmatch(str(district)):
         raise ProfilerError(
-            f"export: district {district!r} is not a district code; use e.g. E07000219"
+            f"export: district {str(district)[:30]!r} is not a district code; use e.g. E07000219"
         )
     rows = result
     if bands is not None:
@@ -188,8 +208,10 @@ def export_frame(
         out[f"{ind.label}: normalised"] = rows[f"{ind.id}_norm"].round(4)
         out[f"{ind.label}: contribution"] = rows[f"{ind.id}_contribution"].round(4)
         out[f"{ind.label}: band"] = rows[f"{ind.id}_band"]
-    out = out.reset_index(drop=True)
-    return out.map(neutralise)
+    out = out.reset_index(drop=True).map(neutralise)
+    # headers come from spec labels, which a partner's spec may set to anything
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
 
 
 def _csv(frame: pd.DataFrame, meta: Mapping[str, Any]) -> bytes:
@@ -242,7 +264,8 @@ def _geojson(frame: pd.DataFrame, meta: Mapping[str, Any], boundaries) -> bytes:
         geom = shapely.set_precision(geo.loc[record["LSOA code"]], 1e-5)
         features.append({"type": "Feature", "properties": record,
                          "geometry": json.loads(shapely.to_geojson(geom))})
-    doc = {"type": "FeatureCollection", "metadata": dict(meta), "features": features}
+    meta = {k: neutralise(v) for k, v in meta.items()}
+    doc = {"type": "FeatureCollection", "metadata": meta, "features": features}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

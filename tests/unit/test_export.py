@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import geopandas as gpd
 import openpyxl
@@ -16,9 +19,17 @@ from shapely.geometry import box
 from synth import make_spec, random_table
 
 from profiler.errors import ProfilerError
-from profiler.export import build_metadata, export_lsoas, neutralise, read_export_csv
+from profiler.export import (
+    build_metadata,
+    export_lsoas,
+    neutralise,
+    read_export_csv,
+    top_contributors,
+)
 from profiler.pipeline import score_scope
+from profiler.spec import load_spec
 
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = make_spec(4)
 WHEN = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
@@ -58,13 +69,18 @@ def test_exp001_csv_roundtrip_with_metadata_and_filter():
 
 def test_exp002_xlsx_has_lsoas_and_about_sheets():
     result = _result()
-    blob = export_lsoas(result, SPEC, fmt="xlsx", bands=["Medium"], meta=_meta())
+    blob = export_lsoas(result, SPEC, fmt="xlsx", bands=["Medium", "Low"], district="E07000220",
+                        meta=_meta())
     book = openpyxl.load_workbook(io.BytesIO(blob))
     assert book.sheetnames == ["LSOAs", "About"]
     frame = pd.read_excel(io.BytesIO(blob), sheet_name="LSOAs")
-    assert len(frame) == (result["band"] == "Medium").sum()
-    about = pd.read_excel(io.BytesIO(blob), sheet_name="About")
-    assert "spec_sha256" in set(about["key"])
+    expected = result[result["band"].isin(["Medium", "Low"])
+                      & (result["lad24_code"] == "E07000220")]
+    assert list(frame["LSOA code"]) == list(expected["lsoa21_code"]) and len(frame) > 0
+    assert frame["Score"].dtype.kind == "f" and frame["Rank"].dtype.kind == "i"  # numbers stay
+    about = dict(pd.read_excel(io.BytesIO(blob), sheet_name="About").to_numpy())
+    assert about["spec_sha256"] == SPEC.sha256 and about["rows"] == str(len(expected))
+    assert about["district"] == "E07000220" and about["bands"] == "Medium, Low"
 
 
 def test_exp003_geojson_has_metadata_and_geometry():
@@ -73,15 +89,29 @@ def test_exp003_geojson_has_metadata_and_geometry():
                         boundaries=_boundaries(result))
     doc = json.loads(blob)
     assert doc["type"] == "FeatureCollection" and doc["metadata"]["rows"] == len(result)
+    assert doc["metadata"]["spec_sha256"] == SPEC.sha256
     gdf = gpd.GeoDataFrame.from_features(doc["features"])
     assert len(gdf) == len(result) and gdf.geometry.is_valid.all()
+    decimals = {len(x.split(".")[1]) for x in re.findall(r"-?\d+\.\d+",
+                json.dumps([f["geometry"] for f in doc["features"]]))}
+    assert max(decimals) <= 5  # coordinates to 5 decimals (about 1 m)
+    filtered = json.loads(export_lsoas(result, SPEC, fmt="geojson", bands=["High", "Very High"],
+                                       district="E07000219", meta=_meta(),
+                                       boundaries=_boundaries(result)))
+    expected = result[result["band"].isin(["High", "Very High"])
+                      & (result["lad24_code"] == "E07000219")]
+    codes = [f["properties"]["LSOA code"] for f in filtered["features"]]
+    assert codes == list(expected["lsoa21_code"]) and filtered["metadata"]["rows"] == len(codes)
     with pytest.raises(ProfilerError, match="needs the LSOA boundaries"):
         export_lsoas(result, SPEC, fmt="geojson", meta=_meta())
 
 
 @pytest.mark.parametrize("kw,msg", [
     ({"bands": ["Extreme"]}, "unknown band"), ({"district": "Rugby"}, "not a district code"),
-    ({"fmt": "pdf"}, "format 'pdf'"),
+    ({"fmt": "pdf"}, "format 'pdf'"), ({"bands": []}, "no band chosen"),
+    ({"bands": ["high"]}, "unknown band"), ({"district": "E07000219\n"}, "not a district code"),
+    ({"district": "E01031090"}, "not a district code"),
+    ({"bands": ["x\ny" * 40]}, "unknown band"),
 ])
 def test_exp004_bad_filters_one_line_errors(kw, msg):
     args = {"fmt": "csv", **kw}
@@ -97,6 +127,7 @@ def test_exp005_neutralise():
     assert neutralise("Rugby 001A") == "Rugby 001A" and neutralise(-2.5) == -2.5
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
 formula_text = st.text(min_size=1, max_size=20).map(
     lambda s: s.replace("\n", " ")
 ) | st.sampled_from(
@@ -116,9 +147,16 @@ def test_exp006_no_exported_cell_is_a_formula(names):
             continue
         assert not frame[col].str.startswith(("=", "+", "-", "@", "\t")).any(), col
     book = openpyxl.load_workbook(io.BytesIO(export_lsoas(result, SPEC, fmt="xlsx", meta=_meta())))
-    for row in book["LSOAs"].iter_rows(values_only=True):
-        for value in row:
-            assert not (isinstance(value, str) and value.startswith(("=", "+", "-", "@"))), value
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", cell.value  # nothing is stored as a formula
+                assert not (isinstance(cell.value, str) and cell.value.startswith(FORMULA)), cell
+    doc = json.loads(export_lsoas(result, SPEC, fmt="geojson", meta=_meta(),
+                                  boundaries=_boundaries(result)))
+    for feature in doc["features"]:
+        for value in feature["properties"].values():
+            assert not (isinstance(value, str) and value.startswith(FORMULA)), value
 
 
 def test_exp007_stability_column_when_merged():
@@ -126,3 +164,85 @@ def test_exp007_stability_column_when_merged():
     result["p_high"] = 0.5
     meta, frame = read_export_csv(export_lsoas(result, SPEC, fmt="csv", meta=_meta()))
     assert (frame["P(High or above), 1,000 what-if profiles"] == "0.5").all()
+
+
+def test_exp008_metadata_block():
+    weights = {"i0": 2.0, "i1": 1.0, "i2": 0.5, "i3": 1.0}
+    meta = build_metadata(SPEC, scope="E07000219", reference="county", normalisation="rank",
+                          banding="quantile", weights=weights,
+                          generated_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    assert meta["generated_at"] == "2026-01-02T03:04:05+00:00"
+    assert meta["spec_sha256"] == SPEC.sha256 and len(meta["spec_sha256"]) == 64
+    assert meta["effective_spec_sha256"] != SPEC.with_weights(SPEC.weights).effective_sha256
+    assert meta["weights"] == "i0=2, i1=1, i2=0.5, i3=1"
+    assert (meta["scope"], meta["normalisation"], meta["banding"]) == ("E07000219", "rank",
+                                                                      "quantile")
+    assert "Indicator 0: p" in meta["data_periods"] and "OGL v3.0" in meta["licence"]
+    assert "Open Government Licence" in meta["attribution"]
+    assert "decision support" in meta["caveat"]
+    meta, frame = read_export_csv(export_lsoas(_result(), SPEC, fmt="csv", meta=meta))
+    assert meta["rows"] == str(len(frame)) and meta["weights"] == "i0=2, i1=1, i2=0.5, i3=1"
+
+
+def test_exp009_top_contributors():
+    result = _result()
+    top = top_contributors(result, SPEC)
+    assert top.index.equals(result.index)
+    row = result.iloc[0]
+    contrib = {f"Indicator {j}": row[f"i{j}_contribution"] for j in range(4)}
+    expected = sorted(contrib, key=lambda k: -contrib[k])[:3]
+    assert top.iloc[0] == ", ".join(expected)
+    assert top_contributors(result, SPEC, n=1).str.count(",").eq(0).all()
+
+
+def test_exp010_documented_pandas_reader_matches():
+    blob = export_lsoas(_result(), SPEC, fmt="csv", bands=["High", "Very High"], meta=_meta())
+    lines = blob.decode("utf-8").split("\n")
+    n = sum(1 for line in lines if line.startswith("# "))
+    assert all(line.startswith("# ") for line in lines[:n]) and n == len(_meta()) + 2
+    plain = pd.read_csv(io.BytesIO(blob), skiprows=n)
+    meta, frame = read_export_csv(io.BytesIO(blob))
+    assert list(plain.columns) == list(frame.columns)
+    assert list(plain["LSOA code"]) == list(frame["LSOA code"])
+    assert plain["Score"].dtype.kind == "f"  # numbers stay numbers in the CSV
+
+
+def test_exp011_hostile_spec_labels_and_headers_are_neutralised():
+    spec = make_spec(4)
+    first = dataclasses.replace(spec.indicators[0], label="=HYPERLINK(1)")
+    spec = dataclasses.replace(spec, indicators=(first, *spec.indicators[1:]))
+    result = score_scope(random_table(40, 4), spec, scope="warwickshire")
+    meta, frame = read_export_csv(export_lsoas(result, spec, fmt="csv", meta=_meta()))
+    assert not [c for c in frame.columns if c.startswith(FORMULA)]
+    assert frame["Top contributors"].str.startswith(FORMULA).sum() == 0
+    book = openpyxl.load_workbook(io.BytesIO(export_lsoas(result, spec, fmt="xlsx", meta=_meta())))
+    header = next(book["LSOAs"].iter_rows(max_row=1, values_only=True))
+    assert "'=HYPERLINK(1): value" in header
+
+
+REAL_TABLE = ROOT / "data/indicators/lsoa21_indicators.csv"
+REAL_LSOAS = ROOT / "data/boundaries/warwickshire_lsoa21.gpkg"
+
+
+@pytest.mark.skipif(not (REAL_TABLE.exists() and REAL_LSOAS.exists()),
+                    reason="shipped indicator table or boundaries not built yet")
+def test_exp012_real_table_high_risk_lists():
+    from profiler.table import load_indicator_table
+
+    spec = load_spec(ROOT / "data/indicators/spec.toml")
+    result = score_scope(load_indicator_table(REAL_TABLE, spec), spec, scope="warwickshire")
+    meta = build_metadata(spec, scope="warwickshire", reference="county",
+                          normalisation="zscore", banding="stddev", generated_at=WHEN)
+    high = ["Very High", "High"]
+    boundaries = gpd.read_file(REAL_LSOAS)
+    for code in ("E07000218", "E07000219", "E07000220", "E07000221", "E07000222"):
+        expected = result[result["band"].isin(high) & (result["lad24_code"] == code)]
+        _, frame = read_export_csv(export_lsoas(result, spec, fmt="csv", bands=high,
+                                                district=code, meta=meta))
+        assert list(frame["LSOA code"]) == list(expected["lsoa21_code"])
+        assert frame["MSOA name"].str.len().gt(0).all() and frame["Ward"].str.len().gt(0).all()
+        assert (frame["District"] == expected["lad24_name"].iloc[0]).all() if len(frame) else True
+    doc = json.loads(export_lsoas(result, spec, fmt="geojson", bands=high, meta=meta,
+                                  boundaries=boundaries))
+    assert len(doc["features"]) == int(result["band"].isin(high).sum())
+    assert gpd.GeoDataFrame.from_features(doc["features"]).geometry.is_valid.all()
