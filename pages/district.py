@@ -6,6 +6,7 @@ import dash
 from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
 
 from dashboard.components import (
+    TABLE_COLUMNS,
     diverging_bars,
     export_download,
     high_risk_rows,
@@ -16,6 +17,7 @@ from dashboard.state import GEOMETRY_ROUTE, PALETTE, band_index, current
 from layers.map import base_map, district_layer, legend, lsoa_layer
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
+from profiler.export import top_contributors
 from profiler.pipeline import WARWICKSHIRE_DISTRICTS, compare_bandings
 
 dash.register_page(
@@ -25,6 +27,22 @@ dash.register_page(
     name="District profile",
 )
 HIGH = ["Very High", "High"]
+
+
+def district_table(rows: list[dict], result, spec):
+    """The High/Very High table (``dst-table``): no District column, one driver per line."""
+    lines = top_contributors(result, spec, sep="\n")
+    by_code = dict(zip(result["lsoa21_code"], lines, strict=True))
+    rows = [{**r, "drivers": by_code.get(r["lsoa21_code"], r["drivers"])} for r in rows]
+    table = high_risk_table("dst-table", rows)
+    table.columns = [c for c in TABLE_COLUMNS if c["id"] != "district"]
+    table.style_cell = {**table.style_cell, "padding": "3px 6px"}
+    table.style_cell_conditional = [
+        {"if": {"column_id": "drivers"}, "minWidth": "150px", "width": "34%"},
+        {"if": {"column_id": "drivers"}, "whiteSpace": "pre-line"},
+        {"if": {"column_id": "lsoa21_code"}, "whiteSpace": "nowrap"},
+    ]
+    return table
 
 
 def _counts_table(result) -> html.Table:
@@ -43,18 +61,50 @@ def _counts_table(result) -> html.Table:
     )
 
 
-def _comparison_figure(state, district_rows):
-    spec = state.spec
-    labels = [i.label for i in spec.indicators]
-    means = [float(district_rows[f"{i.id}_norm"].mean()) for i in spec.indicators]
-    return diverging_bars(
-        labels,
-        means,
-        "District average vs county average (0), in county standard deviations",
-        "%{y}: %{x:.2f} standard deviations<extra></extra>",
-        height=420,
+def indicator_comparison(county, district_rows, spec) -> list[dict]:
+    """District and county averages of each indicator, and their gap in county SDs.
+
+    The gap is signed so that positive is riskier (``lower_is_riskier`` indicators are flipped),
+    and it uses the raw values, so it reads the same whatever normalisation the profile uses.
+    """
+    out = []
+    for ind in spec.indicators:
+        values = county[f"{ind.id}_value"]
+        d_mean, c_mean, c_sd = district_rows[f"{ind.id}_value"].mean(), values.mean(), values.std()
+        gap = (d_mean - c_mean) / c_sd if c_sd > 0 else 0.0
+        if ind.direction == "lower_is_riskier":
+            gap = -gap
+        out.append(
+            {
+                "label": ind.label,
+                "unit": ind.unit,
+                "district": float(d_mean),
+                "county": float(c_mean),
+                "gap": round(float(gap), 3),
+            }
+        )
+    return out
+
+
+def _comparison_figure(county, district_rows, spec, name: str):
+    rows = indicator_comparison(county, district_rows, spec)
+    fig = diverging_bars(
+        [r["label"] for r in rows],
+        [r["gap"] for r in rows],
+        f"{name} average vs Warwickshire average (0), in county standard deviations; "
+        "right = riskier",
+        "",
+        height=440,
         reverse=True,
     )
+    fig.update_traces(
+        customdata=[[f"{r['district']:.3g}", f"{r['county']:.3g}", r["unit"]] for r in rows],
+        hovertemplate=(
+            "%{y}: district %{customdata[0]} vs county %{customdata[1]} (%{customdata[2]})"
+            "<br>%{x:+.2f} county standard deviations<extra></extra>"
+        ),
+    )
+    return fig
 
 
 SCHEME_NAMES = {
@@ -154,11 +204,12 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
             html.Div(
                 [
                     html.H1(f"{name}: serious-violence risk profile", id="dst-title"),
-                    html.Button(
+                    dcc.Link(
                         "Exit presentation" if presenting else "Presentation mode",
                         id="dst-present",
-                        n_clicks=0,
-                        className="svrp-button",
+                        href=f"/district/{code}" + ("" if presenting else "?present=1"),
+                        className="svrp-button svrp-link-button",
+                        title="Large type, no controls: for screen-sharing (?present=1)",
                     ),
                     html.Button(
                         "Print (A4 landscape)",
@@ -189,7 +240,9 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                     html.Section(
                         [
                             html.H2("High and Very High LSOAs", className="svrp-h2"),
-                            high_risk_table("dst-table", high_risk_rows(county, state, HIGH, code)),
+                            district_table(
+                                high_risk_rows(county, state, HIGH, code), rows, state.spec
+                            ),
                             html.Div(
                                 [
                                     html.Span("Export: "),
@@ -205,11 +258,12 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                                 ],
                                 className="svrp-exports svrp-hide-present",
                             ),
+                            html.P(id="dst-export-msg", role="status", className="svrp-note"),
                             dcc.Download(id="dst-download"),
                             html.H2("Bands in this district", className="svrp-h2"),
                             _counts_table(rows),
                         ],
-                        className="svrp-card",
+                        className="svrp-card svrp-list-card",
                     ),
                 ],
                 className="svrp-district-grid",
@@ -218,7 +272,7 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                 [
                     html.Section(
                         dcc.Graph(
-                            figure=_comparison_figure(state, rows),
+                            figure=_comparison_figure(county, rows, state.spec, name),
                             config={"displayModeBar": False},
                             id="dst-compare",
                         ),
@@ -233,27 +287,6 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
         ],
         id="dst-root",
         className="svrp-page svrp-district" + (" svrp-present" if presenting else ""),
-    )
-
-
-@callback(
-    Output("dst-root", "className"),
-    Output("dst-present", "children"),
-    Input("dst-present", "n_clicks"),
-    State("dst-root", "className"),
-    prevent_initial_call=True,
-)
-def toggle_presentation(_, class_name):
-    """Toggle presentation mode on ``dst-root`` (large type, controls hidden)."""
-    presenting = "svrp-present" in (class_name or "")
-    base = "svrp-page svrp-district"
-    return (
-        (base, "Presentation mode")
-        if presenting
-        else (
-            base + " svrp-present",
-            "Exit presentation",
-        )
     )
 
 
@@ -283,6 +316,7 @@ def show_panel(click, cell):
 
 @callback(
     Output("dst-download", "data"),
+    Output("dst-export-msg", "children"),
     Input("dst-export-csv", "n_clicks"),
     Input("dst-export-xlsx", "n_clicks"),
     Input("dst-export-geojson", "n_clicks"),
@@ -290,14 +324,17 @@ def show_panel(click, cell):
     prevent_initial_call=True,
 )
 def export(_csv, _xlsx, _geojson, code):
-    """Send the district's High/Very High LSOAs to ``dst-download``."""
+    """Send the district's High/Very High LSOAs to ``dst-download``; report on ``dst-export-msg``.
+
+    Reads the district from ``dst-code`` and the format from the button pressed.
+    """
     if code not in WARWICKSHIRE_DISTRICTS:
-        return no_update
+        return no_update, "Export unavailable: unknown district."
     state = current()
     fmt = str(ctx.triggered_id).removeprefix("dst-export-")
     prof = state.spec.profile
     try:
-        return export_download(
+        payload = export_download(
             state,
             state.county,
             fmt,
@@ -307,5 +344,6 @@ def export(_csv, _xlsx, _geojson, code):
             prof.normalisation,
             prof.banding,
         )
-    except ProfilerError:
-        return no_update
+    except ProfilerError as exc:
+        return no_update, f"Export failed: {exc}"
+    return payload, f"Prepared {payload['filename']}."

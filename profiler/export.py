@@ -66,7 +66,7 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def top_contributors(result: pd.DataFrame, spec: Spec, n: int = 3) -> pd.Series:
+def top_contributors(result: pd.DataFrame, spec: Spec, n: int = 3, sep: str = ", ") -> pd.Series:
     """Labels of the ``n`` indicators contributing most to each area's score.
 
     Parameters
@@ -75,16 +75,19 @@ def top_contributors(result: pd.DataFrame, spec: Spec, n: int = 3) -> pd.Series:
         Output of :func:`profiler.pipeline.score_scope`.
     spec : Spec
     n : int
+        How many indicators to name.
+    sep : str
+        Separator between labels (a newline gives one per line in a table cell).
 
     Returns
     -------
     Series of str
-        Comma-separated labels, largest contribution first, indexed like ``result``.
+        Labels, largest contribution first, joined by ``sep``, indexed like ``result``.
     """
     contrib = result[[f"{i.id}_contribution" for i in spec.indicators]].to_numpy()
     labels = np.array([i.label for i in spec.indicators], dtype=object)
     order = np.argsort(-contrib, axis=1, kind="stable")[:, :n]
-    return pd.Series([", ".join(labels[row]) for row in order], index=result.index)
+    return pd.Series([sep.join(labels[row]) for row in order], index=result.index)
 
 
 def build_metadata(
