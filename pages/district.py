@@ -45,7 +45,36 @@ def district_table(rows: list[dict], result, spec):
     return table
 
 
-def _counts_table(result) -> html.Table:
+def print_list(result, spec) -> html.Table:
+    """Every High/Very High LSOA as a plain table, shown only on paper (``dst-print-list``).
+
+    The interactive table pages its rows; a printed profile must list them all.
+    """
+    high = result[result["band"].isin(HIGH)]
+    drivers = top_contributors(high, spec, sep="; ") if len(high) else []
+    head = ["LSOA", "MSOA", "Ward", "Band", "Score", "County rank", "Top contributing indicators"]
+    body = [
+        html.Tr(
+            [
+                html.Td(r.lsoa21_code),
+                html.Td(r.msoa21_hcl_name),
+                html.Td(r.ward24_name),
+                html.Td(r.band),
+                html.Td(f"{round(float(r.score), 3):.2f}"),  # as the on-screen table
+                html.Td(int(r.rank)),
+                html.Td(d),
+            ]
+        )
+        for r, d in zip(high.itertuples(), drivers, strict=True)
+    ]
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(body)],
+        id="dst-print-list",
+        className="svrp-print-only svrp-print-list",
+    )
+
+
+def _counts_table(result, table_id: str = "dst-counts") -> html.Table:
     header = [html.Th("")] + [html.Th(b) for b in BANDS[::-1]]
     rows = []
     for label, column in [("Overall", "band")] + [(THEME_LABELS[t], f"{t}_band") for t in THEMES]:
@@ -57,7 +86,7 @@ def _counts_table(result) -> html.Table:
             )
         )
     return html.Table(
-        [html.Thead(html.Tr(header)), html.Tbody(rows)], className="svrp-counts", id="dst-counts"
+        [html.Thead(html.Tr(header)), html.Tbody(rows)], className="svrp-counts", id=table_id
     )
 
 
@@ -157,7 +186,7 @@ def _banding_comparison(state, code: str) -> html.Section:
                 },
             ),
         ],
-        className="svrp-card svrp-hide-present",
+        className="svrp-card svrp-hide-present svrp-no-print",
         style={"marginTop": "12px"},
     )
 
@@ -188,6 +217,7 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
         "emphasise": [3, 4],
         "district": code,
         "layer_label": "Overall risk",
+        "key": "dst",  # registers the shapes, so assets/district.js can refit the map to paper
     }
     the_map = base_map(
         "dst-map",
@@ -233,6 +263,14 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                         [
                             the_map,
                             legend("Overall risk", rows["band"].value_counts().to_dict(), PALETTE),
+                            # on paper the counts sit under the map, where the page has room
+                            html.Div(
+                                [
+                                    html.H2("Bands in this district", className="svrp-h2"),
+                                    _counts_table(rows, "dst-counts-print"),
+                                ],
+                                className="svrp-print-only",
+                            ),
                         ],
                         className="svrp-map-wrap",
                         **{"aria-label": f"{name} map"},
@@ -260,8 +298,14 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                             ),
                             html.P(id="dst-export-msg", role="status", className="svrp-note"),
                             dcc.Download(id="dst-download"),
-                            html.H2("Bands in this district", className="svrp-h2"),
-                            _counts_table(rows),
+                            print_list(rows, state.spec),
+                            html.Div(
+                                [
+                                    html.H2("Bands in this district", className="svrp-h2"),
+                                    _counts_table(rows),
+                                ],
+                                className="svrp-no-print",
+                            ),
                         ],
                         className="svrp-card svrp-list-card",
                     ),
@@ -276,17 +320,18 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                             config={"displayModeBar": False},
                             id="dst-compare",
                         ),
-                        className="svrp-card",
+                        className="svrp-card svrp-compare-card",
                     ),
-                    html.Section(id="dst-panel", className="svrp-card svrp-panel"),
+                    html.Section(id="dst-panel", className="svrp-card svrp-panel svrp-no-print"),
                 ],
-                className="svrp-district-grid svrp-hide-present",
+                className="svrp-district-grid svrp-hide-present svrp-second-row",
                 style={"marginTop": "12px"},
             ),
             _banding_comparison(state, code),
         ],
         id="dst-root",
         className="svrp-page svrp-district" + (" svrp-present" if presenting else ""),
+        **{"data-district": code},
     )
 
 

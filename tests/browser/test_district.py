@@ -185,3 +185,40 @@ def test_dst006_unknown_district_is_explained(page, server, bad):
     assert "not a Warwickshire district code" in msg and "Rugby (E07000220)" in msg
     assert not page.find_elements(By.CSS_SELECTOR, "#dst-error img")  # shown as text only
     assert "Traceback" not in page.page_source
+
+
+def test_dst007_print_layout_lists_every_lsoa_and_fits_the_map(page, server, county):
+    code = "E07000219"
+    expected = _expected(county, code)
+    _open(page, f"{server}/district/{code}")
+    size = page.get_window_size()
+    try:
+        page.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+        page.set_window_size(1063, 900)  # about A4 landscape (277 mm) at 96 dpi
+        page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        assert page.execute_script("return window.svrpDistrict.fit()")
+        time.sleep(0.8)
+        screenshot(page, "district-profile-print")
+        for hidden in (".svrp-nav", "#dst-present", "#dst-print", "#dst-export-csv", "#dst-table",
+                       "#dst-panel"):
+            assert not page.find_element(By.CSS_SELECTOR, hidden).is_displayed(), hidden
+        cells = page.find_elements(By.CSS_SELECTOR, "#dst-print-list tbody tr td:first-child")
+        assert [c.text for c in cells] == list(expected["lsoa21_code"])  # all, not one page
+        assert page.find_element(By.ID, "dst-counts-print").is_displayed()
+        # every High/Very High shape of the district lies inside the (paper-sized) map
+        inside = page.execute_script(
+            "const m = document.getElementById('dst-map').getBoundingClientRect();"
+            "return Array.from(document.querySelectorAll(arguments[0]))"
+            ".filter(p => p.getAttribute('fill-opacity') === '0.78').map(p => {"
+            "const b = p.getBoundingClientRect();"
+            "return b.left >= m.left - 1 && b.right <= m.right + 1 && b.top >= m.top - 1"
+            " && b.bottom <= m.bottom + 1; });", PATHS)
+        assert inside and all(inside)
+        page_rule = page.execute_script(
+            "for (const s of document.styleSheets) { for (const r of s.cssRules) {"
+            " if (r.type === CSSRule.PAGE_RULE) { return r.style.size; } } } return null;")
+        assert (page_rule or "").lower() == "a4 landscape"
+    finally:
+        page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        page.execute_script("window.dispatchEvent(new Event('afterprint'))")
+        page.set_window_size(size["width"], size["height"])
