@@ -53,15 +53,27 @@ _LINE_BREAKS = str.maketrans({"\r": " ", "\n": " "})
 
 
 def neutralise(value: Any) -> Any:
-    """Make a cell safe: fold line breaks to spaces, and defuse formula-like strings.
+    """Make a cell safe: drop control characters, fold line breaks, defuse formula-like strings.
 
-    Line breaks would split a CSV row (a lone CR is not quoted by the csv module); a string that
-    a spreadsheet would run as a formula gets a leading apostrophe.
+    Control characters (other than tab) are dropped first, so that none can hide a formula
+    prefix (a worksheet drops them and would leave the ``=`` first). Line breaks would split a CSV
+    row (a lone CR is not quoted by the csv module), so they become spaces. A string that a
+    spreadsheet would run as a formula, even after leading spaces (which some importers trim),
+    gets a leading apostrophe.
+
+    Parameters
+    ----------
+    value : object
+        A cell value; anything but a string is returned as it is.
+
+    Returns
+    -------
+    object
     """
     if not isinstance(value, str):
         return value
-    value = value.translate(_LINE_BREAKS)
-    if value.startswith(FORMULA_PREFIXES):
+    value = ILLEGAL_CHARACTERS_RE.sub("", value).translate(_LINE_BREAKS)
+    if value.lstrip(" ").startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 

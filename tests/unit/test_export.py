@@ -37,7 +37,10 @@ WHEN = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 def _result(names=None):
     table = random_table(120, 4)
     if names is not None:
-        table["lsoa21_name"] = names[: len(table)] + ["x"] * (len(table) - len(names))
+        # the same hostile text in every name column an export carries
+        pad = names[: len(table)] + ["x"] * (len(table) - len(names))
+        for col in ("lsoa21_name", "msoa21_hcl_name", "ward24_name"):
+            table[col] = pad[::-1] if col == "ward24_name" else pad
     return score_scope(table, SPEC, scope="warwickshire")
 
 
@@ -123,7 +126,9 @@ def test_exp004_bad_filters_one_line_errors(kw, msg):
 def test_exp005_neutralise():
     assert neutralise("=1+1") == "'=1+1" and neutralise("@SUM(A1)") == "'@SUM(A1)"
     assert neutralise("-2") == "'-2" and neutralise("+44") == "'+44" and neutralise("\tx") == "'\tx"
-    assert neutralise("a\r\nb") == "a  b" and neutralise("\r=1") == " =1"
+    assert neutralise("a\r\nb") == "a  b" and neutralise("\r=1") == "' =1"
+    assert neutralise("\x1f@x") == "'@x" and neutralise("a\x00b") == "ab"  # hidden prefixes
+    assert neutralise("  +1") == "'  +1" and neutralise("a-b") == "a-b"
     assert neutralise("Rugby 001A") == "Rugby 001A" and neutralise(-2.5) == -2.5
 
 
@@ -139,9 +144,12 @@ formula_text = st.text(min_size=1, max_size=20).map(
 @given(names=st.lists(formula_text, min_size=5, max_size=5))
 @example(names=["0", "0", "0", "0", "\r"])  # a lone CR once split a CSV row (found in CI)
 @example(names=["a\nb", "\r=1", "=cmd", "+1", "@x"])
+@example(names=["0", "0", "0", "0", "\x1f@"])  # a control character hid "@" from the xlsx check
 def test_exp006_no_exported_cell_is_a_formula(names):
     result = _result(names)
     meta, frame = read_export_csv(export_lsoas(result, SPEC, fmt="csv", meta=_meta()))
+    assert len(frame) == len(result)  # no text split a row
+    assert list(frame["MSOA name"]) == [neutralise(n) for n in result["msoa21_hcl_name"]]
     for col in frame.columns:
         if col in ("Score",) or col.endswith(("normalised", "contribution", "value")):
             continue
