@@ -1,4 +1,16 @@
-"""Headless Chromium against the real app started as `make run` starts it (`python app.py`)."""
+"""Headless Chromium fixtures.
+
+Two ways to drive the dashboard, both with no basemap tiles (no network in tests):
+
+- ``server`` / ``page`` / ``fresh_driver``: the real app started as ``make run`` starts it
+  (``python app.py`` in a subprocess), shared by the whole session; fast, and tests the real
+  entry point.
+- ``dash_duo`` (dash[testing]) with the ``dash_app`` fixture: the app built in-process by
+  ``create_app``; the ``pytest_setup_options`` hook below points dash's browser at Debian's
+  Chromium with the flags STYLE.md lists.
+
+Helpers for screenshots, polling and console checks live in ``browserkit``.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +34,30 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage", "--window-size=1600,1000",
 ]
+
+
+def pytest_setup_options():
+    """Chrome options for dash[testing]'s ``dash_duo`` and ``dash_br`` (Debian's Chromium)."""
+    from selenium.webdriver.chrome.options import Options
+
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for flag in FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='svrp-duo-')}")
+    return opts
+
+
+@pytest.fixture(scope="session")
+def dash_app():
+    """The dashboard built in-process by ``create_app`` with tiles off (for ``dash_duo``)."""
+    if not (Path(CHROMIUM).exists() and shutil.which("chromedriver")):
+        pytest.skip("browser tests need Debian's chromium and chromium-driver")
+    os.environ.setdefault("DASH_DISABLE_VERSION_CHECK", "true")
+    from app import create_app
+    from dashboard.settings import Settings
+
+    return create_app(Settings(tiles_url="", data_dir=ROOT / "data"))
 
 
 def _free_port() -> int:
