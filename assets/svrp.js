@@ -107,5 +107,17 @@ window.svrp = Object.assign({}, window.svrp, {
 
 /* Clientside callbacks are looked up in window.dash_clientside.<namespace>. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    svrp: {restyle: function (view) { return window.svrp.restyle(view); }}
+    svrp: {
+        restyle: function (view) { return window.svrp.restyle(view); },
+        /* Hover details as plain text for a Dash component (React renders strings as text). */
+        hoverText: function (hover, view) {
+            if (!hover || !hover.properties) { return window.dash_clientside.no_update; }
+            const p = hover.properties;
+            const h = window.svrp.current(view);
+            const band = (h.bands || {})[p.lsoa21_code];
+            const label = band === undefined ? "no data" : (h.labels || window.svrp.BANDS)[band];
+            return p.lsoa21_name + " (" + p.lsoa21_code + ") · MSOA: " + p.msoa21_hcl_name +
+                " · " + p.lad24_name + " · " + (h.layer_label || "Risk") + ": " + label;
+        }
+    }
 });

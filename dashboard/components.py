@@ -111,11 +111,25 @@ def high_risk_rows(
     ]
 
 
-def high_risk_table(table_id: str, rows: list[dict], page_size: int = 15) -> dash_table.DataTable:
-    """Sortable, keyboard-navigable table of LSOAs (select a cell to select the LSOA)."""
+def high_risk_table(
+    table_id: str, rows: list[dict], page_size: int = 15, extra_columns: Sequence[dict] = ()
+) -> dash_table.DataTable:
+    """Sortable, keyboard-navigable table of LSOAs (select a cell to select the LSOA).
+
+    ``extra_columns`` are appended; a ``change`` column (what-if band change, as text) is also
+    outlined, so a changed row is marked by words and a border, not colour alone.
+    """
+    changed_style = [
+        {
+            "if": {"filter_query": '{change} contains "was"'},
+            "fontWeight": "bold",
+            "borderTop": "2px dashed #000",
+            "borderBottom": "2px dashed #000",
+        }
+    ]
     return dash_table.DataTable(
         id=table_id,
-        columns=TABLE_COLUMNS,
+        columns=TABLE_COLUMNS + list(extra_columns),
         data=rows,
         sort_action="native",
         page_size=page_size,
@@ -131,7 +145,10 @@ def high_risk_table(table_id: str, rows: list[dict], page_size: int = 15) -> das
             "height": "auto",
         },
         style_header={"fontWeight": "bold"},
-        style_data_conditional=[
+        style_data_conditional=(
+            changed_style if any(c["id"] == "change" for c in extra_columns) else []
+        )
+        + [
             {
                 "if": {"filter_query": '{band} = "Very High"', "column_id": "band"},
                 "backgroundColor": "#d7191c",

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from profiler.engine import BANDS
+from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 from profiler.spec import BANDINGS, NORMALISATIONS, Spec
 
 LSOA_RE = re.compile(r"^E01\d{6}$")
 LAYER_KEYS = ("overall", "knife", "domestic", "public_place", "hotspots", "stability")
+INCIDENT_KEYS = ("off", "cluster", "points", "heat")
 WEIGHT_MIN, WEIGHT_MAX = 0.0, 5.0
 DEFAULT_BANDS = ("Very High", "High")
 
@@ -30,6 +32,8 @@ class ViewState:
     weights: dict[str, float] = field(default_factory=dict)  # only those differing from the spec
     lsoa: str | None = None
     bands: tuple[str, ...] = DEFAULT_BANDS
+    district: str | None = None  # None: the whole county
+    incidents: str = "off"
 
 
 def parse_query(
@@ -97,7 +101,19 @@ def parse_query(
             bands = parts
         else:
             errors.append(f"bands {bands_raw[:60]!r} must be from {', '.join(BANDS)}")
-    return ViewState(layer, norm, banding, weights, lsoa, bands), errors
+    district = query.get("district") or None
+    if district is not None and district not in WARWICKSHIRE_DISTRICTS:
+        errors.append(
+            f"district {district[:20]!r} is not a Warwickshire district code "
+            f"({', '.join(WARWICKSHIRE_DISTRICTS)}); showing the whole county"
+        )
+        district = None
+    incidents = query.get("incidents") or "off"
+    if incidents not in INCIDENT_KEYS:
+        errors.append(f"incidents {incidents[:20]!r} is not one of {', '.join(INCIDENT_KEYS)}")
+        incidents = "off"
+    view = ViewState(layer, norm, banding, weights, lsoa, bands, district, incidents)
+    return view, errors
 
 
 def to_query(view: ViewState, spec: Spec) -> str:
@@ -116,4 +132,8 @@ def to_query(view: ViewState, spec: Spec) -> str:
         params["lsoa"] = view.lsoa
     if tuple(view.bands) != DEFAULT_BANDS:
         params["bands"] = ",".join(view.bands)
+    if view.district:
+        params["district"] = view.district
+    if view.incidents != "off":
+        params["incidents"] = view.incidents
     return "?" + urlencode(params, safe=",:") if params else ""

@@ -24,11 +24,19 @@ from dashboard.state import (
     current,
     layer_column,
 )
-from dashboard.urlstate import WEIGHT_MAX, WEIGHT_MIN, ViewState, parse_query, to_query
+from dashboard.urlstate import (
+    INCIDENT_KEYS,
+    WEIGHT_MAX,
+    WEIGHT_MIN,
+    ViewState,
+    parse_query,
+    to_query,
+)
 from layers.map import base_map, district_layer, incidents_layer, legend, lsoa_layer
 from profiler.engine import BANDS
 from profiler.errors import ProfilerError
 from profiler.hotspots import CLASSES as HOTSPOT_CLASSES
+from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 from profiler.spec import BANDINGS, NORMALISATIONS
 
 dash.register_page(
@@ -38,12 +46,11 @@ dash.register_page(
     name="County overview",
 )
 
-INCIDENT_MODES = {
-    "off": "Off",
-    "cluster": "Clusters",
-    "points": "Points",
-    "heat": "Heat (kernel density)",
-}
+INCIDENT_MODES = dict(
+    zip(INCIDENT_KEYS, ("Off", "Clusters", "Points", "Heat (kernel density)"), strict=True)
+)
+COUNTY = "county"  # ovw-district value for the whole county
+HOVER_HINT = "Hover over an area to see its name, MSOA, district and band."
 
 
 def _weights_panel(spec, weights: dict[str, float]) -> html.Details:
@@ -84,8 +91,20 @@ def layout(**query) -> html.Div:
     banding = view.banding or spec.profile.banding
     pairs = tuple(weights[i] for i in spec.ids)
     state, pairs, result, norm, banding = _result(list(pairs), norm, banding)
-    hideout, legend_box, report, rows, _ = view_outputs(
-        state, pairs, result, norm, banding, view.layer, view.lsoa, view.bands
+    # The first view is computed here, so shapes are coloured whichever of the geometry fetch
+    # and the first callback finishes first.
+    hideout = view_hideout(state, result, view.layer, view.lsoa, view.district)
+    legend_box, report, rows, _ = view_details(
+        state,
+        pairs,
+        result,
+        norm,
+        banding,
+        view.layer,
+        view.lsoa,
+        view.bands,
+        view.district,
+        view.incidents,
     )
     controls = html.Aside(
         [
@@ -96,11 +115,19 @@ def layout(**query) -> html.Div:
                 value=view.layer,
                 className="svrp-radio",
             ),
+            html.Label("Focus on a district", htmlFor="ovw-district", className="svrp-h2"),
+            dcc.Dropdown(
+                id="ovw-district",
+                options=[{"label": "Whole county", "value": COUNTY}]
+                + [{"label": n, "value": c} for c, n in WARWICKSHIRE_DISTRICTS.items()],
+                value=view.district or COUNTY,
+                clearable=False,
+            ),
             html.H2("police.uk incidents (Jan-Apr 2024)", className="svrp-h2"),
             dcc.RadioItems(
                 id="ovw-incidents",
                 options=[{"label": v, "value": k} for k, v in INCIDENT_MODES.items()],
-                value="off",
+                value=view.incidents,
                 className="svrp-radio",
             ),
             html.P(
@@ -114,6 +141,7 @@ def layout(**query) -> html.Div:
             html.Label("Banding", htmlFor="ovw-banding"),
             dcc.Dropdown(id="ovw-banding", options=list(BANDINGS), value=banding, clearable=False),
             html.Button("Reset to the spec", id="ovw-reset", n_clicks=0, className="svrp-button"),
+            html.Div(id="ovw-error", role="alert"),
             html.Div(
                 report,
                 id="ovw-changed",
@@ -126,11 +154,19 @@ def layout(**query) -> html.Div:
     )
     the_map = base_map(
         "ovw-map",
-        state.bounds,
+        state.district_bounds[view.district] if view.district else state.bounds,
         [
             lsoa_layer("ovw-lsoas", GEOMETRY_ROUTE, hideout),
             district_layer(state.districts_geojson),
-            dl.LayerGroup(id="ovw-incident-layer"),
+            dl.LayerGroup(
+                incidents_layer(
+                    "ovw-incident-points",
+                    state.incidents_geojson,
+                    state.heat_geojson,
+                    view.incidents,
+                ),
+                id="ovw-incident-layer",
+            ),
         ],
         state.settings.tiles_url,
         state.settings.tiles_attribution,
@@ -152,7 +188,11 @@ def layout(**query) -> html.Div:
                 [
                     controls,
                     html.Section(
-                        [the_map, html.Div(legend_box, id="ovw-legend")],
+                        [
+                            the_map,
+                            html.Div(legend_box, id="ovw-legend"),
+                            html.Div(HOVER_HINT, id="ovw-hover", className="svrp-hover"),
+                        ],
                         className="svrp-map-wrap",
                         **{"aria-label": "Risk map"},
                     ),
@@ -172,7 +212,12 @@ def layout(**query) -> html.Div:
                         inline=True,
                         className="svrp-checklist",
                     ),
-                    high_risk_table("ovw-table", rows),
+                    html.P(
+                        "Use Tab and the arrow keys to move through the table; selecting a cell "
+                        "selects that LSOA on the map and in the panel.",
+                        className="svrp-note",
+                    ),
+                    high_risk_table("ovw-table", rows, extra_columns=CHANGE_COLUMNS),
                     html.Div(
                         [
                             html.Span("Export: "),
@@ -193,6 +238,9 @@ def layout(**query) -> html.Div:
     )
 
 
+CHANGE_COLUMNS = [{"name": "What-if change", "id": "change"}]
+
+
 def _result(weights, norm, banding):
     state = current()
     pairs = validate_weights(weights, state.spec.ids)
@@ -200,28 +248,63 @@ def _result(weights, norm, banding):
     return state, pairs, state.score(*what_if_key(state, pairs, norm, banding)), norm, banding
 
 
-def view_outputs(state, pairs, result, norm, banding, layer, selected, bands):
-    """Hideout ({code: band} only), legend, changed-band report, table rows and query string."""
-    if layer not in LAYERS:
-        layer = "overall"
-    bands = [b for b in (bands or []) if b in BANDS]
-    codes = result["lsoa21_code"].tolist()
+def _district(value) -> str | None:
+    """The ``ovw-district`` value as a district code, or None for the whole county."""
+    return value if value in WARWICKSHIRE_DISTRICTS else None
+
+
+def changed_bands(state, result) -> dict[str, tuple[str, str]]:
+    """LSOAs whose overall band differs from the default profile: code -> (default, now)."""
     default = state.county.set_index("lsoa21_code")["band"]
     now = result.set_index("lsoa21_code")["band"]
-    changed = sorted(now.index[now != default.loc[now.index]])
+    was = default.loc[now.index]
+    diff = now.index[now != was]
+    return {code: (was[code], now[code]) for code in sorted(diff)}
+
+
+def view_hideout(state, result, layer, selected, district) -> dict:
+    """The map view: ``{code: band index}`` plus changed codes and the selection, no geometry."""
+    if layer not in LAYERS:
+        layer = "overall"
+    codes = result["lsoa21_code"].tolist()
     if layer == "hotspots":
         # Gi* of the default profile's overall score: classes, not bands.
-        classes = state.hotspots["overall_hotspot"].reindex(codes)
         lookup = {c: i for i, c in enumerate(HOTSPOT_CLASSES)}
-        values = [lookup[c] for c in classes]
+        values = [lookup[c] for c in state.hotspots["overall_hotspot"].reindex(codes)]
         extra = {
             "palette": list(HOTSPOT_PALETTE),
             "labels": list(HOTSPOT_CLASSES),
             "strong": [0, 1],
             "strongest": 0,
         }
-        counts = classes.value_counts().to_dict()
-        legend_box = legend(
+    elif layer == "stability" and state.stability is not None:
+        # Default profile's bands, faded where High-or-above is not a firm call.
+        p_high = state.stability["p_high"].reindex(codes).fillna(0).to_numpy()
+        certainty = abs(2 * p_high - 1)  # 0: a coin flip whether High or above; 1: sure
+        values = band_index(state.county.set_index("lsoa21_code")["band"].reindex(codes))
+        extra = {
+            "palette": list(PALETTE),
+            "opacity": dict(zip(codes, (0.15 + 0.75 * certainty).round(2).tolist(), strict=True)),
+            "unsure": [c for c, p in zip(codes, p_high, strict=True) if 0.1 < p < 0.9],
+        }
+    else:
+        values = band_index(result[layer_column(layer if layer != "stability" else "overall")])
+        extra = {"palette": list(PALETTE)}
+    return {
+        "key": "ovw",
+        "bands": dict(zip(codes, values, strict=True)),
+        "changed": list(changed_bands(state, result)),
+        "selected": selected,
+        "district": district,
+        "layer_label": LAYERS[layer],
+        **extra,
+    }
+
+
+def _legend(state, result, layer):
+    if layer == "hotspots":
+        counts = state.hotspots["overall_hotspot"].value_counts().to_dict()
+        return legend(
             LAYERS[layer],
             counts,
             HOTSPOT_PALETTE,
@@ -230,45 +313,49 @@ def view_outputs(state, pairs, result, norm, banding, layer, selected, bands):
             note="Default profile; FDR-corrected, queen contiguity",
             strong=(0, 1),
         )
-    elif layer == "stability" and state.stability is not None:
-        # Default profile's bands, faded where High-or-above is not a firm call.
-        stab = state.stability.reindex(codes)
-        values = band_index(state.county.set_index("lsoa21_code")["band"].reindex(codes))
-        p_high = stab["p_high"].fillna(0).to_numpy()
-        certainty = abs(2 * p_high - 1)  # 0: a coin flip whether High or above; 1: sure
-        extra = {
-            "palette": list(PALETTE),
-            "opacity": dict(zip(codes, (0.15 + 0.75 * certainty).round(2).tolist(), strict=True)),
-            "unsure": [c for c, p in zip(codes, p_high, strict=True) if 0.1 < p < 0.9],
-        }
-        legend_box = legend(
+    if layer == "stability" and state.stability is not None:
+        p_high = state.stability["p_high"]
+        unsure = int(((p_high > 0.1) & (p_high < 0.9)).sum())
+        return legend(
             LAYERS[layer],
             state.county["band"].value_counts().to_dict(),
             PALETTE,
             note=f"Faded, dotted: High or above in 10-90% of 1,000 what-if profiles, so "
-            f"not a firm call ({len(extra['unsure'])} LSOAs)",
+            f"not a firm call ({unsure} LSOAs)",
         )
-    else:
-        column = layer_column(layer if layer != "stability" else "overall")
-        values = band_index(result[column])
-        extra = {"palette": list(PALETTE)}
-        legend_box = legend(LAYERS[layer], result[column].value_counts().to_dict(), PALETTE)
-    hideout = {
-        "key": "ovw",
-        "bands": dict(zip(codes, values, strict=True)),
-        "changed": changed,
-        "selected": selected,
-        "layer_label": LAYERS[layer],
-        **extra,
-    }
-    if changed:
-        shown = ", ".join(changed[:8]) + (" …" if len(changed) > 8 else "")
-        report = [
-            html.Strong(f"{len(changed)} LSOAs changed overall band"),
-            html.Span(f" from the default profile (dashed outlines): {shown}"),
-        ]
-    else:
-        report = [html.Span("Overall bands as in the default profile.")]
+    column = layer_column(layer if layer != "stability" else "overall")
+    return legend(LAYERS[layer], result[column].value_counts().to_dict(), PALETTE)
+
+
+def _change_report(changed: dict[str, tuple[str, str]], names: dict[str, str]) -> list:
+    if not changed:
+        return [html.Span("Overall bands as in the default profile.")]
+    shown = ", ".join(list(changed)[:8]) + (" …" if len(changed) > 8 else "")
+    items = [
+        html.Li(f"{code} {names.get(code, '')}: {was} → {now}")
+        for code, (was, now) in changed.items()
+    ]
+    return [
+        html.Strong(f"{len(changed)} LSOAs changed overall band", id="ovw-changed-count"),
+        html.Span(f" from the default profile (dashed outlines on the map): {shown}"),
+        html.Details(
+            [html.Summary("Every change"), html.Ul(items, id="ovw-changed-list")],
+            className="svrp-changed-details",
+        ),
+    ]
+
+
+def view_details(state, pairs, result, norm, banding, layer, selected, bands, district, incidents):
+    """Legend, changed-band report, table rows and the query string of the view."""
+    if layer not in LAYERS:
+        layer = "overall"
+    bands = [b for b in (bands or []) if b in BANDS]
+    changed = changed_bands(state, result)
+    names = dict(zip(result["lsoa21_code"], result["lsoa21_name"], strict=True))
+    rows = high_risk_rows(result, state, bands, district)
+    for row in rows:
+        was_now = changed.get(row["lsoa21_code"])
+        row["change"] = f"was {was_now[0]}" if was_now else ""
     spec_weights = state.spec.weights
     view = ViewState(
         layer=layer,
@@ -277,44 +364,77 @@ def view_outputs(state, pairs, result, norm, banding, layer, selected, bands):
         weights={k: v for k, v in pairs if spec_weights[k] != v},
         lsoa=selected,
         bands=tuple(bands),
+        district=district,
+        incidents=incidents if incidents in INCIDENT_MODES else "off",
     )
     return (
-        hideout,
-        legend_box,
-        report,
-        high_risk_rows(result, state, bands),
+        _legend(state, result, layer),
+        _change_report(changed, names),
+        rows,
         to_query(view, state.spec),
     )
 
 
+WHAT_IF_INPUTS = (
+    Input({"type": "ovw-weight", "id": ALL}, "value"),
+    Input("ovw-norm", "value"),
+    Input("ovw-banding", "value"),
+)
+
+
 @callback(
     Output("ovw-view", "data"),
+    Output("ovw-error", "children"),
+    *WHAT_IF_INPUTS,
+    Input("ovw-layer", "value"),
+    Input("ovw-selected", "data"),
+    Input("ovw-district", "value"),
+    prevent_initial_call=True,
+)
+def recolour(weights, norm, banding, layer, selected, district):
+    """Re-score and send only the view (``{code: band}``), never geometry.
+
+    Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected`` and
+    ``ovw-district``; writes ``ovw-view`` (restyled in place by the clientside ``svrp.restyle``)
+    and ``ovw-error``. Kept to the map alone so the recolour is not held up by the table.
+    """
+    try:
+        state, _, result, _, _ = _result(weights, norm, banding)
+    except ProfilerError as exc:
+        return no_update, html.P(str(exc), className="svrp-error")
+    return view_hideout(state, result, layer, selected, _district(district)), None
+
+
+@callback(
     Output("ovw-legend", "children"),
     Output("ovw-changed", "children"),
     Output("ovw-table", "data"),
     Output("ovw-url", "search"),
-    Input({"type": "ovw-weight", "id": ALL}, "value"),
-    Input("ovw-norm", "value"),
-    Input("ovw-banding", "value"),
-    Input("ovw-layer", "value"),
-    Input("ovw-selected", "data"),
+    Input("ovw-view", "data"),
     Input("ovw-bands", "value"),
+    Input("ovw-incidents", "value"),
+    State({"type": "ovw-weight", "id": ALL}, "value"),
+    State("ovw-norm", "value"),
+    State("ovw-banding", "value"),
+    State("ovw-layer", "value"),
+    State("ovw-selected", "data"),
+    State("ovw-district", "value"),
     prevent_initial_call=True,
 )
-def update_view(weights, norm, banding, layer, selected, bands):
-    """Re-score and recolour without resending geometry.
+def update_details(_view, bands, incidents, weights, norm, banding, layer, selected, district):
+    """Legend, changed-band report, table and URL, after the map has been recoloured.
 
-    Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected`` and
-    ``ovw-bands``; writes ``ovw-lsoas.hideout`` ({code: band} only), the legend, the changed-band
-    report, the high-risk table and the URL query string. The layout computes the same outputs
-    for the first render, so shapes are coloured however the geometry fetch and the first
-    callback interleave.
+    Reads ``ovw-view`` (so it runs after :func:`recolour`), ``ovw-bands``, ``ovw-incidents`` and
+    the what-if controls; writes ``ovw-legend``, ``ovw-changed``, ``ovw-table.data`` and
+    ``ovw-url.search`` (the shareable view).
     """
     try:
         state, pairs, result, norm, banding = _result(weights, norm, banding)
-    except ProfilerError as exc:
-        return no_update, no_update, html.P(str(exc), className="svrp-error"), no_update, no_update
-    return view_outputs(state, pairs, result, norm, banding, layer, selected, bands)
+    except ProfilerError:
+        return no_update, no_update, no_update, no_update
+    return view_details(
+        state, pairs, result, norm, banding, layer, selected, bands, _district(district), incidents
+    )
 
 
 dash.clientside_callback(
@@ -323,14 +443,39 @@ dash.clientside_callback(
     Input("ovw-view", "data"),
 )
 
+dash.clientside_callback(
+    ClientsideFunction(namespace="svrp", function_name="hoverText"),
+    Output("ovw-hover", "children"),
+    Input("ovw-lsoas", "hoverData"),
+    State("ovw-view", "data"),
+    prevent_initial_call=True,
+)
 
-@callback(Output("ovw-incident-layer", "children"), Input("ovw-incidents", "value"))
+
+@callback(
+    Output("ovw-incident-layer", "children"),
+    Input("ovw-incidents", "value"),
+    prevent_initial_call=True,
+)
 def show_incidents(mode):
     """Draw police.uk incidents in ``ovw-incident-layer`` as clusters, points or heat."""
     state = current()
     if mode not in INCIDENT_MODES:
         mode = "off"
     return incidents_layer("ovw-incident-points", state.incidents_geojson, state.heat_geojson, mode)
+
+
+@callback(
+    Output("ovw-map", "viewport"),
+    Input("ovw-district", "value"),
+    prevent_initial_call=True,
+)
+def zoom_to_district(district):
+    """Fit ``ovw-map`` to the district chosen in ``ovw-district`` (or the county)."""
+    state = current()
+    code = _district(district)
+    bounds = state.district_bounds[code] if code else state.bounds
+    return {"bounds": bounds, "transition": "flyToBounds"}
 
 
 @callback(
@@ -354,12 +499,16 @@ def select_lsoa(click, cell):
 @callback(
     Output("ovw-panel", "children"),
     Input("ovw-selected", "data"),
-    Input({"type": "ovw-weight", "id": ALL}, "value"),
-    Input("ovw-norm", "value"),
-    Input("ovw-banding", "value"),
+    *WHAT_IF_INPUTS,
 )
 def show_panel(code, weights, norm, banding):
-    """Fill ``ovw-panel`` with the selected LSOA's bands, ranks and contributions."""
+    """Fill ``ovw-panel`` with the selected LSOA's bands, ranks and contributions.
+
+    Reads ``ovw-selected`` and the what-if controls. With nothing selected the panel shows the
+    default profile's sensitivity chart, which no what-if change alters, so it is not redrawn.
+    """
+    if not code and ctx.triggered_id not in (None, "ovw-selected"):
+        return no_update
     try:
         state, _, result, _, _ = _result(weights, norm, banding)
     except ProfilerError as exc:
@@ -389,14 +538,15 @@ def reset(_):
     State("ovw-norm", "value"),
     State("ovw-banding", "value"),
     State("ovw-bands", "value"),
+    State("ovw-district", "value"),
     prevent_initial_call=True,
 )
-def export(_csv, _xlsx, _geojson, weights, norm, banding, bands):
-    """Send the LSOAs in ``ovw-bands`` as CSV, Excel or GeoJSON to ``ovw-download``."""
+def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district):
+    """Send the LSOAs in ``ovw-bands`` (and ``ovw-district``) as CSV, Excel or GeoJSON."""
     fmt = str(ctx.triggered_id).removeprefix("ovw-export-")
     try:
         state, pairs, result, norm, banding = _result(weights, norm, banding)
         bands = [b for b in (bands or []) if b in BANDS] or list(BANDS)
-        return export_download(state, result, fmt, bands, None, pairs, norm, banding)
+        return export_download(state, result, fmt, bands, _district(district), pairs, norm, banding)
     except ProfilerError:
         return no_update

@@ -229,11 +229,16 @@ def export_frame(
     return out
 
 
+# A spreadsheet splits a "# key: value" line at its commas; a piece starting with a formula
+# character after the comma gets an apostrophe, as a cell would.
+_META_FORMULA_AFTER_COMMA = re.compile(r",(\s*)(?=[=+\-@\t])")
+
+
 def _csv(frame: pd.DataFrame, meta: Mapping[str, Any]) -> bytes:
     buf = io.StringIO()
     for key, value in meta.items():
-        text = str(value).replace("\n", " ").replace("\r", " ")
-        buf.write(f"# {key}: {text}\n")
+        text = ILLEGAL_CHARACTERS_RE.sub("", f"{key}: {value}").translate(_LINE_BREAKS)
+        buf.write("# " + _META_FORMULA_AFTER_COMMA.sub(r",\1'", text) + "\n")
     frame.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8")
 

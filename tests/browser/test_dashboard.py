@@ -263,3 +263,23 @@ def test_brw017_sensitivity_chart_when_nothing_selected(page, server):
              timeout=15, message="sensitivity chart not drawn")
     time.sleep(0.5)
     screenshot(page, "sensitivity")
+
+
+def test_brw018_district_focus_filters_the_list_and_is_shareable(fresh_driver, server, county):
+    code = "E07000219"  # Nuneaton and Bedworth
+    _open_overview(fresh_driver, f"{server}/?district={code}&incidents=points")
+    cells = "#ovw-table td[data-dash-column='district']"
+    rows = wait_for(lambda: fresh_driver.find_elements(By.CSS_SELECTOR, cells), timeout=15,
+                    message="table rows not drawn")
+    assert {r.text for r in rows} == {WARWICKSHIRE_DISTRICTS[code]}
+    checked = fresh_driver.find_element(By.CSS_SELECTOR, "#ovw-incidents input:checked")
+    assert checked.get_attribute("value") == "points"
+    # hover details: plain text with the LSOA code, MSOA, district and band
+    map_box = fresh_driver.find_element(By.ID, "ovw-map")
+    ActionChains(fresh_driver).move_to_element(map_box).move_by_offset(5, 5).perform()
+    text = wait_for(lambda: "E01" in fresh_driver.find_element(By.ID, "ovw-hover").text
+                    and fresh_driver.find_element(By.ID, "ovw-hover").text, timeout=10,
+                    message="hover details not shown")
+    assert "MSOA:" in text and WARWICKSHIRE_DISTRICTS[code] in text
+    screenshot(fresh_driver, "district-focus")
+    assert not [e for e in fresh_driver.get_log("browser") if e["level"] == "SEVERE"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import json
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -254,3 +257,23 @@ def test_exp012_real_table_high_risk_lists():
                                   boundaries=boundaries))
     assert len(doc["features"]) == int(result["band"].isin(high).sum())
     assert gpd.GeoDataFrame.from_features(doc["features"]).geometry.is_valid.all()
+
+
+def test_exp013_export_and_docs_do_not_import_dash():
+    code = ("import sys, profiler.export, profiler.docs; "
+            "bad = [m for m in sys.modules if m == 'dash' or m.startswith(('dash.', 'dash_'))]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_exp014_csv_metadata_lines_split_into_no_formula_cells():
+    meta = {**_meta(), "note": "a, =HYPERLINK(1), +1,-2, @x,\tq\r\nz"}
+    blob = export_lsoas(_result(), SPEC, fmt="csv", meta=meta)
+    lines = [x for x in blob.decode("utf-8").split("\n") if x.startswith("# ")]
+    assert len(lines) == len(meta) + 1  # one line each, plus rows
+    for row in csv.reader(lines):  # as a spreadsheet would split them
+        assert row[0].startswith("# ")
+        for cell in row[1:]:
+            assert not cell.lstrip().startswith(FORMULA), row
+    back, _ = read_export_csv(blob)
+    assert back["note"].startswith("a, '=HYPERLINK(1)")
