@@ -7,6 +7,19 @@ window.svrp = Object.assign({}, window.svrp, {
      * LSOA, so a recolour restyles shapes in place instead of rebuilding them. */
     state: {},
     registry: {},
+    /* Timings per map key for benchmarks and tests (performance.now() values): "drawn" is the
+     * first animation frame after the last feature was added, "restyled" the first frame after
+     * the last in-place recolour; "features" counts shapes registered. */
+    marks: {},
+    _pending: {},
+
+    mark: function (key, name, extra) {
+        const m = window.svrp.marks[key] = window.svrp.marks[key] || {};
+        window.requestAnimationFrame(function () {
+            m[name] = performance.now();
+            Object.assign(m, extra || {});
+        });
+    },
 
     current: function (hideout) {
         const h = hideout || {};
@@ -22,7 +35,9 @@ window.svrp = Object.assign({}, window.svrp, {
             const layer = layers[code];
             layer.setStyle(window.svrp.lsoaStyle(layer.feature, context));
         });
-        return Object.keys(layers).length;
+        const n = Object.keys(layers).length;
+        window.svrp.mark(view.key, "restyled", {restyles: ((window.svrp.marks[view.key] || {}).restyles || 0) + 1});
+        return n;
     },
 
     lsoaStyle: function (feature, context) {
@@ -53,8 +68,15 @@ window.svrp = Object.assign({}, window.svrp, {
     lsoaTooltip: function (feature, layer, context) {
         const key = ((context && context.hideout) || {}).key;
         if (key) {
-            window.svrp.registry[key] = window.svrp.registry[key] || {};
+            /* Features are added in one synchronous loop: the timeout runs once it has ended.
+             * A new loop (a remounted map) starts a new registry, so no removed layer is kept. */
+            if (!window.svrp._pending[key]) { window.svrp.registry[key] = {}; }
             window.svrp.registry[key][feature.properties.lsoa21_code] = layer;
+            clearTimeout(window.svrp._pending[key]);
+            window.svrp._pending[key] = setTimeout(function () {
+                window.svrp._pending[key] = null;
+                window.svrp.mark(key, "drawn", {features: Object.keys(window.svrp.registry[key]).length});
+            }, 0);
         }
         layer.bindTooltip(function () {
             const p = feature.properties;

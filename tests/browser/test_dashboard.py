@@ -57,6 +57,8 @@ def test_brw001_overview_renders_354_coloured_shapes(page, server):
     elapsed = _open_overview(page, server + "/")
     print(f"\ncounty page: navigation to 354 coloured shapes in {elapsed * 1000:.0f} ms")
     assert len(_paths(page)) == 354
+    marks = wait_for(lambda: page.execute_script("return window.svrp.marks.ovw"), timeout=5)
+    assert marks["features"] == 354 and marks["drawn"] > 0  # the timing hook benchmarks read
     fills = [f.split("|")[0] for f in _fills(page)]
     assert {"#ffffbf", "#d7191c", "#fdae61"} <= set(fills)
     legend = page.find_element(By.ID, "ovw-legend").text
