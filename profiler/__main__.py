@@ -250,6 +250,17 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_change(args: argparse.Namespace) -> int:
+    """Write the IoD2019-vs-IoD2025 and police.uk change table for Warwickshire."""
+    from profiler.change import change_summary, run_change
+    from profiler.spec import load_spec
+
+    table, elapsed = run_change(args.data, load_spec(args.spec), args.out)
+    print(f"change over time for {len(table)} LSOAs in {elapsed:.1f} s; wrote {args.out}")
+    print(change_summary(table).to_string())
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     """Regenerate the README data dictionary from the spec."""
     from profiler.docs import update_readme
@@ -313,6 +324,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="0: analytic (normal) p-values; N: N conditional permutations")
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_hotspots)
+
+    p = sub.add_parser("change", help="IoD2019 vs IoD2025 bands and police.uk counts "
+                       "then and now (Warwickshire)")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
+    p.add_argument("--out", type=Path, default=DEFAULT_DATA / "indicators" /
+                   "change_warwickshire.csv")
+    p.set_defaults(func=cmd_change)
 
     p = sub.add_parser("docs", help="regenerate the README data dictionary from the spec")
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)

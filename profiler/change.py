@@ -1,0 +1,723 @@
+"""Change over time: the risk profile in IoD2019 beside IoD2025, and police.uk counts then and now.
+
+``python -m profiler change`` writes ``data/indicators/change_warwickshire.csv``: one row per
+2021 Warwickshire LSOA with its score, rank and band in each edition, how far its band moved,
+how its 2019 figures were carried onto 2021 boundaries, and police.uk counts for the winter of
+2018-19 beside January-April 2024.
+
+What the comparison can and cannot tell you
+-------------------------------------------
+Read a band that "rose" as "this area now stands higher *relative to the rest of Warwickshire*
+on the measures both editions share", not as "risk went up by this much". In plain words:
+
+* **Different years.** The Indices of Deprivation 2019 describe roughly 2015-2017 (benefit
+  claimants in 2015-16, mid-2015 populations, Census 2011 housing); the 2025 edition describes
+  roughly 2021-2023 (benefits around 2022, Census 2021). Changes in the benefit system between
+  them (Universal Credit replacing older benefits) alter who is counted as income- or
+  employment-deprived: IoD2025 counts 23% of people in England as income-deprived, IoD2019 13%.
+  So some movement reflects the benefit rules, not people's lives.
+* **Fewer measures than the full profile.** The crime rates in the 13-indicator profile were
+  not published for each area in IoD2019, so they are left out of *both* sides. The comparison
+  uses only the six deprivation measures both editions share (income, children in
+  income-deprived families, children's education, employment, mental health, overcrowding),
+  with the spec's weights. Its bands are therefore not the dashboard's current bands: an area can
+  be High in today's full profile and Medium in this comparison. Crime change is shown separately
+  from police.uk counts.
+* **Measures that changed definition.** Children's education is compared by each area's
+  position in England (IoD2019 published only ranks for this sub-domain). Overcrowding is compared
+  on the rooms-based measure (the one IoD2019 used), not the bedroom-standard one in today's
+  profile. The mental health indicator was renamed and rebuilt from updated health records.
+  Homelessness is left out: it is a district-wide figure and the law behind it changed in 2018.
+* **Boundaries changed in 2021.** The 2019 figures are for 2011 areas. In Warwickshire 328 areas
+  are unchanged and 11 were split into 26 new areas; each new piece is given the figures of the
+  whole old area it came from (``carried_from_2011`` = ``S``), so split pieces cannot show their
+  own 2019 differences.
+* **Scores are relative.** Each edition is scored against Warwickshire as it was then (mean 0,
+  bands by standard deviations), so when every area improves equally nothing changes band.
+* **police.uk locations are approximate.** Each crime is moved to the centre of a nearby street
+  or public place before publication, so counts near a boundary can fall in the neighbouring area.
+* **Recording practice changed.** Police recording of violence (especially violence without
+  injury, stalking, harassment and public order) grew after the 2014 inspection of crime
+  recording and later Home Office counting-rule changes (2023), so a rise in recorded crime is
+  partly a rise in recording.
+* **Short windows and small numbers.** Only 5 winter months of 2018-19 and 4 months of 2024 are
+  available; January and February are in both, so those are compared like for like. Per-month
+  averages over the full windows mix different seasons. Counts below 5 are flagged and get no
+  percentage change.
+
+Method
+------
+IoD2019 values (2011 LSOAs) are carried to 2021 LSOAs with the ONS lookup: unchanged (``U``) and
+split (``S``) areas copy the 2011 value (the measures are rates or scores, so each piece of a
+split area inherits the whole area's rate); merged (``M``) areas take the mean of the old
+areas' values weighted by their IoD2019 population denominators (total, children 0-15 or
+working-age, as the measure's denominator); complex changes (``X``) take the same weighted mean
+over every 2011 area the lookup links them to, each old area's weight shared among its new
+pieces in proportion to their Census 2021 households. Each edition is then scored with the
+existing engine (:class:`profiler.engine.RiskProfiler`): the 2019 profile is fitted on
+Warwickshire's 339 2011 LSOAs and applied to the carried values, the 2025 profile is fitted on
+its 354 2021 LSOAs, both with the spec's normalisation and banding.
+
+police.uk records are placed in 2021 LSOAs from the LSOA code each record carries (police.uk
+assigns it from the snapped point with full-resolution boundaries): 2024 records carry 2021
+codes; 2018-19 records carry 2011 codes, used directly when the 2011 area was unchanged. Only for
+2018-19 records in a 2011 area that was later split is the point located in one of the new
+pieces, by point-in-polygon on the 2021 boundaries (the nearest piece when the snapped point
+falls just outside them, as generalised boundaries can make it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+from profiler.build import IDACI_SUPPRESSED_VALUE, _read, slug, write_table
+from profiler.engine import BANDS, RiskProfiler
+from profiler.errors import ProfilerError
+from profiler.spec import Spec
+
+WARWICKSHIRE = "E10000031"
+# 2011 -> 2021 change codes, strongest last: a 2021 LSOA with links of several kinds reports the
+# strongest.
+CHANGE_CODES = ("U", "S", "M", "X")
+# File 6 population denominators (mid-2015, excluding prisoners), renamed.
+DENOMINATORS_2019 = {
+    "Total population: mid 2015 (excluding prisoners)": "population",
+    "Dependent Children aged 0-15: mid 2015 (excluding prisoners)": "children_0_15",
+    "Working age population 18-59/64: for use with Employment Deprivation Domain "
+    "(excluding prisoners)": "working_age",
+}
+# IoD numerators are rounded to 5 and left blank below 10 in both editions; a blank is taken as
+# 5, the middle of 0-9, as the build does for IoD2025.
+NUMERATOR_SUPPRESSED_VALUE = IDACI_SUPPRESSED_VALUE
+
+
+@dataclass(frozen=True)
+class SharedIndicator:
+    """How one spec indicator is measured in each edition for the comparison.
+
+    Parameters
+    ----------
+    iod2019 : str
+        Column of the IoD2019 2011-LSOA sources (File 8 underlying indicators or File 4
+        sub-domains).
+    iod2025 : str
+        Column of the 2021 indicator table or of the IoD2025 sources.
+    how : {"value", "rate", "rank"}
+        ``value``: the column as published, in both editions. ``rate``: IoD2019 numerator over
+        the File 6 ``denominator`` (times ``scale``), IoD2025 the table's rate. ``rank``: both
+        editions' England rank (1 = most deprived) turned into a normal score (higher = more
+        deprived), which reproduces the published sub-domain scores (r = 0.999 for IoD2025).
+    denominator : {"population", "children_0_15", "working_age"}
+        IoD2019 population the rate is per, and the weight when 2011 areas merge.
+    caveat : str
+        What differs between the editions, in plain words.
+    scale : float
+        Multiplier of a ``rate`` (100 for a percentage).
+    """
+
+    iod2019: str
+    iod2025: str
+    how: str
+    denominator: str
+    caveat: str
+    scale: float = 1.0
+
+
+# The one place that says which spec indicators the two editions share and how each is measured.
+SHARED_INDICATORS: dict[str, SharedIndicator] = {
+    "income_deprivation": SharedIndicator(
+        iod2019="income_domain_numerator", iod2025="income_deprivation_rate", how="rate",
+        denominator="population",
+        caveat="Income domain numerator over population in both, but IoD2025 counts more "
+               "people (Universal Credit claimants, including some in work): England mean "
+               "12.8% in 2019, 22.9% in 2025. Compared by position within the county.",
+    ),
+    "children_income_deprived": SharedIndicator(
+        iod2019="income_deprivation_affecting_children_index_idaci_numerator",
+        iod2025="children_income_deprived_pct", how="rate", denominator="children_0_15",
+        scale=100.0,
+        caveat="IDACI numerator over children 0-15: mid-2015 children (IoD2019 File 6) for "
+               "2019, ONS mid-2020 children for 2025; blank numerators (under 10) taken as 5. "
+               "Universal Credit widened the count: England mean 15.6% in 2019, 33.0% in 2025.",
+    ),
+    "cyp_education": SharedIndicator(
+        iod2019="Children_and_young_people_rank", iod2025="children_and_young_people_rank",
+        how="rank", denominator="children_0_15",
+        caveat="IoD2019 published only ranks for this sub-domain: both editions use the area's "
+               "England rank as a normal score; the 2025 indicators add absence.",
+    ),
+    "employment_deprivation": SharedIndicator(
+        iod2019="employment_domain_numerator", iod2025="employment_deprivation_rate",
+        how="rate", denominator="working_age",
+        caveat="Employment domain numerator over working-age population in both; benefit "
+               "rules changed between editions (England mean 10.0% in 2019, 13.4% in 2025).",
+    ),
+    "mental_health": SharedIndicator(
+        iod2019="mood_and_anxiety_disorders_indicator", iod2025="mental_health_score",
+        how="value", denominator="population",
+        caveat="IoD2019 'mood and anxiety disorders' indicator, renamed 'mental health' in "
+               "IoD2025; both standardised scores from prescribing, hospital episodes, suicides "
+               "and health benefits.",
+    ),
+    "overcrowding": SharedIndicator(
+        iod2019="household_overcrowding_indicator",
+        iod2025="household_overcrowding_indicator_rooms", how="value",
+        denominator="population",
+        caveat="Rooms-based overcrowding in both editions (Census 2011 vs Census 2021), not the "
+               "bedroom standard of the full profile; merged areas weighted by population "
+               "because 2011 household counts are not shipped.",
+    ),
+}
+# Spec indicators left out of both sides of the comparison, and why.
+DROPPED_INDICATORS: dict[str, str] = {
+    **{
+        i: "No IoD2019 equivalent: the 2019 crime-domain indicators were not published for "
+           "each LSOA (only the crime domain rank was)."
+        for i in ("violence_with_injury", "violence_without_injury", "stalking_harassment",
+                  "public_order_weapons", "anti_social_behaviour", "criminal_damage")
+    },
+    "homelessness": "A district-wide figure in both editions (one value for every LSOA of a "
+                    "district), and its definition changed with the Homelessness Reduction Act "
+                    "2017 (acceptances in 2019, households owed a duty in 2025).",
+}
+
+POLICE_WINDOWS: dict[str, tuple[str, ...]] = {
+    "2018_19": ("2018-10", "2018-11", "2018-12", "2019-01", "2019-02"),
+    "2024": ("2024-01", "2024-02", "2024-03", "2024-04"),
+}
+# The LSOA code vintage police.uk used in each window's files.
+POLICE_CODE_VINTAGE = {"2018_19": "2011", "2024": "2021"}
+POLICE_TYPES = ("Violence and sexual offences", "Possession of weapons", "Robbery",
+                "Public order")
+SMALL_COUNT = 5
+
+IDENTITY = ("lsoa21_code", "lsoa21_name", "msoa21_hcl_name", "lad24_code", "lad24_name")
+
+
+# -- editions -------------------------------------------------------------------------------
+def comparison_spec(spec: Spec) -> Spec:
+    """Restrict the spec to the indicators both editions share, keeping their weights.
+
+    Parameters
+    ----------
+    spec : Spec
+        The full spec.
+
+    Returns
+    -------
+    Spec
+        The shared indicators in spec order, reading the spec's columns.
+
+    Raises
+    ------
+    ProfilerError
+        If the spec has none of the shared indicators.
+    """
+    kept = tuple(ind for ind in spec.indicators if ind.id in SHARED_INDICATORS)
+    if not kept:
+        raise ProfilerError(
+            f"{spec.source}: no indicator the two editions share; change over time needs at "
+            f"least one of {', '.join(SHARED_INDICATORS)}"
+        )
+    return replace(spec, indicators=kept)
+
+
+def _rank_normal(rank: pd.Series, n: int) -> pd.Series:
+    """Turn an England rank (1 = most deprived) into a normal score (higher = more deprived)."""
+    return pd.Series(ndtri((n - rank.to_numpy(dtype=float) + 0.5) / n), index=rank.index)
+
+
+def iod2019_values(data_dir: Path, spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """IoD2019 values of the shared indicators on 2011 LSOAs, with their merge weights.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder holding ``sources/``.
+    spec : Spec
+        Spec whose shared indicators to build (columns are named as in the spec).
+
+    Returns
+    -------
+    values : DataFrame
+        Indexed by ``lsoa11_code`` (every English 2011 LSOA), one column per shared indicator.
+    weights : DataFrame
+        Same shape: each indicator's IoD2019 population denominator, used when areas merge.
+    """
+    data_dir = Path(data_dir)
+    under = _read(data_dir, "iod2019_lsoa11_underlying_indicators.csv.gz").set_index(
+        "lsoa11_code")
+    subdomains = _read(data_dir, "iod2019_lsoa11_subdomains_ranks_deciles.csv.gz").set_index(
+        "lsoa11_code")
+    denominators = _read(data_dir, "iod2019_lsoa11_file6_population_denominators.csv.gz")
+    denominators = denominators.set_index("LSOA code (2011)")[list(DENOMINATORS_2019)]
+    denominators = denominators.rename(columns=DENOMINATORS_2019).astype(float)
+    source = under.join(subdomains, how="inner").join(denominators, how="inner")
+    values, weights = {}, {}
+    for ind in comparison_spec(spec).indicators:
+        shared = SHARED_INDICATORS[ind.id]
+        raw = source[shared.iod2019]
+        if shared.how == "rate":
+            raw = raw.fillna(NUMERATOR_SUPPRESSED_VALUE) / source[shared.denominator]
+            raw = raw * shared.scale
+            if shared.scale == 100.0:
+                raw = raw.clip(upper=100.0)
+        elif shared.how == "rank":
+            raw = _rank_normal(raw, len(source))
+        values[ind.column] = raw
+        weights[ind.column] = source[shared.denominator]
+    return pd.DataFrame(values).sort_index(), pd.DataFrame(weights).sort_index()
+
+
+def iod2025_values(data_dir: Path, table: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    """IoD2025 values of the shared indicators on 2021 LSOAs, measured as for IoD2019.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder holding ``sources/``.
+    table : DataFrame
+        The 2021 indicator table (``data/indicators/lsoa21_indicators.csv``).
+    spec : Spec
+        Spec whose shared indicators to build.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``lsoa21_code`` (every LSOA in ``table``), one column per shared indicator,
+        named as in the spec.
+    """
+    data_dir = Path(data_dir)
+    under = _read(data_dir, "iod2025_lsoa21_underlying_indicators.csv.gz").set_index(
+        "lsoa21_code")
+    subdomains = _read(data_dir, "iod2025_lsoa21_subdomains.csv.gz").set_index("lsoa21_code")
+    n_england = len(subdomains)
+    source = table.set_index("lsoa21_code")
+    values = {}
+    for ind in comparison_spec(spec).indicators:
+        shared = SHARED_INDICATORS[ind.id]
+        if shared.how == "rank":
+            raw = _rank_normal(subdomains[shared.iod2025], n_england)
+        elif shared.iod2025 in source.columns:
+            raw = source[shared.iod2025]
+        else:
+            raw = under[shared.iod2025]
+        values[ind.column] = raw.reindex(source.index).astype(float)
+    return pd.DataFrame(values).sort_index()
+
+
+# -- boundaries -----------------------------------------------------------------------------
+def carry_to_lsoa21(
+    values: pd.DataFrame,
+    weights: pd.DataFrame,
+    lookup: pd.DataFrame,
+    households: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Carry area rates and scores from 2011 LSOAs to 2021 LSOAs.
+
+    Each 2021 LSOA takes the weighted mean of the 2011 LSOAs the lookup links it to. The weight
+    of a link is the 2011 LSOA's weight (its population denominator) times the share of that
+    LSOA going to the 2021 piece (its Census 2021 households over those of all the pieces of the
+    2011 LSOA; equal shares without household counts). So unchanged (``U``) and split (``S``)
+    LSOAs copy their single parent's value, merged (``M``) LSOAs take the population-weighted
+    mean of their parents, and complex (``X``) LSOAs a mean over every linked parent.
+
+    Parameters
+    ----------
+    values : DataFrame
+        Indexed by ``lsoa11_code``; one column per measure (rates or scores, not counts).
+    weights : DataFrame
+        Same index and columns: non-negative weights (e.g. population denominators).
+    lookup : DataFrame
+        ``lsoa11_code``, ``lsoa21_code``, ``change_code`` (``U``/``S``/``M``/``X``), one row per
+        link.
+    households : Series, optional
+        Households per 2021 LSOA code, to share a 2011 LSOA among its pieces.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``lsoa21_code`` (sorted), the measures, ``carried_from_2011`` (the link type;
+        the strongest of ``U`` < ``S`` < ``M`` < ``X`` when mixed) and ``lsoa11_codes`` (the
+        linked 2011 codes, ``;``-separated). A measure blank in every parent, or whose parents
+        all have zero weight, falls back to the plain mean of the parents (blank if none).
+    """
+    links = lookup[["lsoa11_code", "lsoa21_code", "change_code"]].drop_duplicates(
+        ["lsoa11_code", "lsoa21_code"])
+    bad = sorted(set(links["change_code"]) - set(CHANGE_CODES))
+    if bad:
+        raise ProfilerError(
+            f"lookup: change_code {', '.join(map(repr, bad))} not one of {', '.join(CHANGE_CODES)}"
+        )
+    links = links[links["lsoa11_code"].isin(values.index)].copy()
+    if households is None:
+        piece = pd.Series(1.0, index=links.index)
+    else:
+        piece = links["lsoa21_code"].map(households).fillna(0.0).astype(float)
+    total = piece.groupby(links["lsoa11_code"]).transform("sum")
+    parts = links.groupby("lsoa11_code")["lsoa21_code"].transform("size")
+    links["share"] = np.where(total > 0, piece / total.where(total > 0, 1.0), 1.0 / parts)
+
+    out = {}
+    for col in values.columns:
+        v = links["lsoa11_code"].map(values[col])
+        w = links["lsoa11_code"].map(weights[col]).fillna(0.0) * links["share"]
+        w = w.where(v.notna(), 0.0)
+        num = (w * v.fillna(0.0)).groupby(links["lsoa21_code"]).sum()
+        den = w.groupby(links["lsoa21_code"]).sum()
+        plain = v.groupby(links["lsoa21_code"]).mean()
+        out[col] = (num / den.where(den > 0)).fillna(plain)
+    carried = pd.DataFrame(out)
+    strength = links["change_code"].map({c: i for i, c in enumerate(CHANGE_CODES)})
+    carried["carried_from_2011"] = strength.groupby(links["lsoa21_code"]).max().map(
+        dict(enumerate(CHANGE_CODES)))
+    carried["lsoa11_codes"] = links.groupby("lsoa21_code")["lsoa11_code"].agg(
+        lambda s: ";".join(sorted(s)))
+    carried.index.name = "lsoa21_code"
+    return carried.sort_index()
+
+
+# -- scoring --------------------------------------------------------------------------------
+def _rank_desc(score: np.ndarray) -> np.ndarray:
+    """Rank 1 = highest score; ties share the best rank (as in ``score_scope``)."""
+    return np.searchsorted(np.sort(-score), -score, side="left") + 1
+
+
+def score_editions(
+    before_reference: pd.DataFrame,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    spec: Spec,
+) -> pd.DataFrame:
+    """Score and band two editions with the same spec, each against its own reference.
+
+    Parameters
+    ----------
+    before_reference : DataFrame
+        The earlier edition's reference areas (e.g. Warwickshire's 2011 LSOAs), with the spec's
+        columns.
+    before : DataFrame
+        The earlier edition's values carried to the later areas, indexed like ``after``.
+    after : DataFrame
+        The later edition's values; its rows are also its reference.
+    spec : Spec
+        The spec both are scored with (usually :func:`comparison_spec`).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``after``: ``score_<e>``, ``band_<e>``, ``rank_<e>`` for ``e`` in
+        ``before``/``after``, ``band_moved`` (band steps, positive = rose), ``band_change``
+        (``rose``/``fell``/``same``) and ``rank_change`` (places moved up; positive = now ranked
+        riskier).
+    """
+    if not before.index.equals(after.index):
+        raise ProfilerError("change: the two editions must cover the same areas in the same "
+                            "order; carry the earlier edition to the later areas first")
+    old = RiskProfiler(spec).fit(before_reference).transform_arrays(before)
+    new = RiskProfiler(spec).fit(after).transform_arrays(after)
+    level = {b: i for i, b in enumerate(BANDS)}
+    out = pd.DataFrame(index=after.index)
+    for name, res in (("before", old), ("after", new)):
+        out[f"score_{name}"] = res["score"]
+        out[f"band_{name}"] = res["band"]
+        out[f"rank_{name}"] = _rank_desc(res["score"])
+    moved = out["band_after"].map(level) - out["band_before"].map(level)
+    out["band_moved"] = moved.astype(np.int64)
+    out["band_change"] = np.select([moved > 0, moved < 0], ["rose", "fell"], "same")
+    out["rank_change"] = (out["rank_before"] - out["rank_after"]).astype(np.int64)
+    return out
+
+
+# -- police.uk ------------------------------------------------------------------------------
+def same_calendar_months(
+    before: tuple[str, ...], after: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Pick the months of each window whose calendar month is in both windows.
+
+    Parameters
+    ----------
+    before, after : tuple of str
+        ``YYYY-MM`` months.
+
+    Returns
+    -------
+    tuple of (tuple of str, tuple of str)
+        The matching months of ``before`` and of ``after``, in order; for 2018-10..2019-02 and
+        2024-01..04 that is (2019-01, 2019-02) and (2024-01, 2024-02).
+    """
+    common = {m[5:] for m in before} & {m[5:] for m in after}
+    if not common:
+        raise ProfilerError(
+            f"police.uk: windows {before} and {after} share no calendar month; compare "
+            "per-month averages instead"
+        )
+    return tuple(m for m in before if m[5:] in common), tuple(m for m in after if m[5:] in common)
+
+
+def locate_records(
+    records: pd.DataFrame,
+    vintage: str,
+    lookup: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+) -> pd.Series:
+    """Place each police.uk record in a 2021 LSOA among ``areas``.
+
+    Parameters
+    ----------
+    records : DataFrame
+        ``lsoa_code``, ``longitude``, ``latitude``.
+    vintage : {"2011", "2021"}
+        Which LSOA codes the records carry.
+    lookup : DataFrame
+        ``lsoa11_code``, ``lsoa21_code`` (the ONS 2011-2021 lookup).
+    areas : GeoDataFrame
+        2021 LSOAs (``lsoa21_code``, geometry) records may fall in.
+
+    Returns
+    -------
+    Series
+        Indexed like ``records``: the 2021 LSOA code, blank for records outside ``areas`` or
+        without a code. A record's own code is used when it names one 2021 LSOA; a 2011 code of
+        an LSOA later split is resolved by point-in-polygon among its pieces (nearest piece
+        when the point lies outside all of them).
+    """
+    if vintage not in ("2011", "2021"):
+        raise ProfilerError(f"police.uk: code vintage {vintage!r}; use '2011' or '2021'")
+    inside = set(areas["lsoa21_code"])
+    codes = records["lsoa_code"]
+    if vintage == "2021":
+        return codes.where(codes.isin(inside)).astype(object)
+    pieces = lookup[lookup["lsoa21_code"].isin(inside)].drop_duplicates(
+        ["lsoa11_code", "lsoa21_code"])
+    n_pieces = pieces.groupby("lsoa11_code").size()
+    single = pieces[pieces["lsoa11_code"].map(n_pieces) == 1].set_index("lsoa11_code")
+    located = codes.map(single["lsoa21_code"]).astype(object)
+    split = codes.map(n_pieces).fillna(0) > 1
+    if split.any():
+        metric = areas.to_crs(27700).set_index("lsoa21_code").geometry
+        pts = gpd.GeoSeries(
+            gpd.points_from_xy(records.loc[split, "longitude"], records.loc[split, "latitude"]),
+            index=records.index[split], crs=4326,
+        ).to_crs(27700)
+        choices = pieces.groupby("lsoa11_code")["lsoa21_code"].agg(sorted)
+        for idx, point in pts.items():
+            candidates = choices[codes[idx]]
+            # Distance 0 means inside (or on the edge); ties go to the lowest code.
+            dist = [metric[c].distance(point) for c in candidates]
+            located[idx] = candidates[int(np.argmin(dist))]
+    return located
+
+
+def police_change(
+    data_dir: Path,
+    lookup: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    windows: Mapping[str, tuple[str, ...]] | None = None,
+    types: tuple[str, ...] = POLICE_TYPES,
+) -> pd.DataFrame:
+    """police.uk counts per 2021 LSOA in two windows, like-for-like months and monthly averages.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder holding ``sources/police_uk/``.
+    lookup : DataFrame
+        The ONS 2011-2021 LSOA lookup.
+    areas : GeoDataFrame
+        The 2021 LSOAs to count in (``lsoa21_code``, geometry).
+    windows : mapping of str to tuple of str, optional
+        Two windows, earlier first; default :data:`POLICE_WINDOWS`. Their code vintages are in
+        :data:`POLICE_CODE_VINTAGE`.
+    types : tuple of str
+        police.uk crime types to count.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``lsoa21_code`` (every area, zero-filled). Per type ``t`` (slugged) and the
+        windows ``a``, ``b``: ``t_same_months_a``, ``t_same_months_b`` (counts in the calendar
+        months both windows cover), ``t_same_months_change`` (``b - a``),
+        ``t_same_months_pct_change`` (blank when the earlier count is under 5),
+        ``t_small_numbers`` (either same-months count under 5), ``t_per_month_a``,
+        ``t_per_month_b`` (mean monthly count over each whole window) and
+        ``t_per_month_change``.
+    """
+    from profiler.geo import load_police_points
+
+    windows = dict(windows or POLICE_WINDOWS)
+    if len(windows) != 2:
+        raise ProfilerError(f"police.uk: need two windows to compare, got {len(windows)}")
+    (a, months_a), (b, months_b) = windows.items()
+    same_a, same_b = same_calendar_months(months_a, months_b)
+    index = pd.Index(sorted(areas["lsoa21_code"]), name="lsoa21_code")
+    counts = {}
+    for name, months in ((a, months_a), (b, months_b)):
+        rec = load_police_points(data_dir, months)
+        rec = rec[rec["crime_type"].isin(types)].reset_index(drop=True)
+        rec["lsoa21_code"] = locate_records(rec, POLICE_CODE_VINTAGE.get(name, "2021"), lookup,
+                                            areas)
+        counts[name] = rec.dropna(subset=["lsoa21_code"])
+    out = {}
+    for crime in types:
+        t = slug(crime)
+
+        def count(frame: pd.DataFrame, months: tuple[str, ...], crime: str = crime) -> pd.Series:
+            hit = frame[(frame["crime_type"] == crime) & frame["month"].isin(months)]
+            return hit.groupby("lsoa21_code").size().reindex(index, fill_value=0).astype(np.int64)
+
+        before, after = count(counts[a], same_a), count(counts[b], same_b)
+        out[f"{t}_same_months_{a}"] = before
+        out[f"{t}_same_months_{b}"] = after
+        out[f"{t}_same_months_change"] = after - before
+        out[f"{t}_same_months_pct_change"] = (100.0 * (after - before) / before).where(
+            before >= SMALL_COUNT)
+        out[f"{t}_small_numbers"] = (before < SMALL_COUNT) | (after < SMALL_COUNT)
+        per_a = count(counts[a], months_a) / len(months_a)
+        per_b = count(counts[b], months_b) / len(months_b)
+        out[f"{t}_per_month_{a}"] = per_a
+        out[f"{t}_per_month_{b}"] = per_b
+        out[f"{t}_per_month_change"] = per_b - per_a
+    return pd.DataFrame(out, index=index)
+
+
+# -- the table ------------------------------------------------------------------------------
+def change_table(
+    data_dir: Path,
+    spec: Spec,
+    table: pd.DataFrame | None = None,
+    county: str = WARWICKSHIRE,
+) -> pd.DataFrame:
+    """Build the IoD2019 and IoD2025 profiles and police.uk counts side by side per 2021 LSOA.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder (sources, boundaries, ``indicators/lsoa21_indicators.csv``).
+    spec : Spec
+        The spec; only its shared indicators (:data:`SHARED_INDICATORS`) and their weights,
+        normalisation and banding are used. Each edition is scored against the county.
+    table : DataFrame, optional
+        The 2021 indicator table; read from ``data_dir`` when not given.
+    county : str
+        Upper-tier authority code; its LSOAs are scored and its boundaries must be shipped
+        (only Warwickshire's are).
+
+    Returns
+    -------
+    DataFrame
+        One row per 2021 LSOA of the county, sorted by ``lsoa21_code``: ``lsoa21_code``,
+        ``lsoa21_name``, ``msoa21_hcl_name``, ``lad24_code``, ``lad24_name``,
+        ``carried_from_2011``, ``lsoa11_codes``; ``score_2019``, ``band_2019``, ``rank_2019``,
+        ``score_2025``, ``band_2025``, ``rank_2025``, ``band_moved``, ``band_change``,
+        ``rank_change``; ``<indicator id>_2019`` and ``<indicator id>_2025`` for each shared
+        indicator; then the police.uk columns of :func:`police_change` (windows ``2018_19`` and
+        ``2024``).
+    """
+    from profiler.geo import load_lsoa_boundaries
+
+    data_dir = Path(data_dir)
+    if table is None:
+        path = data_dir / "indicators" / "lsoa21_indicators.csv"
+        if not path.exists():
+            raise ProfilerError(f"{path}: indicator table missing; run `python -m profiler build`")
+        table = pd.read_csv(path, dtype={c: str for c in IDENTITY})
+    sub = comparison_spec(spec)
+    scope = table[table["utla_code"] == county].sort_values("lsoa21_code")
+    if scope.empty:
+        raise ProfilerError(f"change: no LSOAs in county {county!r}; use a UTLA code like "
+                            f"{WARWICKSHIRE}")
+    lookup = _read(data_dir, "lsoa11_lsoa21_lad22_ew.csv.gz",
+                   usecols=["lsoa11_code", "lsoa21_code", "change_code"])
+    links = lookup[lookup["lsoa21_code"].isin(scope["lsoa21_code"])]
+
+    values19, weights19 = iod2019_values(data_dir, spec)
+    parents = sorted(set(links["lsoa11_code"]))
+    missing = sorted(set(parents) - set(values19.index))
+    if missing:
+        raise ProfilerError(f"change: 2011 LSOA(s) {missing[:3]} not in IoD2019; check the "
+                            "lookup and the IoD2019 sources")
+    households = scope.set_index("lsoa21_code")["households_2021"].astype(float)
+    carried = carry_to_lsoa21(values19.loc[parents], weights19.loc[parents], links, households)
+    carried = carried.reindex(scope["lsoa21_code"])
+    values25 = iod2025_values(data_dir, scope, spec).reindex(scope["lsoa21_code"])
+
+    columns = [ind.column for ind in sub.indicators]
+    scored = score_editions(values19.loc[parents, columns], carried[columns], values25[columns],
+                            sub)
+    scored.columns = [c.replace("_before", "_2019").replace("_after", "_2025")
+                      for c in scored.columns]
+    out = scope.set_index("lsoa21_code")[list(IDENTITY[1:])]
+    out = out.join(carried[["carried_from_2011", "lsoa11_codes"]]).join(scored)
+    for ind in sub.indicators:
+        out[f"{ind.id}_2019"] = carried[ind.column]
+        out[f"{ind.id}_2025"] = values25[ind.column]
+
+    areas = load_lsoa_boundaries(data_dir, "warwickshire")
+    areas = areas[areas["lsoa21_code"].isin(scope["lsoa21_code"])]
+    if len(areas) != len(scope):
+        raise ProfilerError(f"change: boundaries cover {len(areas)} of {len(scope)} LSOAs of "
+                            f"{county}; police.uk counts need the county's 2021 boundaries")
+    police = police_change(data_dir, lookup, areas)
+    out = out.join(police).reset_index()
+    if out[["band_2019", "band_2025"]].isna().any().any():
+        raise ProfilerError("change: blank band after scoring; check the IoD2019 sources")
+    return out.sort_values("lsoa21_code").reset_index(drop=True)
+
+
+def change_summary(change: pd.DataFrame, by: str = "lad24_name") -> pd.DataFrame:
+    """Count LSOAs whose band rose, fell or stayed, per group, with a total row.
+
+    Parameters
+    ----------
+    change : DataFrame
+        Output of :func:`change_table`.
+    by : str
+        Grouping column (default: district name).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``rose``, ``same``, ``fell``, ``LSOAs``; one row per group and ``Total``.
+    """
+    counts = pd.crosstab(change[by], change["band_change"]).reindex(
+        columns=["rose", "same", "fell"], fill_value=0)
+    counts.loc["Total"] = counts.sum()
+    counts["LSOAs"] = counts.sum(axis=1)
+    counts.columns.name = None
+    return counts.astype(np.int64)
+
+
+def run_change(data_dir: Path, spec: Spec, out_path: Path) -> tuple[pd.DataFrame, float]:
+    """Build the change table for Warwickshire and write it deterministically.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder.
+    spec : Spec
+        The spec (see :func:`change_table`).
+    out_path : Path
+        Output CSV, normally ``data/indicators/change_warwickshire.csv``; floats to 6
+        significant digits, LF line ends, written atomically.
+
+    Returns
+    -------
+    table : DataFrame
+        The table as written.
+    seconds : float
+        Time taken to build it (not counting the write).
+    """
+    start = time.perf_counter()
+    df = change_table(Path(data_dir), spec)
+    elapsed = time.perf_counter() - start
+    write_table(df, Path(out_path))
+    return df, elapsed
