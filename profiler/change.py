@@ -414,8 +414,9 @@ def score_editions(
     Returns
     -------
     DataFrame
-        Indexed like ``after``: ``score_<e>``, ``band_<e>``, ``rank_<e>`` for ``e`` in
-        ``before``/``after``, ``band_moved`` (band steps, positive = rose), ``band_change``
+        Indexed like ``after``: ``score_<e>``, ``band_<e>``, ``rank_<e>`` (1 = highest score
+        among these areas; ties, such as the pieces of a split area, share the best rank) for
+        ``e`` in ``before``/``after``, ``band_moved`` (band steps, positive = rose), ``band_change``
         (``rose``/``fell``/``same``) and ``rank_change`` (places moved up; positive = now ranked
         riskier).
     """

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from profiler.__main__ import main
 from profiler.build import slug
 from profiler.change import (
     DROPPED_INDICATORS,
@@ -32,12 +33,18 @@ def change():
     return pd.read_csv(CHANGE, dtype={"lsoa21_code": str, "lsoa11_codes": str})
 
 
-def test_chgdata001_rebuild_is_byte_identical(tmp_path):
+def test_chgdata001_rebuild_is_byte_identical(tmp_path, capsys):
     out = tmp_path / "change.csv"
-    run_change(DATA, load_spec(SPEC), out)
+    status = main(["change", "--data", str(DATA), "--spec", str(SPEC), "--out", str(out)])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "354 LSOAs" in printed and "Total" in printed
     assert out.read_bytes() == CHANGE.read_bytes(), (
         "data/indicators/change_warwickshire.csv is stale: run `python -m profiler change`"
     )
+    again = tmp_path / "again.csv"
+    run_change(DATA, load_spec(SPEC), again)
+    assert again.read_bytes() == out.read_bytes()
 
 
 def test_chgdata002_one_row_per_warwickshire_2021_lsoa(change):
