@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m profiler {build,check-spec,score,export,summary,docs}``.
+"""Command-line interface: ``python -m profiler <command>`` (build, score, export, incidents...).
 
 Every bad input ends with a one-line ``error: ...`` on standard error and exit status 2; output
 files are written to a temporary file first and moved into place, so nothing is half-written.
@@ -92,6 +92,42 @@ def _add_profile_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", help="what-if weights, e.g. violence_with_injury=3,homelessness=0")
 
 
+def _read_upload(path: Path, option: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ProfilerError(f"{option} {path}: file not found; check the path") from None
+    except OSError as exc:
+        raise ProfilerError(f"{option} {path}: cannot read ({exc.strerror})") from None
+
+
+def _add_partner_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--partner-indicators", type=Path, metavar="FILE",
+                   help="partner LSOA indicator table (CSV or .xlsx) replacing or adding "
+                        "indicators; must cover every LSOA of the scope")
+    p.add_argument("--incidents", type=Path, metavar="FILE",
+                   help="partner incident extract (CSV or .xlsx): per-LSOA theme counts and "
+                        "rates are added (small counts suppressed)")
+    p.add_argument("--threshold", type=int, default=5,
+                   help="disclosure threshold for partner counts (default 5)")
+
+
+def _apply_partner_indicators(args: argparse.Namespace, spec, table):
+    from profiler.partner import load_partner_indicators
+    from profiler.pipeline import select_scope
+
+    path = getattr(args, "partner_indicators", None)
+    if path is None:
+        return spec, table
+    scope_codes = select_scope(table, args.scope)["lsoa21_code"]
+    spec, table, report = load_partner_indicators(_read_upload(path, "--partner-indicators"),
+                                                  Path(path).name, spec, table,
+                                                  scope_codes=scope_codes)
+    for line in report.lines(n=0):
+        print(line)
+    return spec, table
+
+
 def _score(args: argparse.Namespace):
     from profiler.pipeline import score_scope
     from profiler.spec import load_spec
@@ -99,6 +135,7 @@ def _score(args: argparse.Namespace):
 
     spec = load_spec(args.spec)
     table = load_indicator_table(args.indicators, spec)
+    spec, table = _apply_partner_indicators(args, spec, table)
     weights = _parse_weights(args.weights)
     start = time.perf_counter()
     result = score_scope(table, spec, scope=args.scope, reference=args.reference,
@@ -141,11 +178,93 @@ def cmd_check_spec(args: argparse.Namespace) -> int:
     return 0
 
 
+def _incident_counts(args: argparse.Namespace, codes=None):
+    """Load ``--incidents`` and return (theme counts, report, boundaries), or Nones."""
+    from profiler.geo import load_lsoa_boundaries
+    from profiler.partner import load_code_lookup, load_incidents, residents_lsoa21, theme_counts
+
+    path = getattr(args, "incidents", None) or getattr(args, "input", None)
+    if path is None:
+        return None, None, None
+    from profiler.disclosure import check_threshold
+
+    check_threshold(args.threshold)
+    content = _read_upload(path, "--incidents" if getattr(args, "incidents", None) else "--in")
+    boundaries = load_lsoa_boundaries(getattr(args, "data", DEFAULT_DATA), "warwickshire")
+    if codes is not None:
+        boundaries = boundaries[boundaries["lsoa21_code"].isin(set(codes))]
+    start = time.perf_counter()
+    incidents, report = load_incidents(content, Path(path).name, lsoa_boundaries=boundaries,
+                                       max_reject_share=getattr(args, "max_reject_share", 0.0))
+    population = residents_lsoa21(load_code_lookup(getattr(args, "data", DEFAULT_DATA)))
+    population = population[population.index.isin(set(boundaries["lsoa21_code"]))]
+    counts = theme_counts(incidents, population)
+    report.notes.append(f"loaded and counted in {time.perf_counter() - start:.2f} s")
+    counts.attrs["synthetic"] = bool(len(incidents)) and bool(
+        incidents["source"].str.upper().eq("SYNTHETIC").all())
+    counts.attrs["name"] = Path(path).name
+    return counts, report, boundaries
+
+
+def _suppressed_display(counts, threshold: int):
+    from profiler.disclosure import display_frame, suppress
+    from profiler.partner import count_columns
+
+    counted = count_columns(counts)
+    shown = display_frame(suppress(counts.drop(columns=["residents"]), counted,
+                                   threshold=threshold), counted, threshold=threshold)
+    return shown.rename(columns=lambda c: f"partner_{c}")
+
+
+def cmd_incidents(args: argparse.Namespace) -> int:
+    """Validate an incident extract and write per-LSOA theme counts with suppression."""
+    from profiler.partner import export_theme_counts, theme_sources
+
+    counts, report, boundaries = _incident_counts(args)
+    for line in report.lines(n=0):
+        print(line)
+    synthetic = counts.attrs["synthetic"]
+    if synthetic:
+        print("SYNTHETIC data: for tests and demonstration only")
+    if args.out:
+        names = boundaries.set_index("lsoa21_code")["lsoa21_name"]
+        meta = {"extract": counts.attrs["name"] + (" (SYNTHETIC: not real data)"
+                                                   if synthetic else ""),
+                **{f"source {k}": v for k, v in theme_sources(counts.attrs["name"],
+                                                              synthetic=synthetic).items()}}
+        blob = export_theme_counts(counts, threshold=args.threshold, meta=meta, names=names)
+        atomic_write(args.out, lambda p: p.write_bytes(blob))
+        print(f"wrote {args.out} ({len(counts):,} LSOAs; counts 1 to {args.threshold - 1} "
+              "suppressed)")
+    return 0
+
+
+def _theme_meta(counts) -> dict:
+    """Say where the theme bands and the partner count columns come from."""
+    from profiler.partner import theme_sources
+
+    # The theme bands of `score` stay on the open proxies; the partner counts sit beside them.
+    meta = {f"theme bands {k}": v for k, v in theme_sources(None).items()}
+    if counts is not None:
+        synthetic = bool(counts.attrs["synthetic"])
+        meta.update({f"partner_{k}_count and rate": v for k, v in
+                     theme_sources(counts.attrs["name"], synthetic=synthetic).items()})
+    return meta
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     """Score every LSOA in a scope and write one row per LSOA."""
     from profiler.pipeline import band_counts
 
     spec, _, result, elapsed = _score(args)
+    counts, report, _ = _incident_counts(args, codes=result["lsoa21_code"])
+    if counts is not None:
+        for line in report.lines(n=0):
+            print(line)
+        shown = _suppressed_display(counts, args.threshold)
+        result = result.merge(shown, left_on="lsoa21_code", right_index=True, how="left")
+        for key, value in _theme_meta(counts).items():
+            print(f"{key}: {value}")
     atomic_write(args.out, lambda p: result.to_csv(p, index=False, float_format="%.6g",
                                                    lineterminator="\n"))
     print(f"scored {len(result):,} LSOAs x {len(spec.indicators)} indicators in "
@@ -167,7 +286,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         geo_scope = "warwickshire" if args.scope.lower() == "warwickshire" else "england"
         boundaries = load_lsoa_boundaries(args.data, geo_scope)
     meta = build_metadata(spec, generated_at=datetime.now(UTC), weights=spec.weights,
-                          **_settings(args, spec))
+                          **_settings(args, spec), **_theme_meta(None))
     blob = export_lsoas(result, spec, fmt=args.format, bands=bands, district=args.district,
                         boundaries=boundaries, meta=meta)
     atomic_write(args.out, lambda p: p.write_bytes(blob))
@@ -288,11 +407,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("score", help="score every LSOA in a scope")
     _add_profile_options(p)
+    _add_partner_options(p)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("export", help="export the LSOAs in chosen bands with metadata")
     _add_profile_options(p)
+    p.add_argument("--partner-indicators", type=Path, metavar="FILE",
+                   help="partner LSOA indicator table (CSV or .xlsx) replacing or adding "
+                        "indicators; must cover every LSOA of the scope")
     p.add_argument("--band", default="Very High,High", help="comma-separated bands")
     p.add_argument("--district", help="district code, e.g. E07000219")
     p.add_argument("--format", choices=FORMATS, default="csv")
@@ -332,6 +456,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_DATA / "indicators" /
                    "change_warwickshire.csv")
     p.set_defaults(func=cmd_change)
+
+    p = sub.add_parser("incidents", help="validate a partner incident extract; per-LSOA theme "
+                       "counts and rates with small counts suppressed")
+    p.add_argument("--in", dest="input", type=Path, required=True, metavar="FILE",
+                   help="incident extract (CSV or .xlsx)")
+    p.add_argument("--out", type=Path, help="write per-LSOA counts and rates (CSV) here")
+    p.add_argument("--threshold", type=int, default=5,
+                   help="counts from 1 to threshold-1 are suppressed (default 5)")
+    p.add_argument("--max-reject-share", type=float, default=0.0,
+                   help="share of bad rows that may be dropped (default 0: any bad row "
+                        "refuses the file)")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.set_defaults(func=cmd_incidents)
 
     p = sub.add_parser("docs", help="regenerate the README data dictionary from the spec")
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)

@@ -223,13 +223,13 @@ def display_value(value: Any, *, threshold: int = DEFAULT_THRESHOLD, is_count: b
 
 
 def display_frame(frame: pd.DataFrame, count_columns: Sequence[str],
-                  threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+                  threshold: int = DEFAULT_THRESHOLD, decimals: int = 2) -> pd.DataFrame:
     """Return a frame from :func:`suppress` with every cell as display text (for exports)."""
     counts = set(count_columns)
     out = pd.DataFrame(index=frame.index)
     for col in frame.columns:
-        out[col] = [display_value(v, threshold=threshold, is_count=col in counts)
-                    for v in frame[col].tolist()]
+        out[col] = [display_value(v, threshold=threshold, is_count=col in counts,
+                                  decimals=decimals) for v in frame[col].tolist()]
     return out
 
 

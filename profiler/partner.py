@@ -1437,3 +1437,94 @@ def theme_counts(incidents: pd.DataFrame, population: pd.Series) -> pd.DataFrame
             rate = out[f"{theme}_count"] / out["residents"] * 1000.0
             out[f"{theme}_rate_per_1000"] = rate.where(out["residents"] > 0)
     return out
+
+
+def theme_sources(incidents_name: str | None = None, *, synthetic: bool = False) -> dict[str, str]:
+    """Say which source each theme layer uses, for metadata blocks and the app's legends.
+
+    Parameters
+    ----------
+    incidents_name : str, optional
+        Name of the loaded incident extract; ``None`` when the open proxies are in use.
+    synthetic : bool
+        The extract is the SYNTHETIC example (the text then says so).
+
+    Returns
+    -------
+    dict
+        ``{theme: description}`` for ``knife``, ``domestic`` and ``public_place``.
+    """
+    if incidents_name is None:
+        return {theme: "open proxies: indicators tagged with the theme in the spec"
+                for theme in THEMES}
+    label = "SYNTHETIC example extract (not real data)" if synthetic else "partner extract"
+    name = _safe_name(incidents_name)
+    return {theme: f"{label} {name}: {THEME_DEFINITIONS[theme]}" for theme in THEMES}
+
+
+def count_columns(counts: pd.DataFrame) -> list[str]:
+    """Return the partner count columns of a :func:`theme_counts` table (the ones to suppress)."""
+    return [c for c in counts.columns if c.endswith("_count")]
+
+
+def export_theme_counts(
+    counts: pd.DataFrame,
+    *,
+    threshold: int = 5,
+    suppress_zero: bool = False,
+    meta: Mapping[str, Any] | None = None,
+    names: pd.Series | None = None,
+) -> bytes:
+    """Serialise per-LSOA theme counts as CSV, with small counts suppressed and cells made safe.
+
+    Every count from 1 to ``threshold - 1`` becomes ``<5`` (with the default threshold) and
+    every rate derived from it ``suppressed`` (:func:`profiler.disclosure.suppress`); every cell
+    and header goes through :func:`profiler.export.neutralise`; a ``# key: value`` metadata block
+    comes first, as in the other exports (read back with
+    :func:`profiler.export.read_export_csv`).
+
+    Parameters
+    ----------
+    counts : DataFrame
+        From :func:`theme_counts` (indexed by ``lsoa21_code``).
+    threshold : int
+        Disclosure threshold (default 5).
+    suppress_zero : bool
+        Also hide zeros.
+    meta : mapping, optional
+        Extra metadata lines (e.g. the extract's name, :func:`theme_sources`).
+    names : Series, optional
+        LSOA names by code, added as a column.
+
+    Returns
+    -------
+    bytes
+        UTF-8 CSV.
+    """
+    from profiler.disclosure import check_threshold, display_frame, suppress
+    from profiler.export import _csv, neutralise
+
+    threshold = check_threshold(threshold)
+    counted = count_columns(counts)
+    hidden = suppress(counts, counted, threshold=threshold, suppress_zero=suppress_zero)
+    shown = display_frame(hidden.drop(columns=["residents"], errors="ignore"), counted,
+                          threshold=threshold)
+    frame = pd.DataFrame({"lsoa21_code": counts.index.astype(str)}, index=counts.index)
+    if names is not None:
+        frame["lsoa21_name"] = counts.index.map(names).fillna("").astype(str)
+    if "residents" in counts.columns:
+        frame["residents"] = counts["residents"].round().astype("Int64").astype(str)
+    frame = pd.concat([frame, shown], axis=1).reset_index(drop=True).map(neutralise)
+    frame.columns = [neutralise(str(c)) for c in frame.columns]
+    info = {
+        "title": "Partner incident counts per 2021 LSOA",
+        "disclosure": f"counts from 1 to {threshold - 1} shown as <{threshold}, and their rates "
+                      f"as suppressed{'; zeros hidden too' if suppress_zero else '; 0 is shown'}",
+        "rates": "per 1,000 residents (ONS mid-2020 estimates carried to 2021 LSOAs) over the "
+                 "whole period of the extract, not annualised",
+        "licence": PARTNER_LICENCE,
+        **{f"theme {k}": v for k, v in THEME_DEFINITIONS.items()},
+        **dict(meta or {}),
+        "rows": len(frame),
+    }
+    return _csv(frame, info)
