@@ -37,9 +37,11 @@ on the measures both editions share", not as "risk went up by this much". In pla
 * **police.uk locations are approximate.** Each crime is moved to the centre of a nearby street
   or public place before publication, so counts near a boundary can fall in the neighbouring area.
 * **Recording practice changed.** Police recording of violence (especially violence without
-  injury, stalking, harassment and public order) grew after the 2014 inspection of crime
-  recording and later Home Office counting-rule changes (2023), so a rise in recorded crime is
-  partly a rise in recording.
+  injury, stalking, harassment and public order) rose sharply after the 2014 national inspection
+  of crime recording, and the Home Office counting rules changed again in 2023 (a stalking or
+  harassment offence alongside a more serious one is no longer counted separately, which lowers
+  2024 "violence and sexual offences" counts). A change in recorded crime is partly a change in
+  recording, not only in offending.
 * **Short windows and small numbers.** Only 5 winter months of 2018-19 and 4 months of 2024 are
   available; January and February are in both, so those are compared like for like. Per-month
   averages over the full windows mix different seasons. Counts below 5 are flagged and get no
@@ -145,7 +147,8 @@ SHARED_INDICATORS: dict[str, SharedIndicator] = {
         iod2025="children_income_deprived_pct", how="rate", denominator="children_0_15",
         scale=100.0,
         caveat="IDACI numerator over children 0-15: mid-2015 children (IoD2019 File 6) for "
-               "2019, ONS mid-2020 children for 2025; blank numerators (under 10) taken as 5. "
+               "2019, ONS mid-2020 children for 2025; blank numerators (under 10) taken as 5 "
+               "(78 of Warwickshire's 339 areas in 2019, 8 of 354 in 2025). "
                "Universal Credit widened the count: England mean 15.6% in 2019, 33.0% in 2025.",
     ),
     "cyp_education": SharedIndicator(
@@ -672,6 +675,62 @@ def change_table(
     if out[["band_2019", "band_2025"]].isna().any().any():
         raise ProfilerError("change: blank band after scoring; check the IoD2019 sources")
     return out.sort_values("lsoa21_code").reset_index(drop=True)
+
+
+CHANGE_COLUMNS = (
+    *IDENTITY, "carried_from_2011", "lsoa11_codes", "score_2019", "band_2019", "rank_2019",
+    "score_2025", "band_2025", "rank_2025", "band_moved", "band_change", "rank_change",
+)
+
+
+def load_change_table(path: str | Path) -> pd.DataFrame:
+    """Read and check a change table written by :func:`run_change` (for the dashboard).
+
+    Parameters
+    ----------
+    path : str or Path
+        Normally ``data/indicators/change_warwickshire.csv``.
+
+    Returns
+    -------
+    DataFrame
+        The table, codes and names as strings, ``*_small_numbers`` as booleans.
+
+    Raises
+    ------
+    ProfilerError
+        If the file is missing or unreadable, a core column is absent, an LSOA code is
+        malformed or repeated, or a band is not one of the five.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ProfilerError(f"{path}: change table missing; run `python -m profiler change`")
+    text = {c: str for c in (*IDENTITY, "carried_from_2011", "lsoa11_codes", "band_2019",
+                             "band_2025", "band_change")}
+    try:
+        df = pd.read_csv(path, dtype=text)
+    except (ValueError, OSError, EOFError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ProfilerError(f"{path}: cannot read change table ({first}); rebuild it with "
+                            "`python -m profiler change`") from None
+    absent = [c for c in CHANGE_COLUMNS if c not in df.columns]
+    if absent:
+        raise ProfilerError(f"{path}: missing column(s) {', '.join(absent[:5])}; rebuild it "
+                            "with `python -m profiler change`")
+    codes = df["lsoa21_code"]
+    bad = ~codes.str.fullmatch(r"E01\d{6}", na=False) | codes.duplicated()
+    if bad.any():
+        raise ProfilerError(f"{path}: malformed or repeated lsoa21_code, first "
+                            f"{codes[bad].head(3).tolist()}")
+    for col in ("band_2019", "band_2025"):
+        wrong = ~df[col].isin(BANDS)
+        if wrong.any():
+            raise ProfilerError(f"{path}: {col}: {int(wrong.sum())} value(s) not one of "
+                                f"{', '.join(BANDS)}, first {df.loc[wrong, col].head(3).tolist()}")
+    for col in df.columns:
+        if col.endswith("_small_numbers"):
+            df[col] = df[col].astype(bool)
+    return df
 
 
 def change_summary(change: pd.DataFrame, by: str = "lad24_name") -> pd.DataFrame:

@@ -16,9 +16,11 @@ from profiler.change import (
     SHARED_INDICATORS,
     SMALL_COUNT,
     comparison_spec,
+    load_change_table,
     run_change,
 )
 from profiler.engine import BANDS
+from profiler.errors import ProfilerError
 from profiler.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,3 +110,15 @@ def test_chgdata006_police_counts_and_small_numbers(change):
         assert (change[f"{t}_per_month_2024"] * 4 >= after - 1e-9).all()
     # Most Warwickshire violence is placed: Jan-Feb 2024 had about 2,600 records in the county.
     assert change["violence_and_sexual_offences_same_months_2024"].sum() > 2000
+
+
+def test_chgdata007_loader_reads_the_shipped_table_and_rejects_a_bad_band(tmp_path):
+    df = load_change_table(CHANGE)
+    assert len(df) == 354
+    assert df["violence_and_sexual_offences_small_numbers"].dtype == bool
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CHANGE.read_text().replace(",Medium,", ",Middling,", 1))
+    with pytest.raises(ProfilerError, match="band_20"):
+        load_change_table(bad)
+    with pytest.raises(ProfilerError, match="python -m profiler change"):
+        load_change_table(tmp_path / "absent.csv")
