@@ -10,6 +10,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 from synth import make_spec, random_table
 
@@ -217,3 +219,32 @@ def test_chg011_change_module_stays_pure():
             "bad = [m for m in sys.modules if m == 'dash' or m.startswith(('dash.', 'dash_'))]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    constant=st.floats(-1e6, 1e6, allow_nan=False),
+    weights=st.lists(st.floats(0, 1e4, allow_nan=False), min_size=6, max_size=6),
+    households=st.lists(st.integers(0, 1000), min_size=6, max_size=6),
+)
+def test_chg012_carrying_a_constant_gives_the_constant(constant, weights, households):
+    lookup = pd.DataFrame(
+        [("A", "A", "U"), ("B", "B1", "S"), ("B", "B2", "S"), ("C", "CD", "M"),
+         ("D", "CD", "M"), ("E", "X1", "X"), ("E", "X2", "X"), ("F", "X2", "X")],
+        columns=["lsoa11_code", "lsoa21_code", "change_code"],
+    )
+    idx = pd.Index(list("ABCDEF"), name="lsoa11_code")
+    values = pd.DataFrame({"v": [constant] * 6}, index=idx)
+    out = carry_to_lsoa21(values, pd.DataFrame({"v": weights}, index=idx), lookup,
+                          pd.Series(households, index=["A", "B1", "B2", "CD", "X1", "X2"]))
+    np.testing.assert_allclose(out["v"], constant, rtol=1e-12, atol=1e-9)
+
+
+def test_chg013_shuffling_areas_permutes_the_comparison():
+    spec = make_spec(4)
+    before = _values(random_table(120, 4, seed=5))
+    after = _values(random_table(120, 4, seed=6)).set_axis(before.index)
+    out = score_editions(before, before, after, spec)
+    order = np.random.default_rng(7).permutation(len(before))
+    shuffled = score_editions(before, before.iloc[order], after.iloc[order], spec)
+    pd.testing.assert_frame_equal(shuffled.sort_index(), out.sort_index())
