@@ -14,9 +14,10 @@ import shapely
 from dashboard.settings import Settings
 from profiler.density import kernel_density
 from profiler.engine import BANDS, RiskProfiler
+from profiler.errors import ProfilerError
 from profiler.geo import load_districts, load_lsoa_boundaries, load_police_points
-from profiler.hotspots import hotspot_table
-from profiler.pipeline import WARWICKSHIRE, score_scope
+from profiler.geometry import split_features
+from profiler.pipeline import WARWICKSHIRE, score_scope, select_scope
 from profiler.spec import Spec, load_spec
 from profiler.stability import indicator_sensitivity
 from profiler.table import load_indicator_table
@@ -41,6 +42,10 @@ HOTSPOT_PALETTE = ("#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9
 # majority is neutral; bands are also always named, and High/Very High get heavier outlines.
 PALETTE = ("#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c")
 GEOMETRY_ROUTE = "/data/warwickshire-lsoa21.geojson"
+# Any scope's geometry (england, warwickshire or a district code), cut from the England web file.
+AREA_GEOMETRY_ROUTE = "/data/lsoa21/<scope>.geojson"
+WEB_GEOMETRY_FILE = "england_lsoa21_web.geojson.gz"
+WEB_BOUNDS_FILE = "england_lsoa21_web.bounds.json"
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,10 @@ class AppState:
     districts_geojson: dict
     incidents_geojson: dict
     heat_geojson: dict
+    england_web_gz: bytes  # all England LSOAs, simplified, gzipped (scripts/build_web_geometry.py)
+    england_features: dict[str, str]  # each feature's JSON text by code, to cut district files
+    area_bounds: dict[str, list[list[float]]]  # england and each district code
+    lad_names: dict[str, str]  # every English district code -> name, in name order
 
     def england_percentile(self, indicator_id: str, value: float) -> float:
         """Percentage of England LSOAs with a lower value (ties count half)."""
@@ -81,6 +90,20 @@ class AppState:
     ) -> pd.DataFrame:
         """Warwickshire profile for what-if settings (cached; inputs already validated)."""
         return _score_cached(id(self), weights, normalisation, banding)
+
+    def score_area(
+        self,
+        scope: str,
+        reference: str,
+        weights: tuple[tuple[str, float], ...] = (),
+        banding: str | None = None,
+    ) -> pd.DataFrame:
+        """Profile of any scope against any reference (cached; inputs already validated)."""
+        return _score_area_cached(id(self), scope, reference, weights, banding)
+
+    def area_codes(self, scope: str) -> list[str]:
+        """Sorted LSOA codes of a scope: the order of its geometry's features (``i``)."""
+        return _area_codes(id(self), scope)
 
 
 _STATES: dict[int, AppState] = {}
@@ -109,6 +132,27 @@ def _score_cached(state_id: int, weights, normalisation, banding) -> pd.DataFram
     )
 
 
+@lru_cache(maxsize=6)  # an England result is ~20 MB: keep few, for the memory target
+def _score_area_cached(state_id: int, scope, reference, weights, banding) -> pd.DataFrame:
+    state = _STATES[state_id]
+    if scope == "warwickshire" and reference == "county" and not weights and banding is None:
+        return state.county
+    return score_scope(
+        state.table,
+        state.spec,
+        scope=scope,
+        reference=reference,
+        weights=dict(weights),
+        banding=banding,
+    )
+
+
+@lru_cache(maxsize=64)
+def _area_codes(state_id: int, scope: str) -> list[str]:
+    state = _STATES[state_id]
+    return sorted(select_scope(state.table, scope)["lsoa21_code"])
+
+
 def _bounds(geoms) -> list[list[float]]:
     minx, miny, maxx, maxy = geoms.total_bounds
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
@@ -133,6 +177,20 @@ def _load_stability(path) -> pd.DataFrame | None:
     if not path.exists():
         return None
     return pd.read_csv(path, dtype={"lsoa21_code": str}).set_index("lsoa21_code")
+
+
+def _load_hotspots(path, lsoas, county) -> pd.DataFrame:
+    """Gi* classes of the default profile: the cached table (``python -m profiler hotspots``).
+
+    Without the file they are computed here, which imports esda and numba (~150 MB more memory).
+    """
+    if path.exists():
+        return pd.read_csv(path, dtype={"lsoa21_code": str}).set_index("lsoa21_code")
+    from profiler.hotspots import hotspot_table
+
+    themes = ("knife", "domestic", "public_place")
+    columns = {"overall": "score", **{t: f"{t}_score" for t in themes}}
+    return hotspot_table(lsoas, county, columns).set_index("lsoa21_code")
 
 
 def load_state(settings: Settings) -> AppState:
@@ -161,11 +219,7 @@ def load_state(settings: Settings) -> AppState:
     )
     geometry_gz = gzip.compress(json.dumps(geo, separators=(",", ":")).encode(), mtime=0)
 
-    hotspots = hotspot_table(
-        lsoas,
-        county,
-        {"overall": "score", **{t: f"{t}_score" for t in ("knife", "domestic", "public_place")}},
-    ).set_index("lsoa21_code")
+    hotspots = _load_hotspots(data / "indicators" / "hotspots_warwickshire.csv", lsoas, county)
 
     districts = load_districts(data)
     district_bounds = {
@@ -208,6 +262,13 @@ def load_state(settings: Settings) -> AppState:
             for lon, lat, i in zip(kde["longitude"], kde["latitude"], kde["intensity"], strict=True)
         ],
     }
+    web_path = data / "boundaries" / WEB_GEOMETRY_FILE
+    if not web_path.exists() or not web_path.with_name(WEB_BOUNDS_FILE).exists():
+        raise ProfilerError(
+            f"{web_path}: missing; run 'python scripts/build_web_geometry.py' to build it"
+        )
+    web_blob = web_path.read_bytes()
+    lads = table.drop_duplicates("lad24_code").sort_values("lad24_name")
     state = AppState(
         settings=settings,
         spec=spec,
@@ -227,6 +288,10 @@ def load_state(settings: Settings) -> AppState:
         districts_geojson=districts_geojson,
         incidents_geojson=incidents,
         heat_geojson=heat,
+        england_web_gz=web_blob,
+        england_features=split_features(web_blob),
+        area_bounds=json.loads(web_path.with_name(WEB_BOUNDS_FILE).read_text()),
+        lad_names=dict(zip(lads["lad24_code"], lads["lad24_name"], strict=True)),
     )
     _STATES[id(state)] = state
     _CURRENT[:] = [state]
@@ -253,5 +318,6 @@ __all__ = [
     "band_index",
     "layer_column",
     "GEOMETRY_ROUTE",
+    "AREA_GEOMETRY_ROUTE",
     "INCIDENT_TYPES",
 ]

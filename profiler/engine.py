@@ -11,7 +11,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 
-import mapclassify as mc
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -83,6 +82,8 @@ def fit_band_cuts(
             # which costs ~10 ms per call at England scale (17 calls per fit).
             cuts = y.mean() + y.std(ddof=1) * np.asarray(STDDEV_MULTIPLES)
         elif scheme == "quantile":
+            import mapclassify as mc  # only here: it pulls in numba (~140 MB)
+
             bins = mc.classifiers.quantile(y, k=5)
             cuts = (
                 np.asarray(bins[:4], dtype=float)
@@ -94,6 +95,8 @@ def fit_band_cuts(
                 np.quantile(y, np.linspace(0.0, 1.0, JENKS_SAMPLE)) if y.size > JENKS_SAMPLE else y
             )
             k = min(5, np.unique(sample).size)
+            import mapclassify as mc
+
             bins = np.asarray(mc.FisherJenks(sample, k=k).bins, dtype=float)
             cuts = bins[:-1]
             if cuts.size < 4:

@@ -164,3 +164,20 @@ def test_prf012_cached_stability_matches_a_recompute(table, spec, county):
     very_high = set(county.loc[county["band"] == "Very High", "lsoa21_code"])
     p = cached.set_index("lsoa21_code")["p_high"]
     assert p.loc[sorted(very_high)].min() >= 0.5
+
+
+def test_prf013_cached_hotspots_match_a_recompute(county):
+    from profiler.geo import load_lsoa_boundaries
+    from profiler.hotspots import hotspot_table
+
+    cached = pd.read_csv(ROOT / "data/indicators/hotspots_warwickshire.csv")
+    areas = load_lsoa_boundaries(ROOT / "data", "warwickshire")
+    columns = {"overall": "score", **{t: f"{t}_score" for t in ("knife", "domestic",
+                                                                    "public_place")}}
+    fresh = hotspot_table(areas, county, columns)
+    assert list(cached["lsoa21_code"]) == list(fresh["lsoa21_code"])
+    for prefix in columns:
+        stale = "data/indicators/hotspots_warwickshire.csv is stale: run `python -m profiler " \
+                "hotspots --out data/indicators/hotspots_warwickshire.csv`"
+        assert list(cached[f"{prefix}_hotspot"]) == list(fresh[f"{prefix}_hotspot"]), stale
+        assert np.allclose(cached[f"{prefix}_gi_z"], fresh[f"{prefix}_gi_z"], atol=1e-3), stale
