@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import sys
 
@@ -9,8 +10,9 @@ import dash
 from dash import Dash, dcc, html
 from flask import Response, request
 
+from dashboard.area import scope_geometry_gz, validate_scope
 from dashboard.settings import Settings
-from dashboard.state import GEOMETRY_ROUTE, load_state
+from dashboard.state import AREA_GEOMETRY_ROUTE, GEOMETRY_ROUTE, current, load_state
 from profiler.errors import ProfilerError
 from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 
@@ -21,6 +23,7 @@ def _navbar() -> html.Nav:
         dcc.Link(name, href=f"/district/{code}", className="svrp-nav-link")
         for code, name in WARWICKSHIRE_DISTRICTS.items()
     ]
+    links.append(dcc.Link("England and other areas", href="/explore", className="svrp-nav-link"))
     links.append(dcc.Link("Methodology", href="/methodology", className="svrp-nav-link"))
     return html.Nav(
         [html.Span("Serious-violence risk profile", className="svrp-brand"), *links],
@@ -36,16 +39,26 @@ def _preload_geometry(app: Dash) -> None:
     (~0.5 s in); a preload lets the download overlap them. Only map pages get the link, since
     Chromium warns about a preload that is never used.
     """
-    link = (
-        f'<link rel="preload" href="{app.get_relative_path(GEOMETRY_ROUTE)}" as="fetch" '
-        'crossorigin="anonymous">'
-    )
+    def link(route: str) -> str:
+        href = app.get_relative_path(route)
+        return f'<link rel="preload" href="{href}" as="fetch" crossorigin="anonymous">'
+
     interpolate = app.interpolate_index
 
     def interpolate_index(**kwargs) -> str:
         path = request.path.rstrip("/")
+        extra = ""
         if path in ("", app.get_relative_path("/").rstrip("/")) or "/district/" in path:
-            kwargs["metas"] = kwargs.get("metas", "") + link
+            extra = link(GEOMETRY_ROUTE)
+        elif path.endswith("/explore"):
+            # the scope's geometry (validated: only a known scope gets a link)
+            try:
+                scope = validate_scope(current(), request.args.get("scope") or "warwickshire")
+            except ProfilerError:
+                scope = None
+            if scope:
+                extra = link(AREA_GEOMETRY_ROUTE.replace("<scope>", scope))
+        kwargs["metas"] = kwargs.get("metas", "") + extra
         return interpolate(**kwargs)
 
     app.interpolate_index = interpolate_index
@@ -80,19 +93,29 @@ def create_app(settings: Settings | None = None) -> Dash:
     @app.server.route(GEOMETRY_ROUTE)
     def lsoa_geometry() -> Response:
         # Served once and cached by the browser: geometry never travels in the Dash layout.
-        body = state.geometry_gz
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
-            resp = Response(body, mimetype="application/geo+json")
-            resp.headers["Content-Encoding"] = "gzip"
-        else:
-            import gzip
+        return _gzip_response(state.geometry_gz)
 
-            resp = Response(gzip.decompress(body), mimetype="application/geo+json")
-        resp.headers["Cache-Control"] = "public, max-age=86400"
-        resp.headers["Vary"] = "Accept-Encoding"
-        return resp
+    @app.server.route(AREA_GEOMETRY_ROUTE)
+    def area_geometry(scope: str) -> Response:
+        try:
+            scope = validate_scope(state, scope)
+        except ProfilerError as exc:
+            return Response(str(exc), status=404, mimetype="text/plain")
+        return _gzip_response(scope_geometry_gz(state, scope))
 
     return app
+
+
+def _gzip_response(body: bytes) -> Response:
+    """A gzipped GeoJSON body, decompressed only for a client that cannot take gzip."""
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        resp = Response(body, mimetype="application/geo+json")
+        resp.headers["Content-Encoding"] = "gzip"
+    else:
+        resp = Response(gzip.decompress(body), mimetype="application/geo+json")
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    resp.headers["Vary"] = "Accept-Encoding"
+    return resp
 
 
 def main() -> int:

@@ -21,9 +21,24 @@ window.svrp = Object.assign({}, window.svrp, {
         });
     },
 
+    /* Band index of a feature: from a compact view (one character per LSOA, indexed by the
+     * feature's "i" property) or from a {code: band} object. undefined when it has none. */
+    bandOf: function (h, props) {
+        if (h.band_string !== undefined && props.i !== undefined) {
+            const c = h.band_string.charCodeAt(props.i) - 48;
+            return c >= 0 && c <= 9 ? c : undefined;
+        }
+        return (h.bands || {})[props.lsoa21_code];
+    },
+
+    /* Outlines are dropped below this zoom on maps that ask for it (thousands of shapes). */
+    zoom: {},
+
     current: function (hideout) {
         const h = hideout || {};
-        return (h.key && window.svrp.state[h.key]) || h;
+        const s = h.key && window.svrp.state[h.key];
+        /* A view left from another area (same key, other scope) does not apply to this map. */
+        return (s && (h.scope === undefined || s.scope === h.scope)) ? s : h;
     },
 
     restyle: function (view) {
@@ -40,10 +55,35 @@ window.svrp = Object.assign({}, window.svrp, {
         return n;
     },
 
+    /* Keep svrp.zoom[key] current; restyle when the map crosses the outline threshold. */
+    watchZoom: function (key, layer, tries) {
+        const map = layer && layer._map;
+        if (!map) {  /* the layer group may be added to the map just after its features */
+            if ((tries || 0) < 50) { setTimeout(function () { window.svrp.watchZoom(key, layer, (tries || 0) + 1); }, 20); }
+            return;
+        }
+        if (map._svrpWatched === key) { return; }
+        map._svrpWatched = key;
+        window.svrp.zoom[key] = map.getZoom();
+        const first = window.svrp.state[key];
+        if (first && first.outline_min_zoom !== undefined && window.svrp.zoom[key] >= first.outline_min_zoom) {
+            window.svrp.restyle(first);
+        }
+        map.on("zoomend", function () {
+            const before = window.svrp.zoom[key];
+            window.svrp.zoom[key] = map.getZoom();
+            const h = window.svrp.state[key];
+            if (h && h.outline_min_zoom !== undefined &&
+                (before < h.outline_min_zoom) !== (window.svrp.zoom[key] < h.outline_min_zoom)) {
+                window.svrp.restyle(h);
+            }
+        });
+    },
+
     lsoaStyle: function (feature, context) {
         const h = window.svrp.current(context && context.hideout);
         const code = feature.properties.lsoa21_code;
-        const band = (h.bands || {})[code];
+        const band = window.svrp.bandOf(h, feature.properties);
         const palette = h.palette || ["#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c"];
         const known = band !== undefined && band !== null;
         const style = {
@@ -60,6 +100,9 @@ window.svrp = Object.assign({}, window.svrp, {
         if (h.district && feature.properties.lad24_code && feature.properties.lad24_code !== h.district) {
             style.fillOpacity = 0.08; style.opacity = 0.3;
         }
+        if (h.outline_min_zoom !== undefined && (window.svrp.zoom[h.key] || 0) < h.outline_min_zoom) {
+            style.weight = 0; style.stroke = false;
+        } else if (h.outline_min_zoom !== undefined) { style.stroke = true; }
         if ((h.changed || []).indexOf(code) >= 0) { style.color = "#000000"; style.weight = 3; style.dashArray = "5 4"; }
         if (h.selected === code) { style.color = "#1f4dd8"; style.weight = 4; style.dashArray = null; }
         return style;
@@ -70,18 +113,20 @@ window.svrp = Object.assign({}, window.svrp, {
         if (key) {
             /* Features are added in one synchronous loop: the timeout runs once it has ended.
              * A new loop (a remounted map) starts a new registry, so no removed layer is kept. */
-            if (!window.svrp._pending[key]) { window.svrp.registry[key] = {}; }
+            if (!window.svrp._pending[key]) {
+                window.svrp.registry[key] = {};
+                window.svrp._pending[key] = setTimeout(function () {
+                    window.svrp._pending[key] = null;
+                    window.svrp.watchZoom(key, layer);
+                    window.svrp.mark(key, "drawn", {features: Object.keys(window.svrp.registry[key]).length});
+                }, 0);
+            }
             window.svrp.registry[key][feature.properties.lsoa21_code] = layer;
-            clearTimeout(window.svrp._pending[key]);
-            window.svrp._pending[key] = setTimeout(function () {
-                window.svrp._pending[key] = null;
-                window.svrp.mark(key, "drawn", {features: Object.keys(window.svrp.registry[key]).length});
-            }, 0);
         }
         layer.bindTooltip(function () {
             const p = feature.properties;
             const h = window.svrp.current(context && context.hideout);
-            const band = (h.bands || {})[p.lsoa21_code];
+            const band = window.svrp.bandOf(h, p);
             const box = document.createElement("div");
             const lines = [
                 [p.lsoa21_name + " (" + p.lsoa21_code + ")", "svrp-tip-title"],
@@ -136,7 +181,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             if (!hover || !hover.properties) { return window.dash_clientside.no_update; }
             const p = hover.properties;
             const h = window.svrp.current(view);
-            const band = (h.bands || {})[p.lsoa21_code];
+            const band = window.svrp.bandOf(h, p);
             const label = band === undefined ? "no data" : (h.labels || window.svrp.BANDS)[band];
             return p.lsoa21_name + " (" + p.lsoa21_code + ") · MSOA: " + p.msoa21_hcl_name +
                 " · " + p.lad24_name + " · " + (h.layer_label || "Risk") + ": " + label;

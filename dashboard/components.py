@@ -49,6 +49,33 @@ def validate_weights(values: Sequence, ids: Sequence[str]) -> tuple[tuple[str, f
     return tuple(pairs)
 
 
+def weights_panel(prefix: str, spec, weights: dict[str, float]) -> html.Details:
+    """What-if weight sliders, ids ``{"type": f"{prefix}-weight", "id": <indicator id>}``."""
+    rows = []
+    for ind in spec.indicators:
+        rows.append(
+            html.Div(
+                [
+                    html.Label(ind.label, htmlFor=f"w-{ind.id}", className="svrp-weight-label"),
+                    dcc.Slider(
+                        id={"type": f"{prefix}-weight", "id": ind.id},
+                        min=WEIGHT_MIN,
+                        max=WEIGHT_MAX,
+                        step=0.25,
+                        value=weights.get(ind.id, ind.weight),
+                        marks=None,
+                        tooltip={"placement": "right", "always_visible": False},
+                        updatemode="mouseup",
+                    ),
+                ],
+                className="svrp-weight",
+            )
+        )
+    return html.Details(
+        [html.Summary("What-if weights and method"), *rows], open=True, className="svrp-whatif"
+    )
+
+
 def validate_method(normalisation: str | None, banding: str | None) -> tuple[str, str]:
     """Check the normalisation and banding choices."""
     if normalisation not in NORMALISATIONS:

@@ -13,6 +13,7 @@ from dashboard.components import (
     lsoa_panel,
     validate_method,
     validate_weights,
+    weights_panel,
     what_if_key,
 )
 from dashboard.state import (
@@ -26,8 +27,6 @@ from dashboard.state import (
 )
 from dashboard.urlstate import (
     INCIDENT_KEYS,
-    WEIGHT_MAX,
-    WEIGHT_MIN,
     ViewState,
     parse_query,
     to_query,
@@ -51,32 +50,6 @@ INCIDENT_MODES = dict(
 )
 COUNTY = "county"  # ovw-district value for the whole county
 HOVER_HINT = "Hover over an area to see its name, MSOA, district and band."
-
-
-def _weights_panel(spec, weights: dict[str, float]) -> html.Details:
-    rows = []
-    for ind in spec.indicators:
-        rows.append(
-            html.Div(
-                [
-                    html.Label(ind.label, htmlFor=f"w-{ind.id}", className="svrp-weight-label"),
-                    dcc.Slider(
-                        id={"type": "ovw-weight", "id": ind.id},
-                        min=WEIGHT_MIN,
-                        max=WEIGHT_MAX,
-                        step=0.25,
-                        value=weights.get(ind.id, ind.weight),
-                        marks=None,
-                        tooltip={"placement": "right", "always_visible": False},
-                        updatemode="mouseup",
-                    ),
-                ],
-                className="svrp-weight",
-            )
-        )
-    return html.Details(
-        [html.Summary("What-if weights and method"), *rows], open=True, className="svrp-whatif"
-    )
 
 
 def layout(**query) -> html.Div:
@@ -135,7 +108,7 @@ def layout(**query) -> html.Div:
                 "Locations are snapped to the nearest street by police.uk.",
                 className="svrp-note",
             ),
-            _weights_panel(spec, weights),
+            weights_panel("ovw", spec, weights),
             html.Label("Normalisation", htmlFor="ovw-norm"),
             dcc.Dropdown(id="ovw-norm", options=list(NORMALISATIONS), value=norm, clearable=False),
             html.Label("Banding", htmlFor="ovw-banding"),

@@ -1,0 +1,440 @@
+"""England and other areas: any district, the county or all 33,755 LSOAs, against any reference.
+
+The map is drawn once per scope from a cached, gzipped geometry route on a canvas; a weight,
+layer or banding change sends one character per LSOA and restyles the shapes in place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import urlencode
+
+import dash
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, ctx, dcc, html, no_update
+
+from dashboard.area import (
+    REFERENCE_LABELS,
+    band_string,
+    default_reference,
+    scope_bounds,
+    scope_label,
+    validate_reference,
+    validate_scope,
+)
+from dashboard.components import (
+    diverging_bars,
+    high_risk_table,
+    validate_method,
+    validate_weights,
+    weights_panel,
+)
+from dashboard.state import AREA_GEOMETRY_ROUTE, LAYERS, PALETTE, current, layer_column
+from dashboard.urlstate import ViewState, parse_query, to_query
+from layers.map import base_map, legend, lsoa_layer
+from profiler.engine import BANDS, THEME_LABELS, THEMES
+from profiler.errors import ProfilerError
+from profiler.export import top_contributors
+from profiler.spec import BANDINGS
+
+dash.register_page(
+    __name__,
+    path="/explore",
+    title="England and other areas · Serious-violence risk profile",
+    name="England and other areas",
+)
+
+KEY = "exp"
+MAP_LAYERS = {k: LAYERS[k] for k in ("overall", *THEMES)}
+TABLE_LIMIT = 500  # rows sent to the browser; exports and the CLI give every LSOA
+OUTLINE_MIN_ZOOM = 10  # England: outlines only from town level, where they can be seen
+TABLE_COLUMNS = [
+    {"name": "LSOA", "id": "lsoa21_code"},
+    {"name": "Name", "id": "lsoa21_name"},
+    {"name": "District", "id": "district"},
+    {"name": "Band", "id": "band"},
+    {"name": "Score", "id": "score", "type": "numeric"},
+    {"name": "Rank in area", "id": "rank", "type": "numeric"},
+    {"name": "Top contributing indicators", "id": "drivers"},
+]
+
+
+def _scope_options(state) -> list[dict]:
+    head = [
+        {"label": "Warwickshire (county)", "value": "warwickshire"},
+        {"label": "All England (33,755 LSOAs)", "value": "england"},
+    ]
+    return head + [{"label": f"{n} ({c})", "value": c} for c, n in state.lad_names.items()]
+
+
+def _parse(query: dict) -> tuple[str, str, ViewState, list[str]]:
+    state = current()
+    errors: list[str] = []
+    try:
+        scope = validate_scope(state, query.get("scope") or "warwickshire")
+    except ProfilerError as exc:
+        errors.append(f"{exc}; showing Warwickshire")
+        scope = "warwickshire"
+    try:
+        reference = validate_reference(query.get("ref") or default_reference(scope))
+    except ProfilerError as exc:
+        reference = default_reference(scope)
+        errors.append(f"{exc}; using {reference}")
+    view, more = parse_query(query, state.spec)
+    errors += more
+    if view.layer not in MAP_LAYERS:
+        errors.append(f"layer {view.layer!r} is only on the county overview; showing overall")
+        view = dataclasses.replace(view, layer="overall")
+    if view.normalisation:
+        errors.append("normalisation is set on the county overview; using the spec's here")
+    return scope, reference, view, errors
+
+
+def _query(scope: str, reference: str, view: ViewState) -> str:
+    """The page's query string: scope and reference first, then the shared view fields."""
+    spec = current().spec
+    params = {"scope": scope, "ref": reference}
+    rest = to_query(view, spec).lstrip("?")
+    return "?" + urlencode(params) + ("&" + rest if rest else "")
+
+
+def view_data(state, result, scope: str, layer: str, selected: str | None) -> dict:
+    """The map view: one band character per LSOA in geometry order, plus display options."""
+    column = layer_column(layer if layer in MAP_LAYERS else "overall")
+    view = {
+        "key": KEY,
+        "scope": scope,
+        "band_string": band_string(result, column, state.area_codes(scope)),
+        "palette": list(PALETTE),
+        "selected": selected,
+        "layer_label": MAP_LAYERS.get(layer, "Overall risk"),
+    }
+    if scope == "england":
+        view["outline_min_zoom"] = OUTLINE_MIN_ZOOM
+    return view
+
+
+def table_rows(state, result) -> list[dict]:
+    """Very High and High LSOAs, highest first, at most :data:`TABLE_LIMIT`."""
+    rows = result[result["band"].isin(BANDS[3:])].head(TABLE_LIMIT)
+    if rows.empty:
+        return []
+    drivers = top_contributors(rows, state.spec)
+    return [
+        {
+            "id": r.lsoa21_code,
+            "lsoa21_code": r.lsoa21_code,
+            "lsoa21_name": r.lsoa21_name,
+            "district": r.lad24_name,
+            "band": r.band,
+            "score": round(float(r.score), 3),
+            "rank": int(r.rank),
+            "drivers": d,
+        }
+        for r, d in zip(rows.itertuples(), drivers, strict=True)
+    ]
+
+
+def _summary(state, result, scope: str, reference: str) -> list:
+    counts = result["band"].value_counts()
+    high = int(counts.get("Very High", 0) + counts.get("High", 0))
+    shown = min(high, TABLE_LIMIT)
+    return [
+        html.Strong(f"{scope_label(state, scope)}: {len(result):,} LSOAs"),
+        html.Span(
+            f", banded against {REFERENCE_LABELS[reference]}. {high:,} are High or Very High"
+            + (f"; the list shows the top {shown:,}." if high > shown else ".")
+        ),
+    ]
+
+
+def layout(**query) -> html.Div:
+    """Page layout; scope, reference and the view come from the URL query string."""
+    state = current()
+    spec = state.spec
+    scope, reference, view, errors = _parse(query)
+    weights = {**spec.weights, **view.weights}
+    pairs = tuple((i, weights[i]) for i in spec.ids)
+    banding = view.banding or spec.profile.banding
+    result = _score(scope, reference, pairs, banding)
+    selected = view.lsoa if view.lsoa in set(result["lsoa21_code"]) else None
+    data = view_data(state, result, scope, view.layer, selected)
+    hideout = {"key": KEY, "scope": scope}  # static: the view travels in exp-view only
+    controls = html.Aside(
+        [
+            html.Label("Area", htmlFor="exp-scope", className="svrp-h2"),
+            dcc.Dropdown(
+                id="exp-scope",
+                options=_scope_options(state),
+                value=scope,
+                clearable=False,
+                searchable=True,
+                placeholder="Type a district name or code",
+            ),
+            html.H2("Bands relative to", className="svrp-h2"),
+            dcc.RadioItems(
+                id="exp-ref",
+                options=[{"label": v, "value": k} for k, v in REFERENCE_LABELS.items()],
+                value=reference,
+                className="svrp-radio",
+            ),
+            html.H2("Layer", className="svrp-h2"),
+            dcc.RadioItems(
+                id="exp-layer",
+                options=[{"label": v, "value": k} for k, v in MAP_LAYERS.items()],
+                value=view.layer,
+                className="svrp-radio",
+            ),
+            html.Label("Banding", htmlFor="exp-banding"),
+            dcc.Dropdown(id="exp-banding", options=list(BANDINGS), value=banding, clearable=False),
+            weights_panel(KEY, spec, weights),
+        ],
+        className="svrp-controls",
+        **{"aria-label": "Area and view controls"},
+    )
+    the_map = base_map(
+        "exp-map",
+        scope_bounds(state, scope),
+        [lsoa_layer("exp-lsoas", AREA_GEOMETRY_ROUTE.replace("<scope>", scope), hideout)],
+        state.settings.tiles_url,
+        state.settings.tiles_attribution,
+        canvas=True,
+    )
+    return html.Div(
+        [
+            dcc.Location(id="exp-url", refresh=False),
+            dcc.Location(id="exp-nav", refresh="callback-nav"),
+            dcc.Store(id="exp-view", data=data),
+            dcc.Store(id="exp-restyled"),
+            html.Div(
+                [html.P(e) for e in errors],
+                id="exp-alert",
+                className="svrp-alert",
+                role="alert",
+                hidden=not errors,
+            ),
+            html.Div(
+                [
+                    controls,
+                    html.Section(
+                        [
+                            the_map,
+                            html.Div(_legend(result, view.layer), id="exp-legend"),
+                            html.Div(
+                                "Hover over an area to see its name, district and band.",
+                                id="exp-hover",
+                                className="svrp-hover",
+                            ),
+                        ],
+                        className="svrp-map-wrap",
+                        **{"aria-label": "Risk map"},
+                    ),
+                    html.Section(
+                        _panel(state, result, selected),
+                        id="exp-panel",
+                        className="svrp-panel",
+                        **{"aria-label": "Selected area"},
+                    ),
+                ],
+                className="svrp-grid",
+            ),
+            html.Section(
+                [
+                    html.H2("High and Very High LSOAs", className="svrp-h2"),
+                    html.P(_summary(state, result, scope, reference), id="exp-summary"),
+                    high_risk_table("exp-table", table_rows(state, result)),
+                ],
+                className="svrp-list",
+            ),
+        ],
+        className="svrp-page",
+    )
+
+
+def _score(scope, reference, pairs, banding):
+    state = current()
+    spec_weights = state.spec.weights
+    changed = tuple((k, v) for k, v in pairs if spec_weights[k] != v)
+    banding = None if banding == state.spec.profile.banding else banding
+    return state.score_area(scope, reference, changed, banding)
+
+
+def _legend(result, layer):
+    column = layer_column(layer if layer in MAP_LAYERS else "overall")
+    return legend(MAP_LAYERS.get(layer, "Overall risk"), result[column].value_counts().to_dict(),
+                  PALETTE)
+
+
+def _panel(state, result, code: str | None) -> list:
+    if not code:
+        return [
+            html.P(
+                "Select an area on the map or in the list to see its bands and what drives its "
+                "score. Choose a district or all England above; the county overview has the "
+                "Warwickshire-only layers (hot spots, how sure, incidents).",
+                className="svrp-hint",
+            )
+        ]
+    match = result[result["lsoa21_code"] == code]
+    if match.empty:
+        return [html.P(f"{code} is not in this area.", className="svrp-error")]
+    row = match.iloc[0]
+    spec = state.spec
+    contrib = sorted(((row[f"{i.id}_contribution"], i) for i in spec.indicators),
+                     key=lambda t: t[0])
+    fig = diverging_bars(
+        [i.label for _, i in contrib],
+        [round(float(c), 3) for c, _ in contrib],
+        "Contribution to the score",
+        "%{y}: %{x:.3f}<extra></extra>",
+        height=360,
+    )
+    themes = [
+        html.Li(f"{THEME_LABELS[t]}: {row[f'{t}_band']}") for t in THEMES
+    ]
+    return [
+        html.H2(f"{row.lsoa21_name} ({code})", id="exp-panel-title", className="svrp-h2"),
+        html.P(f"{row.lad24_name} · overall {row.band} · rank {int(row['rank']):,} of "
+               f"{len(result):,} in this area", id="exp-panel-rank"),
+        html.Ul(themes),
+        dcc.Graph(figure=fig, config={"displayModeBar": False}),
+    ]
+
+
+WHAT_IF = (
+    Input({"type": "exp-weight", "id": ALL}, "value"),
+    Input("exp-banding", "value"),
+)
+
+
+def _what_if(weights, banding, scope, reference):
+    state = current()
+    pairs = validate_weights(weights, state.spec.ids)
+    _, banding = validate_method(state.spec.profile.normalisation, banding)
+    scope = validate_scope(state, scope)
+    reference = validate_reference(reference)
+    return state, pairs, banding, scope, reference
+
+
+@callback(
+    Output("exp-view", "data"),
+    Output("exp-alert", "children"),
+    Output("exp-alert", "hidden"),
+    *WHAT_IF,
+    Input("exp-layer", "value"),
+    State("exp-scope", "value"),
+    State("exp-ref", "value"),
+    prevent_initial_call=True,
+)
+def recolour(weights, banding, layer, scope, reference):
+    """Re-score and send ``exp-view`` (one band character per LSOA), never geometry.
+
+    Reads the ``exp-weight`` sliders, ``exp-banding`` and ``exp-layer``, with ``exp-scope`` and
+    ``exp-ref`` as state (changing those reloads the page); ``svrp.restyle`` recolours in place.
+    """
+    try:
+        state, pairs, banding, scope, reference = _what_if(weights, banding, scope, reference)
+        result = _score(scope, reference, pairs, banding)
+    except ProfilerError as exc:
+        return no_update, [html.P(str(exc))], False
+    return view_data(state, result, scope, layer, None), [], True
+
+
+@callback(
+    Output("exp-legend", "children"),
+    Output("exp-table", "data"),
+    Output("exp-summary", "children"),
+    Output("exp-url", "search"),
+    Input("exp-view", "data"),
+    State({"type": "exp-weight", "id": ALL}, "value"),
+    State("exp-banding", "value"),
+    State("exp-layer", "value"),
+    State("exp-scope", "value"),
+    State("exp-ref", "value"),
+    prevent_initial_call=True,
+)
+def update_details(_view, weights, banding, layer, scope, reference):
+    """Legend, list, summary and URL after the map has been recoloured (reads ``exp-view``)."""
+    try:
+        state, pairs, banding, scope, reference = _what_if(weights, banding, scope, reference)
+        result = _score(scope, reference, pairs, banding)
+    except ProfilerError:
+        return no_update, no_update, no_update, no_update
+    spec_weights = state.spec.weights
+    view = ViewState(
+        layer=layer,
+        banding=None if banding == state.spec.profile.banding else banding,
+        weights={k: v for k, v in pairs if spec_weights[k] != v},
+    )
+    return (
+        _legend(result, layer),
+        table_rows(state, result),
+        _summary(state, result, scope, reference),
+        _query(scope, reference, view),
+    )
+
+
+@callback(
+    Output("exp-nav", "href"),
+    Input("exp-scope", "value"),
+    Input("exp-ref", "value"),
+    State("exp-url", "search"),
+    prevent_initial_call=True,
+)
+def change_area(scope, reference, search):
+    """A new scope or reference reloads the page for it (a new geometry and first view).
+
+    Reads ``exp-scope`` and ``exp-ref``; writes ``exp-nav.href``, keeping the other view fields.
+    """
+    state = current()
+    try:
+        scope = validate_scope(state, scope)
+        reference = validate_reference(reference)
+    except ProfilerError:
+        return no_update
+    if ctx.triggered_id == "exp-scope":
+        reference = default_reference(scope)
+    query = dict(p.split("=", 1) for p in (search or "").lstrip("?").split("&") if "=" in p)
+    query.update(scope=scope, ref=reference)
+    query.pop("lsoa", None)
+    return "/explore?" + "&".join(f"{k}={v}" for k, v in query.items())
+
+
+@callback(
+    Output("exp-panel", "children"),
+    Input("exp-lsoas", "clickData"),
+    Input("exp-table", "active_cell"),
+    State({"type": "exp-weight", "id": ALL}, "value"),
+    State("exp-banding", "value"),
+    State("exp-scope", "value"),
+    State("exp-ref", "value"),
+    prevent_initial_call=True,
+)
+def show_panel(click, cell, weights, banding, scope, reference):
+    """Fill ``exp-panel`` for the LSOA clicked on ``exp-lsoas`` or selected in ``exp-table``."""
+    if ctx.triggered_id == "exp-lsoas" and click:
+        code = (click.get("properties") or {}).get("lsoa21_code")
+    elif ctx.triggered_id == "exp-table" and cell:
+        code = cell.get("row_id")
+    else:
+        return no_update
+    try:
+        state, pairs, banding, scope, reference = _what_if(weights, banding, scope, reference)
+        result = _score(scope, reference, pairs, banding)
+    except ProfilerError as exc:
+        return [html.P(str(exc), className="svrp-error")]
+    return _panel(state, result, code)
+
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="svrp", function_name="restyle"),
+    Output("exp-restyled", "data"),
+    Input("exp-view", "data"),
+)
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="svrp", function_name="hoverText"),
+    Output("exp-hover", "children"),
+    Input("exp-lsoas", "hoverData"),
+    State("exp-view", "data"),
+    prevent_initial_call=True,
+)
