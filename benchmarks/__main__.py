@@ -1,18 +1,24 @@
-"""`make bench`: run every benchmark and print a table of medians."""
+"""`make bench`: run every benchmark and print a table of medians.
+
+Scoring first (no browser), then the browser benchmark (``benchmarks.browser``), which takes the
+same options: ``python -m benchmarks [--runs N] [--only TEXT] [--out PATH]``.
+"""
 
 from __future__ import annotations
 
 import platform
 import sys
 
-from benchmarks import scoring
+from benchmarks import browser, scoring
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    browser.parse_args(argv)  # --help and bad options answer before the scoring runs
     print(f"# machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
           f"python {sys.version.split()[0]}, {platform.system()} {platform.release()}")
     scoring.main()
-    return 0
+    return browser.main(argv)
 
 
 if __name__ == "__main__":
