@@ -11,10 +11,11 @@ import gzip
 import re
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from dashboard.state import AppState
-from profiler.engine import BANDS
+from profiler.engine import band_index
 from profiler.errors import ProfilerError
 from profiler.spec import REFERENCES
 
@@ -104,9 +105,19 @@ def scope_geometry_gz(state: AppState, scope: str) -> bytes:
 
 def band_string(result: pd.DataFrame, column: str, codes: list[str]) -> str:
     """One character per LSOA in ``codes`` order: ``0`` Very Low .. ``4`` Very High, ``-`` none."""
-    lookup = {b: str(i) for i, b in enumerate(BANDS)}
-    bands = result.set_index("lsoa21_code")[column].reindex(codes)
-    return "".join(lookup.get(b, NO_BAND) for b in bands)
+    index = band_index(result[column])
+    chars = np.frombuffer(b"01234", dtype=np.uint8)[index.clip(0)]
+    chars[index < 0] = ord(NO_BAND)
+    where = _code_index(tuple(codes)).get_indexer(result["lsoa21_code"].to_numpy())
+    out = np.full(len(codes), ord(NO_BAND), dtype=np.uint8)
+    found = where >= 0
+    out[where[found]] = chars[found]
+    return out.tobytes().decode("ascii")
+
+
+@lru_cache(maxsize=16)
+def _code_index(codes: tuple[str, ...]) -> pd.Index:
+    return pd.Index(codes)
 
 
 def scope_bounds(state: AppState, scope: str) -> list[list[float]]:

@@ -13,7 +13,8 @@ import shapely
 
 from dashboard.settings import Settings
 from profiler.density import kernel_density
-from profiler.engine import BANDS, RiskProfiler
+from profiler.engine import RiskProfiler
+from profiler.engine import band_index as engine_band_index
 from profiler.errors import ProfilerError
 from profiler.geo import load_districts, load_lsoa_boundaries, load_police_points
 from profiler.geometry import split_features
@@ -300,8 +301,7 @@ def load_state(settings: Settings) -> AppState:
 
 def band_index(bands: pd.Series) -> list[int]:
     """Band labels to indices 0 (Very Low) .. 4 (Very High)."""
-    lookup = {b: i for i, b in enumerate(BANDS)}
-    return [lookup[b] for b in bands]
+    return engine_band_index(bands).tolist()
 
 
 def layer_column(layer: str) -> str:

@@ -81,7 +81,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from profiler.build import IDACI_SUPPRESSED_VALUE, _read, slug, write_table
-from profiler.engine import BANDS, RiskProfiler
+from profiler.engine import BANDS, RiskProfiler, band_index
 from profiler.errors import ProfilerError
 from profiler.spec import Spec
 
@@ -428,13 +428,14 @@ def score_editions(
                             "order; carry the earlier edition to the later areas first")
     old = RiskProfiler(spec).fit(before_reference).transform_arrays(before)
     new = RiskProfiler(spec).fit(after).transform_arrays(after)
-    level = {b: i for i, b in enumerate(BANDS)}
     out = pd.DataFrame(index=after.index)
     for name, res in (("before", old), ("after", new)):
         out[f"score_{name}"] = res["score"]
         out[f"band_{name}"] = res["band"]
         out[f"rank_{name}"] = _rank_desc(res["score"])
-    moved = out["band_after"].map(level) - out["band_before"].map(level)
+    moved = pd.Series(
+        band_index(out["band_after"]) - band_index(out["band_before"]), index=out.index
+    )
     out["band_moved"] = moved.astype(np.int64)
     out["band_change"] = np.select([moved > 0, moved < 0], ["rose", "fell"], "same")
     out["rank_change"] = (out["rank_before"] - out["rank_after"]).astype(np.int64)

@@ -116,40 +116,52 @@ def score_scope(
     scoped = select_scope(table, scope)
     group_col = _GROUP_COLUMN[reference]
 
-    def score_rows(ref: pd.DataFrame, rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    def score_rows(ref: pd.DataFrame, rows: pd.DataFrame) -> tuple:
         model = RiskProfiler(spec, normalisation=normalisation, banding=banding, cap=cap)
         if rows.index.equals(ref.index):  # the scope is the whole reference: normalise once
-            return model._columns(*model._fit_arrays(ref))
-        return model.fit(ref).transform_arrays(rows)
+            parts = model._fit_arrays(ref)
+        else:
+            parts = model.fit(ref)._transform_parts(rows)
+        return model, (*parts, model._band_codes(*parts[1:]))
 
     if group_col is None:
-        scored = score_rows(table, scoped)
+        model, (raw, z, score, themes, codes) = score_rows(table, scoped)
         order_index = np.arange(len(scoped))
     else:
         parts, positions = [], []
         reference_groups = dict(tuple(table.groupby(group_col, sort=False)))
-        codes = scoped[group_col].to_numpy()
-        for key in pd.unique(codes):
-            where = np.flatnonzero(codes == key)
-            parts.append(score_rows(reference_groups[key], scoped.iloc[where]))
+        groups = scoped[group_col].to_numpy()
+        for key in pd.unique(groups):
+            where = np.flatnonzero(groups == key)
+            model, arrays = score_rows(reference_groups[key], scoped.iloc[where])
+            parts.append(arrays)
             positions.append(where)
         order_index = np.concatenate(positions)
-        scored = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
-    # Sort by descending score (ties keep table order, which the build sorts by code), with one
-    # gather per column.
-    order = np.argsort(-scored["score"], kind="stable")
+        raw, z, score = (np.concatenate([p[k] for p in parts]) for k in range(3))
+        themes, codes = ({c: np.concatenate([p[k][c] for p in parts]) for c in parts[0][k]}
+                         for k in (3, 4))
+    # Sort by descending score (ties keep table order, which the build sorts by code). Gather
+    # the 2-D blocks and band codes once, then build the columns (bands are per row, so banding
+    # before or after the gather is the same).
+    order = np.argsort(-score, kind="stable")
     rows = order_index[order]
-    columns: dict[str, np.ndarray] = {
-        c: scoped[c].to_numpy()[rows] for c in IDENTITY_COLUMNS if c in scoped.columns
+    scored = model._columns(
+        raw[order],
+        z[order],
+        score[order],
+        {t: v[order] for t, v in themes.items()},
+        {c: v[order] for c, v in codes.items()},
+    )
+    # ExtensionArray.take keeps the string columns' storage (no object round trip).
+    columns: dict[str, object] = {
+        c: scoped[c].array.take(rows) for c in IDENTITY_COLUMNS if c in scoped.columns
     }
-    score = scored["score"][order]
-    columns["score"] = score
+    columns["score"] = scored.pop("score")
     # rank 1 = highest; ties share the best rank (method="min").
-    columns["rank"] = np.searchsorted(np.sort(-score), -score, side="left") + 1
-    for c, values in scored.items():
-        if c != "score":
-            columns[c] = values[order]
-    return pd.DataFrame(columns)
+    columns["rank"] = np.searchsorted(-columns["score"], -columns["score"], side="left") + 1
+    columns.update(scored)
+    # copy=False: the columns are fresh arrays; consolidating them would copy ~15 MB for England.
+    return pd.DataFrame(columns, copy=False)
 
 
 def band_counts(result: pd.DataFrame, by: str = "lad24_name", column: str = "band") -> pd.DataFrame:
