@@ -9,6 +9,7 @@ import sys
 import dash
 from dash import Dash, dcc, html
 from flask import Response, request
+from flask_compress import Compress
 
 from dashboard.area import scope_geometry_gz, validate_scope
 from dashboard.settings import Settings
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         title="Serious-violence risk profile",
         update_title=None,
     )
+    _compress_callbacks(app)
     _preload_geometry(app)
     app.layout = html.Div(
         [_navbar(), html.Main(dash.page_container, className="svrp-main")], className="svrp-root"
@@ -104,6 +106,22 @@ def create_app(settings: Settings | None = None) -> Dash:
         return _gzip_response(scope_geometry_gz(state, scope))
 
     return app
+
+
+def _compress_callbacks(app: Dash) -> None:
+    """Gzip JSON responses (Dash callbacks) over 1 kB.
+
+    An England recolour answers with one band character per LSOA: 157 kB as sent by Dash, about
+    20 kB gzipped. Scripts and styles are left alone (compressing plotly.js on every request
+    would cost more than it saves on a local network); geometry routes are gzipped already.
+    """
+    app.server.config.update(
+        COMPRESS_MIMETYPES=["application/json"],
+        COMPRESS_ALGORITHM="gzip",
+        COMPRESS_LEVEL=6,
+        COMPRESS_MIN_SIZE=1024,
+    )
+    Compress(app.server)
 
 
 def _gzip_response(body: bytes) -> Response:

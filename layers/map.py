@@ -112,7 +112,7 @@ def legend(
                     style={"background": palette[i]},
                 ),
                 html.Span(labels[i], className="svrp-legend-band"),
-                html.Span(f"{counts.get(labels[i], 0)}", className="svrp-legend-count"),
+                html.Span(f"{counts.get(labels[i], 0):,}", className="svrp-legend-count"),
             ]
         )
         for i in order
