@@ -321,15 +321,16 @@ def _what_if(weights, banding, scope, reference):
     Output("exp-alert", "hidden"),
     *WHAT_IF,
     Input("exp-layer", "value"),
+    Input("exp-ref", "value"),
     State("exp-scope", "value"),
-    State("exp-ref", "value"),
     prevent_initial_call=True,
 )
-def recolour(weights, banding, layer, scope, reference):
+def recolour(weights, banding, layer, reference, scope):
     """Re-score and send ``exp-view`` (one band character per LSOA), never geometry.
 
-    Reads the ``exp-weight`` sliders, ``exp-banding`` and ``exp-layer``, with ``exp-scope`` and
-    ``exp-ref`` as state (changing those reloads the page); ``svrp.restyle`` recolours in place.
+    Reads the ``exp-weight`` sliders, ``exp-banding``, ``exp-layer`` and ``exp-ref``, with
+    ``exp-scope`` as state (a new scope loads its own geometry); ``svrp.restyle`` recolours the
+    existing shapes in place.
     """
     try:
         state, pairs, banding, scope, reference = _what_if(weights, banding, scope, reference)
@@ -376,23 +377,19 @@ def update_details(_view, weights, banding, layer, scope, reference):
 @callback(
     Output("exp-nav", "href"),
     Input("exp-scope", "value"),
-    Input("exp-ref", "value"),
     State("exp-url", "search"),
     prevent_initial_call=True,
 )
-def change_area(scope, reference, search):
-    """A new scope or reference reloads the page for it (a new geometry and first view).
+def change_area(scope, search):
+    """A new scope opens the page for it (its own geometry), banded by its default reference.
 
-    Reads ``exp-scope`` and ``exp-ref``; writes ``exp-nav.href``, keeping the other view fields.
+    Reads ``exp-scope``; writes ``exp-nav.href``, keeping the other view fields.
     """
-    state = current()
     try:
-        scope = validate_scope(state, scope)
-        reference = validate_reference(reference)
+        scope = validate_scope(current(), scope)
     except ProfilerError:
         return no_update
-    if ctx.triggered_id == "exp-scope":
-        reference = default_reference(scope)
+    reference = default_reference(scope)
     query = dict(p.split("=", 1) for p in (search or "").lstrip("?").split("&") if "=" in p)
     query.update(scope=scope, ref=reference)
     query.pop("lsoa", None)

@@ -248,3 +248,27 @@ def test_exp007_choosing_an_area_and_bad_links(page, server, scored):
              message="choosing Coventry did not open it")
     wait_for(lambda: (page.execute_script(MARKS_JS) or {}).get("features") == len(coventry),
              timeout=30, message="Coventry's LSOAs not drawn")
+
+
+def test_exp008_reference_and_layer_changes_restyle_in_place(page, server, scored):
+    _open(page, server + ENGLAND, 33_755, timeout=90)
+    page.execute_script("const r = window.svrp.registry.exp; r[Object.keys(r)[0]]._tag = 1;")
+    before = page.execute_script(MARKS_JS)["restyles"]
+    page.find_element(By.XPATH, "//*[@id='exp-ref']//*[normalize-space(text())='its county "
+                                "(upper-tier authority)']").click()
+    wait_for(lambda: page.execute_script(MARKS_JS)["restyles"] > before, timeout=30,
+             message="no in-place restyle after a reference change")
+    by_county = scored("england", "county")
+    _wait_fills(page, dict(zip(by_county["lsoa21_code"], map(_colour, by_county["band"]),
+                               strict=True)))
+    wait_for(lambda: "ref=county" in page.current_url, timeout=10, message="ref not in the URL")
+    before = page.execute_script(MARKS_JS)["restyles"]
+    page.find_element(By.XPATH, "//*[@id='exp-layer']//*[normalize-space(text())="
+                                "'Knife crime']").click()
+    wait_for(lambda: page.execute_script(MARKS_JS)["restyles"] > before, timeout=30,
+             message="no in-place restyle after a layer change")
+    _wait_fills(page, dict(zip(by_county["lsoa21_code"], map(_colour, by_county["knife_band"]),
+                               strict=True)))
+    assert page.execute_script(
+        "const r = window.svrp.registry.exp; return r[Object.keys(r)[0]]._tag;") == 1
+    assert "banded against its county" in page.find_element(By.ID, "exp-summary").text
