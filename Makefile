@@ -31,8 +31,11 @@ test: $(STAMP) browser-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
+# main before the England-scale work (issue 4): the Warwickshire overview is measured against it
+BENCH_BASELINE ?= 0342ef1
+
 bench: $(STAMP) browser-deps
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks --baseline $(BENCH_BASELINE)
 
 build: $(STAMP)
 	$(PY) -m profiler build

@@ -255,7 +255,8 @@ def free_port() -> int:
 class App:
     """The dashboard as a subprocess (tiles off), with its memory sampled in a thread."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, root: Path = ROOT) -> None:
+        self.root = root
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -280,7 +281,7 @@ class App:
         log = self.log_path.open("wb")
         start = time.perf_counter()
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "app.py"], cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         self._ps = psutil.Process(self.proc.pid)
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -686,6 +687,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, default=OUT, help="Markdown table (default %(default)s)"
     )
+    parser.add_argument(
+        "--baseline",
+        default="",
+        metavar="REV",
+        help="also measure the Warwickshire overview of git revision REV (checked out in a "
+        "temporary worktree, run with this environment), alternating runs with this checkout",
+    )
     args = parser.parse_args(argv)
     if args.runs < 3:
         parser.error(f"--runs must be at least 3 (medians of 3 or more); got {args.runs}")
@@ -812,16 +820,90 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.stop()
         bare.stop()
 
+    baseline = compare_baseline(args.baseline, args.runs, log) if args.baseline else ""
     info["Chromium"] = version
     info["load average at end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     rows += server_rows(score_ms, rss)
     elapsed = time.perf_counter() - started
-    text = report(info, rows, notes, args.runs, elapsed)
+    text = report(info, rows, notes, args.runs, elapsed, baseline)
     log("\n" + text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
     log(f"\n(written to {args.out})")
     return 0
+
+
+class Worktree:
+    """A detached ``git worktree`` of a revision, removed on exit."""
+
+    def __init__(self, rev: str) -> None:
+        self.rev = rev
+        self.path = Path(tempfile.mkdtemp(prefix="svrp-baseline-"))
+
+    def __enter__(self) -> Path:
+        done = subprocess.run(
+            ["git", "worktree", "add", "--detach", str(self.path), self.rev],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )
+        if done.returncode:
+            raise Skip(f"git worktree add {self.rev}: {done.stderr.strip().splitlines()[-1]}")
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        subprocess.run(["git", "worktree", "remove", "--force", str(self.path)], cwd=ROOT,
+                       capture_output=True, check=False)
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def compare_baseline(rev: str, runs: int, log: Callable[[str], None]) -> str:
+    """The Warwickshire overview of this checkout against revision ``rev``, side by side.
+
+    Both apps run at once; each run opens a fresh browser on one, then on the other, so machine
+    load falls on both alike. Returns a Markdown table (empty if the baseline cannot run).
+    """
+    target = TARGETS[0]
+    log(f"\nbaseline: {target.name} of this checkout against {rev}, alternating runs")
+    try:
+        with Worktree(rev) as path:
+            apps = {"this checkout": App(ROOT / "artifacts/bench/app-now.log"),
+                    rev: App(ROOT / "artifacts/bench/app-baseline.log", root=path)}
+            got: dict[str, list[Run]] = {k: [] for k in apps}
+            try:
+                for app in apps.values():
+                    app.start()
+                for i in range(runs):
+                    for name, app in apps.items():
+                        value = WEIGHT_VALUES[i % len(WEIGHT_VALUES)]
+                        browser = Browser()
+                        try:
+                            run = measure(browser, app.url + target.path, target.key,
+                                          target.geometry, 354,
+                                          lambda b, v=value: b.js(TYPE_WEIGHT_JS, target.weight,
+                                                                  v))
+                        finally:
+                            browser.close()
+                        got[name].append(run)
+                        log(f"    {name} run {i + 1}: drawn at {fmt(run.draw_ms)} ms; "
+                            f"recolour {fmt(run.recolour_ms)} ms")
+            finally:
+                for app in apps.values():
+                    app.stop()
+    except (Skip, RuntimeError) as exc:
+        log(f"  baseline skipped: {exc}")
+        return f"Baseline {rev}: skipped ({exc})."
+    now, base = (got[k] for k in apps)
+    lines = [
+        f"{target.name}, this checkout against `{rev}` (medians of {runs} alternating runs):",
+        "",
+        f"| metric | this checkout | {rev} | this / {rev} |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, attr in (("first draw, ms from navigation", "draw_ms"),
+                        ("recolour, ms from weight change", "recolour_ms")):
+        a, b = median(getattr(r, attr) for r in now), median(getattr(r, attr) for r in base)
+        r = ratio(a, b)
+        lines.append(f"| {label} | {fmt(a)} | {fmt(b)} | {f'{r:.2f}×' if r else '–'} |")
+    return "\n".join(lines)
 
 
 def target_rows(target: Target, app_runs: Sequence[Run], bare_runs: Sequence[Run]) -> list[Row]:
@@ -928,7 +1010,12 @@ def server_rows(score_ms: dict[str, float], rss: dict[str, int]) -> list[Row]:
 
 
 def report(
-    info: dict[str, str], rows: Sequence[Row], notes: Sequence[str], runs: int, elapsed: float
+    info: dict[str, str],
+    rows: Sequence[Row],
+    notes: Sequence[str],
+    runs: int,
+    elapsed: float,
+    baseline: str = "",
 ) -> str:
     """The Markdown report: machine, table and notes."""
     lines = [f"Machine: {'; '.join(f'{k}: {v}' for k, v in info.items())}.", ""]
@@ -938,6 +1025,8 @@ def report(
     )
     lines += ["", markdown_table(rows), ""]
     lines += [f"- {n}" for n in notes]
+    if baseline:
+        lines += ["", baseline]
     return "\n".join(lines)
 
 
