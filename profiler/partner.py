@@ -163,8 +163,11 @@ _INCIDENT_NAMES = {
 class PartnerDataError(ProfilerError):
     """An uploaded partner file was refused; the message is one line with the fix.
 
-    The caller keeps its previous state (profile, table, counts): nothing was changed.
+    The caller keeps its previous state (profile, table, counts): nothing was changed. When the
+    refusal comes from row problems, ``report`` holds the :class:`ValidationReport` (else None).
     """
+
+    report: ValidationReport | None = None
 
 
 # -- the validation report ------------------------------------------------------------------
@@ -310,7 +313,9 @@ class ValidationReport:
             policy = ("nothing was loaded (any bad row rejects the file)"
                       if max_reject_share == 0 else
                       f"nothing was loaded (more than {max_reject_share:.1%} of rows rejected)")
-            raise PartnerDataError(f"{self.summary()}; {policy}")
+            exc = PartnerDataError(f"{self.summary()}; {policy}")
+            exc.report = self  # for callers that list more than the first problem group
+            raise exc
 
 
 def _check_share(max_reject_share: float) -> float:
@@ -1085,9 +1090,11 @@ def load_partner_indicators(
                 **entry,
             })
     if defaults_used:
+        kind_rate = all(kinds[i] == "rate" for i in defaults_used)
         report.notes.append(
             f"new indicator(s) {', '.join(defaults_used)} added with the defaults weight 1, "
-            "higher_is_riskier, kind rate: set them in the upload options if that is not right"
+            f"higher_is_riskier{', kind rate' if kind_rate else ''}: set them in the upload "
+            "options if that is not right"
         )
     try:
         new_spec = parse_spec(data, source=spec.source)
