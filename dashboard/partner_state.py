@@ -88,6 +88,8 @@ class PartnerData:
     indicators: IndicatorUpload | None = None
     extract: ExtractUpload | None = None
     results: OrderedDict = field(default_factory=OrderedDict)  # scored views, bounded
+    # callbacks of one page run in parallel threads and share this session's results
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def replace(self, **changes) -> PartnerData:
         """A new session value with some uploads replaced (and an empty result cache)."""
@@ -309,8 +311,9 @@ def view_state(state: AppState, data: PartnerData | None) -> AppState:
         return state
     up = data.indicators
     key = ("state",)
-    if key in data.results:
-        return data.results[key]
+    found = _recall(data, key)
+    if found is not None:
+        return found
     means = RiskProfiler(up.spec).fit(up.table).reference_means()
     partner = set(up.partner_ids)
     new = dataclasses.replace(
@@ -327,10 +330,16 @@ def view_state(state: AppState, data: PartnerData | None) -> AppState:
     return new
 
 
+def _recall(data: PartnerData, key):
+    with data.lock:
+        return data.results.get(key)
+
+
 def _remember(data: PartnerData, key, value) -> None:
-    data.results[key] = value
-    while len(data.results) > 10:
-        data.results.popitem(last=False)
+    with data.lock:
+        data.results[key] = value
+        while len(data.results) > 10:
+            data.results.popitem(last=False)
 
 
 def theme_bands(counts: pd.DataFrame, theme: str, banding: str, threshold: int) -> pd.Series:
@@ -369,15 +378,20 @@ def score(state: AppState, data: PartnerData | None, pairs, normalisation: str, 
     if data is None or data.empty:
         raise ValueError("score: no partner data; use AppState.score")
     key = ("score", tuple(pairs), normalisation, banding, threshold)
-    if key in data.results:
-        return data.results[key]
+    found = _recall(data, key)
+    if found is not None:
+        return found
     vstate = view_state(state, data)
     spec = vstate.spec
     weights = {k: v for k, v in pairs if k in spec.ids}
     prof = spec.profile
-    if (data.indicators is None and dict(weights) == spec.weights
-            and normalisation == prof.normalisation and banding == prof.banding):
-        result = state.county
+    if data.indicators is None:
+        # the open profile, from the app's shared cache (the spec's own settings map to None)
+        result = state.score(
+            () if weights == spec.weights else tuple(pairs),
+            None if normalisation == prof.normalisation else normalisation,
+            None if banding == prof.banding else banding,
+        )
     else:
         result = score_scope(vstate.county_table, spec, scope="warwickshire", weights=weights,
                              normalisation=normalisation, banding=banding)

@@ -231,3 +231,12 @@ def test_upl009_indicator_upload_replaces_adds_and_suppresses_counts(state):
     assert (out.loc[rows, "victims_value"] == "<5").all()
     assert (out.loc[rows, "victims_contribution"] == "suppressed").all()
     assert result["victims_value"].between(1, 4).any()  # the original is not changed
+
+
+def test_upl011_partner_state_is_dash_free():
+    import subprocess
+    import sys
+
+    code = ("import sys, dashboard.partner_state; "
+            "sys.exit(any(m in sys.modules for m in ('dash', 'flask', 'dash_leaflet')))")
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0  # noqa: S603
