@@ -403,17 +403,32 @@ def score(state: AppState, data: PartnerData | None, pairs, normalisation: str, 
 # -- what people see: sources and suppressed values ------------------------------------------
 
 
+def _partner_members(data: PartnerData | None, theme: str) -> list[str]:
+    """Partner indicators (from an uploaded table) tagged with a theme."""
+    if data is None or data.indicators is None:
+        return []
+    spec = data.indicators.spec
+    return [i.id for i in spec.indicators
+            if i.id in data.indicators.partner_ids and theme in i.themes]
+
+
 def layer_sources(data: PartnerData | None) -> dict[str, str]:
-    """Which source each theme layer uses (open proxies or the partner extract)."""
+    """Which source each theme layer uses (open proxies, partner indicators or the extract)."""
     if data is None or data.extract is None:
-        return theme_sources(None)
+        out = theme_sources(None)
+        for theme in THEMES:
+            members = _partner_members(data, theme)
+            if members:
+                out[theme] += (f", partner values for {', '.join(members)} from "
+                               f"{data.indicators.name}")
+        return out
     return theme_sources(data.extract.name, synthetic=data.extract.synthetic)
 
 
 def layer_source_label(data: PartnerData | None, theme: str) -> str:
-    """A short label for a theme layer's source, e.g. ``partner extract (SYNTHETIC)``."""
+    """A short label for a theme layer's source, e.g. ``partner extract, SYNTHETIC example``."""
     if data is None or data.extract is None:
-        return OPEN_PROXY
+        return OPEN_PROXY + (" with partner indicators" if _partner_members(data, theme) else "")
     return "partner extract" + (", SYNTHETIC example" if data.extract.synthetic else "")
 
 

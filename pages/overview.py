@@ -225,9 +225,9 @@ UPLOAD_STYLE = {"border": "2px dashed #777", "borderRadius": "4px", "padding": "
 def partner_panel(state) -> html.Section:
     """Uploads for partner data, the validation report and the source of each theme layer."""
     threshold = state.settings.disclosure_threshold
-    return html.Section(
+    return html.Details(
         [
-            html.H2("Partner data", className="svrp-h2"),
+            html.Summary("Partner data", className="svrp-h2", id="ovw-partner-summary"),
             dcc.Upload(
                 html.Span(["LSOA indicator table (CSV or Excel): ", html.U("choose a file")]),
                 id="ovw-upload-indicators",
@@ -253,6 +253,7 @@ def partner_panel(state) -> html.Section:
             ),
             html.Div(id="ovw-partner-report", className="svrp-partner-report", role="status",
                      **{"aria-live": "polite"}),
+            html.Div("Theme layers use:", className="svrp-note"),
             html.Ul(source_items(None), id="ovw-layer-sources", className="svrp-note"),
             html.Button("Partner counts CSV", id="ovw-export-partner", className="svrp-button",
                         disabled=True),
@@ -266,7 +267,6 @@ def partner_panel(state) -> html.Section:
         ],
         id="ovw-partner-panel",
         className="svrp-partner",
-        **{"aria-label": "Partner data"},
     )
 
 

@@ -25,6 +25,7 @@ def _open(drv, url):
     drv.get(url + "/")
     wait_for(lambda: len(drv.find_elements(By.CSS_SELECTOR, PATHS)) >= 354, timeout=30,
              message="354 LSOA shapes not drawn")
+    drv.find_element(By.ID, "ovw-partner-summary").click()  # the panel starts folded
 
 
 def _upload(drv, which: str, path: Path) -> str:

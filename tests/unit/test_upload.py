@@ -220,6 +220,12 @@ def test_upl009_indicator_upload_replaces_adds_and_suppresses_counts(state):
     assert view.spec.indicator("violence_with_injury").column == "partner_violence_with_injury"
     assert "victims" not in view.england_sorted and view.stability is None
     assert state.spec.indicator("violence_with_injury").column == "violence_with_injury_per_1000"
+    themes = state.spec.indicator("violence_with_injury").themes
+    for theme in ("knife", "domestic", "public_place"):
+        label = ps.layer_source_label(data, theme)
+        assert label == ("open proxies with partner indicators" if theme in themes
+                         else "open proxies")
+        assert ("partner.csv" in ps.layer_sources(data)[theme]) == (theme in themes)
     pairs = tuple(state.spec.weights.items())
     prof = state.spec.profile
     result = ps.score(state, data, pairs, prof.normalisation, prof.banding, 5)
