@@ -42,6 +42,7 @@ from profiler.partner import (
     _CODE_NAMES,
     PartnerDataError,
     ValidationReport,
+    _safe_name,
     export_theme_counts,
     load_code_lookup,
     load_incidents,
@@ -160,8 +161,7 @@ def decode_upload(contents, filename, max_bytes: int) -> tuple[bytes, str]:
     PartnerDataError
         No content, not a base64 data URL, or over ``max_bytes`` (checked before decoding).
     """
-    name = filename if isinstance(filename, str) and filename else "upload"
-    name = re.split(r"[\\/]", name)[-1][:120] or "upload"
+    name = _safe_name(filename if isinstance(filename, str) else "")
     if not isinstance(contents, str) or not contents:
         raise PartnerDataError(f"{name}: no file content received; choose the file again")
     match = _DATA_URL.match(contents[:300])

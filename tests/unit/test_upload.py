@@ -117,6 +117,9 @@ def test_upl002_decode_upload_refuses_what_is_not_a_file():
         with pytest.raises(PartnerDataError, match=r"^x\.csv: "):
             ps.decode_upload(contents, "C:\\fakepath\\x.csv", 1000)
     assert ps.decode_upload(data_url(b"a,b\n"), "x.csv", 1000) == (b"a,b\n", "x.csv")
+    with pytest.raises(PartnerDataError) as exc:
+        ps.decode_upload("nope", "evil\n<b>.csv", 1000)
+    assert str(exc.value).startswith("evil<b>.csv: ") and "\n" not in str(exc.value)
 
 
 def test_upl003_cache_is_bounded_and_keys_are_random():
