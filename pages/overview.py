@@ -476,7 +476,13 @@ def recolour(weights, norm, banding, layer, selected, district, store):
         state, _, result, _, _ = _result(weights, norm, banding, store)
     except ProfilerError as exc:
         return no_update, html.P(str(exc), className="svrp-error")
-    return view_hideout(state, result, layer, selected, _district(district), _partner(store)), None
+    data = _partner(store)
+    error = None
+    if data is None and isinstance(store, dict) and store.get("key"):
+        # dropped from the bounded in-memory cache (or the server restarted)
+        error = html.P("Partner data is no longer held by the server: the open-data profile is "
+                       "shown; upload the files again.", className="svrp-error")
+    return view_hideout(state, result, layer, selected, _district(district), data), error
 
 
 @callback(
