@@ -88,6 +88,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     _compress_callbacks(app)
     _preload_geometry(app)
+    # Partner uploads arrive base64-encoded in a callback request: refuse absurd bodies before
+    # they are read, leaving room for the clear "over the limit" message up to twice the limit.
+    app.server.config["MAX_CONTENT_LENGTH"] = settings.partner_max_bytes * 3 + 5_000_000
     app.layout = html.Div(
         [_navbar(), html.Main(dash.page_container, className="svrp-main")], className="svrp-root"
     )

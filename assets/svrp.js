@@ -134,6 +134,9 @@ window.svrp = Object.assign({}, window.svrp, {
                 ["District: " + p.lad24_name, ""],
                 [(h.layer_label || "Risk") + ": " + (band === undefined ? "no data" : (h.labels || window.svrp.BANDS)[band]), "svrp-tip-band"]
             ];
+            /* partner counts, already suppressed on the server ("<5", "rate suppressed") */
+            const detail = (h.detail || {})[p.lsoa21_code];
+            if (typeof detail === "string") { lines.push([detail, "svrp-tip-detail"]); }
             lines.forEach(function (pair) {
                 const row = document.createElement("div");
                 row.textContent = pair[0];
@@ -183,8 +186,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             const h = window.svrp.current(view);
             const band = window.svrp.bandOf(h, p);
             const label = band === undefined ? "no data" : (h.labels || window.svrp.BANDS)[band];
+            const detail = (h.detail || {})[p.lsoa21_code];
             return p.lsoa21_name + " (" + p.lsoa21_code + ") · MSOA: " + p.msoa21_hcl_name +
-                " · " + p.lad24_name + " · " + (h.layer_label || "Risk") + ": " + label;
+                " · " + p.lad24_name + " · " + (h.layer_label || "Risk") + ": " + label +
+                (typeof detail === "string" ? " · " + detail : "");
         }
     }
 });

@@ -6,7 +6,7 @@ Everything data-derived is rendered as Dash components (text), never as HTML str
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -245,8 +245,20 @@ def _band_badge(label: str, band: str) -> html.Span:
     )
 
 
-def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
-    """The "why" panel for one LSOA: bands, score, ranks, contributions and values vs averages."""
+def lsoa_panel(
+    state: AppState,
+    result: pd.DataFrame,
+    code: str | None,
+    hidden: Mapping[str, set] | None = None,
+    extra: Sequence | None = None,
+) -> list:
+    """The "why" panel for one LSOA: bands, score, ranks, contributions and values vs averages.
+
+    ``hidden`` maps an indicator id to the LSOA codes whose value is a suppressed partner count
+    (shown as ``<5``, its contribution and band withheld); ``extra`` components go at the end.
+    Indicators without England values (partner data) show "n/a" for England.
+    """
+    hidden = hidden or {}
     if not code:
         sens = state.sensitivity
         chart = diverging_bars(
@@ -278,19 +290,28 @@ def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
     row = match.iloc[0]
     spec = state.spec
     england_rank = state.england_rank.get(code)
+    secret = {i.id for i in spec.indicators if code in hidden.get(i.id, ())}
     contrib = sorted(
-        ((row[f"{i.id}_contribution"], i) for i in spec.indicators), key=lambda t: t[0]
+        ((0.0 if i.id in secret else row[f"{i.id}_contribution"], i) for i in spec.indicators),
+        key=lambda t: t[0],
     )
     fig = diverging_bars(
-        [i.label for _, i in contrib],
-        [round(float(c), 3) for c, _ in contrib],
+        [i.label + (" (suppressed)" if i.id in secret else "") for _, i in contrib],
+        [None if i.id in secret else round(float(c), 3) for c, i in contrib],
         "Contribution to the score (weight share × normalised value)",
         "%{y}: %{x:.3f}<extra></extra>",
         height=360,
     )
     labels = [ind.label for ind in spec.indicators]
-    pct = [state.england_percentile(i.id, row[f"{i.id}_value"]) for i in spec.indicators]
-    county_pct = [state.england_percentile(i.id, state.county_means[i.id]) for i in spec.indicators]
+    def england_pct(ind_id: str, value: float) -> float | None:
+        # partner indicators have no England values: no percentile
+        return state.england_percentile(ind_id, value) if ind_id in state.england_sorted else None
+
+    pct = [
+        None if i.id in secret else england_pct(i.id, row[f"{i.id}_value"])
+        for i in spec.indicators
+    ]
+    county_pct = [england_pct(i.id, state.county_means[i.id]) for i in spec.indicators]
     compare = go.Figure(
         [
             go.Bar(
@@ -330,14 +351,16 @@ def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
     value_rows = []
     for ind in spec.indicators:
         value = row[f"{ind.id}_value"]
+        threshold = getattr(state.settings, "disclosure_threshold", 5)
+        england = state.england_means.get(ind.id)
         value_rows.append(
             html.Tr(
                 [
                     html.Td(ind.label),
-                    html.Td(f"{value:.3g}"),
+                    html.Td(f"<{threshold}" if ind.id in secret else f"{value:.3g}"),
                     html.Td(f"{state.county_means[ind.id]:.3g}"),
-                    html.Td(f"{state.england_means[ind.id]:.3g}"),
-                    html.Td(row[f"{ind.id}_band"]),
+                    html.Td("n/a" if england is None else f"{england:.3g}"),
+                    html.Td("suppressed" if ind.id in secret else row[f"{ind.id}_band"]),
                 ]
             )
         )
@@ -385,6 +408,7 @@ def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
             ],
             className="svrp-values",
         ),
+        *(extra or []),
     ]
 
 
@@ -397,8 +421,12 @@ def export_download(
     weights,
     normalisation: str,
     banding: str,
+    extra_meta: Mapping[str, str] | None = None,
 ) -> dict:
-    """A ``dcc.Download`` payload of the LSOAs in ``bands`` (and ``district``)."""
+    """A ``dcc.Download`` payload of the LSOAs in ``bands`` (and ``district``).
+
+    ``extra_meta`` lines (e.g. the source of each theme band) join the metadata block.
+    """
     if fmt not in EXPORT_NAMES:
         raise ProfilerError(f"export: format {fmt!r} not available")
     boundaries = None
@@ -418,6 +446,7 @@ def export_download(
         banding=banding,
         weights=dict(weights),
         generated_at=datetime.now(UTC),
+        **dict(extra_meta or {}),
     )
     blob = export_lsoas(
         result,

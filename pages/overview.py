@@ -6,6 +6,7 @@ import dash
 import dash_leaflet as dl
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, ctx, dcc, html, no_update
 
+from dashboard import partner_state as ps
 from dashboard.components import (
     export_download,
     high_risk_rows,
@@ -32,9 +33,10 @@ from dashboard.urlstate import (
     to_query,
 )
 from layers.map import base_map, district_layer, incidents_layer, legend, lsoa_layer
-from profiler.engine import BANDS
+from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
 from profiler.hotspots import CLASSES as HOTSPOT_CLASSES
+from profiler.partner import PartnerDataError
 from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 from profiler.spec import BANDINGS, NORMALISATIONS
 
@@ -88,6 +90,7 @@ def layout(**query) -> html.Div:
                 value=view.layer,
                 className="svrp-radio",
             ),
+            partner_panel(state),
             html.Label("Focus on a district", htmlFor="ovw-district", className="svrp-h2"),
             dcc.Dropdown(
                 id="ovw-district",
@@ -150,6 +153,8 @@ def layout(**query) -> html.Div:
             dcc.Store(id="ovw-selected", data=view.lsoa),
             dcc.Store(id="ovw-view", data=hideout),
             dcc.Store(id="ovw-restyled"),
+            # a random key into the server's in-memory partner cache; the data stays there
+            dcc.Store(id="ovw-partner", storage_type="memory"),
             html.Div(
                 [html.P(e) for e in errors],
                 id="ovw-alert",
@@ -212,12 +217,83 @@ def layout(**query) -> html.Div:
 
 
 CHANGE_COLUMNS = [{"name": "What-if change", "id": "change"}]
+PARTNER_COLUMN = {"name": "Partner incidents (knife / domestic / public place)", "id": "partner"}
+UPLOAD_STYLE = {"border": "2px dashed #777", "borderRadius": "4px", "padding": "6px 8px",
+                "margin": "4px 0", "cursor": "pointer", "textAlign": "center"}
 
 
-def _result(weights, norm, banding):
+def partner_panel(state) -> html.Section:
+    """Uploads for partner data, the validation report and the source of each theme layer."""
+    threshold = state.settings.disclosure_threshold
+    return html.Details(
+        [
+            html.Summary("Partner data", className="svrp-h2", id="ovw-partner-summary"),
+            dcc.Upload(
+                html.Span(["LSOA indicator table (CSV or Excel): ", html.U("choose a file")]),
+                id="ovw-upload-indicators",
+                multiple=False,
+                style=UPLOAD_STYLE,
+                accept=".csv,.txt,.tsv,.xlsx,text/csv",
+            ),
+            dcc.Upload(
+                html.Span(["Incident extract (CSV): ", html.U("choose a file")]),
+                id="ovw-upload-incidents",
+                multiple=False,
+                style=UPLOAD_STYLE,
+                accept=".csv,.txt,.tsv,.xlsx,text/csv",
+            ),
+            html.Div(
+                [
+                    html.Button("Load the SYNTHETIC example extract", id="ovw-load-synthetic",
+                                n_clicks=0, className="svrp-button"),
+                    html.Button("Clear partner data", id="ovw-clear-partner", n_clicks=0,
+                                className="svrp-button"),
+                ],
+                className="svrp-exports",
+            ),
+            html.Div(id="ovw-partner-report", className="svrp-partner-report", role="status",
+                     **{"aria-live": "polite"}),
+            html.Div("Theme layers use:", className="svrp-note"),
+            html.Ul(source_items(None), id="ovw-layer-sources", className="svrp-note"),
+            html.Button("Partner counts CSV", id="ovw-export-partner", className="svrp-button",
+                        disabled=True),
+            dcc.Download(id="ovw-partner-download"),
+            html.P(
+                f"Checked on the server and kept in its memory for this browser tab only; never "
+                f"written to disk. Counts from 1 to {threshold - 1} show as <{threshold}, and "
+                "their rates as suppressed, in every view and export.",
+                className="svrp-note",
+            ),
+        ],
+        id="ovw-partner-panel",
+        className="svrp-partner",
+    )
+
+
+def source_items(data) -> list:
+    """One line per theme layer naming its source (open proxy or partner extract)."""
+    return [
+        html.Li(f"{THEME_LABELS[t]}: {ps.layer_source_label(data, t)}", id=f"ovw-source-{t}")
+        for t in THEMES
+    ]
+
+
+def _partner(store):
+    """The session's partner data from the ``ovw-partner`` store key, or None."""
+    key = (store or {}).get("key") if isinstance(store, dict) else None
+    data = ps.cache_for(current()).get(key)
+    return None if data is None or data.empty else data
+
+
+def _result(weights, norm, banding, store=None):
     state = current()
     pairs = validate_weights(weights, state.spec.ids)
     norm, banding = validate_method(norm, banding)
+    data = _partner(store)
+    if data is not None:
+        threshold = state.settings.disclosure_threshold
+        result = ps.score(state, data, pairs, norm, banding, threshold)
+        return ps.view_state(state, data), pairs, result, norm, banding
     return state, pairs, state.score(*what_if_key(state, pairs, norm, banding)), norm, banding
 
 
@@ -235,10 +311,19 @@ def changed_bands(state, result) -> dict[str, tuple[str, str]]:
     return {code: (was[code], now[code]) for code in sorted(diff)}
 
 
-def view_hideout(state, result, layer, selected, district) -> dict:
-    """The map view: ``{code: band index}`` plus changed codes and the selection, no geometry."""
+def view_hideout(state, result, layer, selected, district, data=None) -> dict:
+    """The map view: ``{code: band index}`` plus changed codes and the selection, no geometry.
+
+    On a theme layer fed by a partner extract, ``detail`` holds each LSOA's suppressed count and
+    rate as text for the tooltip (set with textContent), and the label names the source.
+    """
     if layer not in LAYERS:
         layer = "overall"
+    label = LAYERS[layer]
+    detail = {}
+    if layer in THEMES:
+        label = f"{label} ({ps.layer_source_label(data, layer)})"
+        detail = ps.layer_detail(data, layer, state.settings.disclosure_threshold)
     codes = result["lsoa21_code"].tolist()
     if layer == "hotspots":
         # Gi* of the default profile's overall score: classes, not bands.
@@ -269,12 +354,13 @@ def view_hideout(state, result, layer, selected, district) -> dict:
         "changed": list(changed_bands(state, result)),
         "selected": selected,
         "district": district,
-        "layer_label": LAYERS[layer],
+        "layer_label": label,
+        "detail": detail,
         **extra,
     }
 
 
-def _legend(state, result, layer):
+def _legend(state, result, layer, data=None):
     if layer == "hotspots":
         counts = state.hotspots["overall_hotspot"].value_counts().to_dict()
         return legend(
@@ -297,7 +383,14 @@ def _legend(state, result, layer):
             f"not a firm call ({unsure} LSOAs)",
         )
     column = layer_column(layer if layer != "stability" else "overall")
-    return legend(LAYERS[layer], result[column].value_counts().to_dict(), PALETTE)
+    note = None
+    if layer in THEMES:
+        note = f"Source: {ps.layer_sources(data)[layer]}"
+        if data is not None and data.extract is not None:
+            t = state.settings.disclosure_threshold
+            note += (f". Rates per 1,000 residents; an LSOA with fewer than {t} is banded as "
+                     f"if it had {t / 2:g}")
+    return legend(LAYERS[layer], result[column].value_counts().to_dict(), PALETTE, note=note)
 
 
 def _change_report(changed: dict[str, tuple[str, str]], names: dict[str, str]) -> list:
@@ -318,7 +411,9 @@ def _change_report(changed: dict[str, tuple[str, str]], names: dict[str, str]) -
     ]
 
 
-def view_details(state, pairs, result, norm, banding, layer, selected, bands, district, incidents):
+def view_details(
+    state, pairs, result, norm, banding, layer, selected, bands, district, incidents, data=None
+):
     """Legend, changed-band report, table rows and the query string of the view."""
     if layer not in LAYERS:
         layer = "overall"
@@ -326,9 +421,13 @@ def view_details(state, pairs, result, norm, banding, layer, selected, bands, di
     changed = changed_bands(state, result)
     names = dict(zip(result["lsoa21_code"], result["lsoa21_name"], strict=True))
     rows = high_risk_rows(result, state, bands, district)
+    partner = ps.table_text(data, [r["lsoa21_code"] for r in rows],
+                            state.settings.disclosure_threshold)
     for row in rows:
         was_now = changed.get(row["lsoa21_code"])
         row["change"] = f"was {was_now[0]}" if was_now else ""
+        if partner:
+            row["partner"] = partner.get(row["lsoa21_code"], "")
     spec_weights = state.spec.weights
     view = ViewState(
         layer=layer,
@@ -341,7 +440,7 @@ def view_details(state, pairs, result, norm, banding, layer, selected, bands, di
         incidents=incidents if incidents in INCIDENT_MODES else "off",
     )
     return (
-        _legend(state, result, layer),
+        _legend(state, result, layer, data),
         _change_report(changed, names),
         rows,
         to_query(view, state.spec),
@@ -362,20 +461,28 @@ WHAT_IF_INPUTS = (
     Input("ovw-layer", "value"),
     Input("ovw-selected", "data"),
     Input("ovw-district", "value"),
+    Input("ovw-partner", "data"),
     prevent_initial_call=True,
 )
-def recolour(weights, norm, banding, layer, selected, district):
+def recolour(weights, norm, banding, layer, selected, district, store):
     """Re-score and send only the view (``{code: band}``), never geometry.
 
-    Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected`` and
-    ``ovw-district``; writes ``ovw-view`` (restyled in place by the clientside ``svrp.restyle``)
-    and ``ovw-error``. Kept to the map alone so the recolour is not held up by the table.
+    Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected``,
+    ``ovw-district`` and ``ovw-partner`` (the session's partner data); writes ``ovw-view``
+    (restyled in place by the clientside ``svrp.restyle``) and ``ovw-error``. Kept to the map
+    alone so the recolour is not held up by the table.
     """
     try:
-        state, _, result, _, _ = _result(weights, norm, banding)
+        state, _, result, _, _ = _result(weights, norm, banding, store)
     except ProfilerError as exc:
         return no_update, html.P(str(exc), className="svrp-error")
-    return view_hideout(state, result, layer, selected, _district(district)), None
+    data = _partner(store)
+    error = None
+    if data is None and isinstance(store, dict) and store.get("key"):
+        # dropped from the bounded in-memory cache (or the server restarted)
+        error = html.P("Partner data is no longer held by the server: the open-data profile is "
+                       "shown; upload the files again.", className="svrp-error")
+    return view_hideout(state, result, layer, selected, _district(district), data), error
 
 
 @callback(
@@ -383,6 +490,7 @@ def recolour(weights, norm, banding, layer, selected, district):
     Output("ovw-changed", "children"),
     Output("ovw-table", "data"),
     Output("ovw-url", "search"),
+    Output("ovw-table", "columns"),
     Input("ovw-view", "data"),
     Input("ovw-bands", "value"),
     Input("ovw-incidents", "value"),
@@ -392,22 +500,33 @@ def recolour(weights, norm, banding, layer, selected, district):
     State("ovw-layer", "value"),
     State("ovw-selected", "data"),
     State("ovw-district", "value"),
+    State("ovw-partner", "data"),
+    State("ovw-table", "columns"),
     prevent_initial_call=True,
 )
-def update_details(_view, bands, incidents, weights, norm, banding, layer, selected, district):
+def update_details(
+    _view, bands, incidents, weights, norm, banding, layer, selected, district, store, columns
+):
     """Legend, changed-band report, table and URL, after the map has been recoloured.
 
-    Reads ``ovw-view`` (so it runs after :func:`recolour`), ``ovw-bands``, ``ovw-incidents`` and
-    the what-if controls; writes ``ovw-legend``, ``ovw-changed``, ``ovw-table.data`` and
+    Reads ``ovw-view`` (so it runs after :func:`recolour`), ``ovw-bands``, ``ovw-incidents``,
+    the what-if controls and ``ovw-partner``; writes ``ovw-legend``, ``ovw-changed``,
+    ``ovw-table`` (data, and a suppressed partner-count column while an extract is loaded) and
     ``ovw-url.search`` (the shareable view).
     """
     try:
-        state, pairs, result, norm, banding = _result(weights, norm, banding)
+        state, pairs, result, norm, banding = _result(weights, norm, banding, store)
     except ProfilerError:
-        return no_update, no_update, no_update, no_update
-    return view_details(
-        state, pairs, result, norm, banding, layer, selected, bands, _district(district), incidents
+        return no_update, no_update, no_update, no_update, no_update
+    data = _partner(store)
+    details = view_details(
+        state, pairs, result, norm, banding, layer, selected, bands, _district(district),
+        incidents, data,
     )
+    columns = [c for c in (columns or []) if c.get("id") != "partner"]
+    if data is not None and data.extract is not None:
+        columns.append(PARTNER_COLUMN)
+    return (*details, columns)
 
 
 dash.clientside_callback(
@@ -469,24 +588,53 @@ def select_lsoa(click, cell):
     return code if code in known else no_update
 
 
+def partner_panel_rows(data, code, threshold) -> list:
+    """The LSOA panel's partner-extract table (suppressed counts and rates), or nothing."""
+    rows = ps.panel_rows(data, code, threshold)
+    if not rows:
+        return []
+    title = "Partner extract" + (" (SYNTHETIC example, not real data)"
+                                 if data.extract.synthetic else f" {data.extract.name}")
+    return [
+        html.H4(title, id="panel-partner-title"),
+        html.Table(
+            [
+                html.Thead(html.Tr([html.Th("Theme"), html.Th("Incidents"),
+                                    html.Th("Per 1,000 residents")])),
+                html.Tbody([html.Tr([html.Td(t), html.Td(n), html.Td(r)]) for t, n, r in rows]),
+            ],
+            className="svrp-values",
+            id="panel-partner",
+        ),
+        html.P(f"Counts from 1 to {threshold - 1} are shown as <{threshold} and their rates "
+               "suppressed, so that no victim can be identified.", className="svrp-note"),
+    ]
+
+
 @callback(
     Output("ovw-panel", "children"),
     Input("ovw-selected", "data"),
     *WHAT_IF_INPUTS,
+    Input("ovw-partner", "data"),
 )
-def show_panel(code, weights, norm, banding):
+def show_panel(code, weights, norm, banding, store):
     """Fill ``ovw-panel`` with the selected LSOA's bands, ranks and contributions.
 
-    Reads ``ovw-selected`` and the what-if controls. With nothing selected the panel shows the
-    default profile's sensitivity chart, which no what-if change alters, so it is not redrawn.
+    Reads ``ovw-selected``, the what-if controls and ``ovw-partner`` (partner counts, shown
+    suppressed). With nothing selected the panel shows the default profile's sensitivity chart,
+    which no what-if change alters, so it is not redrawn.
     """
     if not code and ctx.triggered_id not in (None, "ovw-selected"):
         return no_update
     try:
-        state, _, result, _, _ = _result(weights, norm, banding)
+        state, _, result, _, _ = _result(weights, norm, banding, store)
     except ProfilerError as exc:
         return html.P(str(exc), className="svrp-error")
-    return lsoa_panel(state, result, code)
+    data = _partner(store)
+    threshold = state.settings.disclosure_threshold
+    hidden = ps.hidden_indicator_values(data, result, threshold)
+    extra = partner_panel_rows(data, code, threshold) if code else []
+    return lsoa_panel(state, result, code, hidden=hidden, extra=extra)
 
 
 @callback(
@@ -512,14 +660,110 @@ def reset(_):
     State("ovw-banding", "value"),
     State("ovw-bands", "value"),
     State("ovw-district", "value"),
+    State("ovw-partner", "data"),
     prevent_initial_call=True,
 )
-def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district):
-    """Send the LSOAs in ``ovw-bands`` (and ``ovw-district``) as CSV, Excel or GeoJSON."""
+def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district, store):
+    """Send the LSOAs in ``ovw-bands`` (and ``ovw-district``) as CSV, Excel or GeoJSON.
+
+    With partner data (``ovw-partner``), partner counts below the threshold are suppressed and
+    the metadata names the source of each theme band.
+    """
     fmt = str(ctx.triggered_id).removeprefix("ovw-export-")
     try:
-        state, pairs, result, norm, banding = _result(weights, norm, banding)
+        state, pairs, result, norm, banding = _result(weights, norm, banding, store)
         bands = [b for b in (bands or []) if b in BANDS] or list(BANDS)
-        return export_download(state, result, fmt, bands, _district(district), pairs, norm, banding)
+        data = _partner(store)
+        extra = None
+        if data is not None:
+            result = ps.suppress_profile(result, data, state.settings.disclosure_threshold)
+            extra = {f"theme bands {k}": v for k, v in ps.layer_sources(data).items()}
+        return export_download(state, result, fmt, bands, _district(district), pairs, norm,
+                               banding, extra_meta=extra)
     except ProfilerError:
         return no_update
+
+
+@callback(
+    Output("ovw-partner", "data"),
+    Output("ovw-partner-report", "children"),
+    Output("ovw-layer-sources", "children"),
+    Output("ovw-export-partner", "disabled"),
+    Input("ovw-upload-indicators", "contents"),
+    Input("ovw-upload-incidents", "contents"),
+    Input("ovw-load-synthetic", "n_clicks"),
+    Input("ovw-clear-partner", "n_clicks"),
+    State("ovw-upload-indicators", "filename"),
+    State("ovw-upload-incidents", "filename"),
+    State("ovw-partner", "data"),
+    prevent_initial_call=True,
+)
+def load_partner(ind_contents, inc_contents, _synthetic, _clear, ind_name, inc_name, store):
+    """Validate an upload on the server and keep it in memory, or report why not.
+
+    Reads ``ovw-upload-indicators`` / ``ovw-upload-incidents`` (file contents and names),
+    ``ovw-load-synthetic``, ``ovw-clear-partner`` and ``ovw-partner`` (the session key); writes
+    ``ovw-partner`` (only on a clean load, so a refused file leaves the profile as it was),
+    ``ovw-partner-report``, ``ovw-layer-sources`` and whether ``ovw-export-partner`` is enabled.
+    """
+    state = current()
+    cache = ps.cache_for(state)
+    key = (store or {}).get("key") if isinstance(store, dict) else None
+    data = cache.get(key) or ps.PartnerData()
+    trigger = ctx.triggered_id
+    try:
+        if trigger == "ovw-clear-partner":
+            cache.drop(key)
+            return None, report_view(["Partner data cleared: open proxies in use."]), \
+                source_items(None), True
+        if trigger == "ovw-load-synthetic":
+            new = data.replace(extract=ps.load_synthetic(state))
+            lines = new.extract.lines
+        elif trigger == "ovw-upload-incidents":
+            content, name = ps.decode_upload(inc_contents, inc_name,
+                                             state.settings.partner_max_bytes)
+            new = data.replace(extract=ps.load_extract_upload(state, content, name))
+            lines = new.extract.lines
+        elif trigger == "ovw-upload-indicators":
+            content, name = ps.decode_upload(ind_contents, ind_name,
+                                             state.settings.partner_max_bytes)
+            new = data.replace(indicators=ps.load_indicator_upload(state, content, name))
+            lines = new.indicators.lines
+        else:
+            return no_update, no_update, no_update, no_update
+    except PartnerDataError as exc:
+        failed = ps.failure_lines(exc)
+        kept = "the previous partner data and profile stay" if not data.empty else \
+            "the open-data profile stays"
+        return no_update, report_view([*failed, f"Nothing was loaded; {kept}."], error=True), \
+            no_update, no_update
+    key = cache.put(key, new)
+    version = (store or {}).get("v", 0) + 1 if isinstance(store, dict) else 1
+    return ({"key": key, "v": version}, report_view(["Loaded.", *lines]), source_items(new),
+            new.extract is None)
+
+
+def report_view(lines, error: bool = False) -> html.Div:
+    """The validation report as text lines (never HTML): the first is the outcome."""
+    head, *rest = lines
+    return html.Div(
+        [html.P(head, className="svrp-error" if error else "svrp-ok", id="ovw-partner-status"),
+         html.Ul([html.Li(line) for line in rest], id="ovw-partner-lines")],
+    )
+
+
+@callback(
+    Output("ovw-partner-download", "data"),
+    Input("ovw-export-partner", "n_clicks"),
+    State("ovw-partner", "data"),
+    prevent_initial_call=True,
+)
+def export_partner(_n, store):
+    """Send the loaded extract's per-LSOA theme counts, suppressed, as CSV (``ovw-partner``)."""
+    data = _partner(store)
+    if data is None or data.extract is None:
+        return no_update
+    state = current()
+    blob = ps.export_counts(state, data, state.settings.disclosure_threshold)
+    suffix = "-SYNTHETIC" if data.extract.synthetic else ""
+    return dcc.send_bytes(blob, f"partner-incident-counts{suffix}.csv")

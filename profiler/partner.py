@@ -163,8 +163,11 @@ _INCIDENT_NAMES = {
 class PartnerDataError(ProfilerError):
     """An uploaded partner file was refused; the message is one line with the fix.
 
-    The caller keeps its previous state (profile, table, counts): nothing was changed.
+    The caller keeps its previous state (profile, table, counts): nothing was changed. When the
+    refusal comes from row problems, ``report`` holds the :class:`ValidationReport` (else None).
     """
+
+    report: ValidationReport | None = None
 
 
 # -- the validation report ------------------------------------------------------------------
@@ -310,7 +313,9 @@ class ValidationReport:
             policy = ("nothing was loaded (any bad row rejects the file)"
                       if max_reject_share == 0 else
                       f"nothing was loaded (more than {max_reject_share:.1%} of rows rejected)")
-            raise PartnerDataError(f"{self.summary()}; {policy}")
+            exc = PartnerDataError(f"{self.summary()}; {policy}")
+            exc.report = self  # for callers that list more than the first problem group
+            raise exc
 
 
 def _check_share(max_reject_share: float) -> float:
@@ -333,15 +338,22 @@ def _norm_name(name: str) -> str:
 
 def _decode(content: bytes, source: str) -> tuple[str, list[str]]:
     notes: list[str] = []
+    utf16 = _utf16_encoding(content)
+    if utf16 is not None:
+        # Excel's "Unicode text" is UTF-16 (tab-separated): decode it rather than refuse it.
+        try:
+            text = content.decode(utf16).lstrip("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise PartnerDataError(
+                f"{source}: UTF-16 text that cannot be decoded (bytes {exc.start} to {exc.end}); "
+                "save the file again, as CSV UTF-8 (Excel: 'CSV UTF-8 (Comma delimited)')"
+            ) from None
+        notes.append("the file is UTF-16 (Excel 'Unicode text'); it was decoded as UTF-16")
+        return _check_controls(text, source), notes
     if b"\x00" in content[:1_000_000] or b"\x00" in content[-1000:]:
         raise PartnerDataError(
             f"{source}: binary content (NUL bytes), not a text CSV; save the file as CSV (UTF-8) "
             "or Excel .xlsx"
-        )
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise PartnerDataError(
-            f"{source}: UTF-16 text; save the file as CSV UTF-8 (Excel: 'CSV UTF-8 (Comma "
-            "delimited)')"
         )
     if content.startswith(b"\xef\xbb\xbf"):
         content = content[3:]
@@ -357,6 +369,25 @@ def _decode(content: bytes, source: str) -> tuple[str, list[str]]:
             ) from None
         notes.append("the file is not UTF-8; it was read as Windows-1252 (check accented "
                      "names, and save as CSV UTF-8 next time)")
+    return _check_controls(text, source), notes
+
+
+def _utf16_encoding(content: bytes) -> str | None:
+    """Name the UTF-16 codec of ``content`` (by byte-order mark or NUL pattern), else None."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = content[:4000]
+    if len(head) >= 4:
+        even, odd = head[0::2], head[1::2]
+        # ASCII text in UTF-16 without a BOM: every other byte is NUL, and only those.
+        if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+            return "utf-16-le"
+        if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+            return "utf-16-be"
+    return None
+
+
+def _check_controls(text: str, source: str) -> str:
     bad = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
     if bad:
         line = text.count("\n", 0, bad.start()) + 1
@@ -364,7 +395,7 @@ def _decode(content: bytes, source: str) -> tuple[str, list[str]]:
             f"{source}: control character {bad.group()!r} on line {line}: the file looks "
             "binary or corrupted; save it as CSV UTF-8 or Excel .xlsx"
         )
-    return text, notes
+    return text
 
 
 def _sniff(text: str) -> str:
@@ -702,6 +733,8 @@ class CodeLookup:
             Indexed by 2021 LSOA code (every 2021 LSOA reached by the given 2011 codes).
         """
         links = self.links[self.links["lsoa11_code"].isin(values.index)]
+        parents = links.groupby("lsoa21_code")["lsoa11_code"].transform("size")
+        one_parent = (parents == 1).to_numpy()
         out = {}
         for col in values.columns:
             v = links["lsoa11_code"].map(values[col]).astype(float)
@@ -711,7 +744,11 @@ class CodeLookup:
                 w = links["weight"].where(links["weight"] > 0, 1e-9)
                 num = (v * w).groupby(links["lsoa21_code"]).sum()
                 den = w.groupby(links["lsoa21_code"]).sum()
-                out[col] = num / den
+                mean = num / den
+                # One parent (unchanged or split): copy its value exactly, no float round trip.
+                single = v[one_parent].groupby(links.loc[one_parent, "lsoa21_code"]).first()
+                mean.loc[single.index] = single
+                out[col] = mean
         return pd.DataFrame(out)
 
 
@@ -917,10 +954,12 @@ def load_partner_indicators(
         key = _norm_name(col)
         ind = by_id.get(key) or by_col.get(key)
         new_id = ind.id if ind else key
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,55}", new_id or ""):
+        # The raw name too: markup or formula characters are not folded into a plausible id.
+        if not (re.fullmatch(r"[A-Za-z][A-Za-z0-9 _.-]*", str(col))
+                and re.fullmatch(r"[a-z][a-z0-9_]{0,55}", new_id or "")):
             raise PartnerDataError(
                 f"{source}: column {_show(col)} is not a usable indicator id; name value columns "
-                "with letters, digits and underscores, starting with a letter"
+                "with letters, digits, spaces and underscores, starting with a letter"
             )
         if new_id in seen_ids:
             raise PartnerDataError(f"{source}: two columns feed indicator {new_id!r}; keep one")
@@ -1051,9 +1090,11 @@ def load_partner_indicators(
                 **entry,
             })
     if defaults_used:
+        kind_rate = all(kinds[i] == "rate" for i in defaults_used)
         report.notes.append(
             f"new indicator(s) {', '.join(defaults_used)} added with the defaults weight 1, "
-            "higher_is_riskier, kind rate: set them in the upload options if that is not right"
+            f"higher_is_riskier{', kind rate' if kind_rate else ''}: set them in the upload "
+            "options if that is not right"
         )
     try:
         new_spec = parse_spec(data, source=spec.source)
@@ -1527,4 +1568,6 @@ def export_theme_counts(
         **dict(meta or {}),
         "rows": len(frame),
     }
+    # Metadata values may carry user text (the upload's name): neutralise them like cells.
+    info = {neutralise(str(k)): neutralise(str(v)) for k, v in info.items()}
     return _csv(frame, info)
