@@ -17,7 +17,12 @@ from dashboard.components import (
     what_if_key,
 )
 from dashboard.state import (
+    CHANGE_CLASSES,
+    CHANGE_LABELS,
+    CHANGE_OUTLINES,
+    CHANGE_PALETTE,
     GEOMETRY_ROUTE,
+    HOTSPOT_LAYERS,
     HOTSPOT_PALETTE,
     LAYERS,
     PALETTE,
@@ -240,10 +245,29 @@ def view_hideout(state, result, layer, selected, district) -> dict:
     if layer not in LAYERS:
         layer = "overall"
     codes = result["lsoa21_code"].tolist()
-    if layer == "hotspots":
-        # Gi* of the default profile's overall score: classes, not bands.
+    changed = list(changed_bands(state, result))
+    if layer == "change":
+        # IoD2019 vs IoD2025 comparison profiles (shipped table): rose / same / fell. What-if
+        # changes are not outlined here, as the dashes would read as "fell".
+        change = state.change.reindex(codes)
+        lookup = {c: i for i, c in enumerate(CHANGE_CLASSES)}
+        values = [lookup[c] for c in change["band_change"]]
+        moved = change[change["band_change"] != "same"]
+        extra = {
+            "palette": list(CHANGE_PALETTE),
+            "labels": list(CHANGE_LABELS),
+            "strong": [],
+            "outlines": list(CHANGE_OUTLINES),
+            "details": {
+                c: f"{a} → {b}"
+                for c, a, b in zip(moved.index, moved["band_2019"], moved["band_2025"], strict=True)
+            },
+        }
+        changed = []
+    elif layer in HOTSPOT_LAYERS:
+        # Gi* of the default profile's overall or theme score: classes, not bands.
         lookup = {c: i for i, c in enumerate(HOTSPOT_CLASSES)}
-        values = [lookup[c] for c in state.hotspots["overall_hotspot"].reindex(codes)]
+        values = [lookup[c] for c in state.hotspots[HOTSPOT_LAYERS[layer]].reindex(codes)]
         extra = {
             "palette": list(HOTSPOT_PALETTE),
             "labels": list(HOTSPOT_CLASSES),
@@ -266,7 +290,7 @@ def view_hideout(state, result, layer, selected, district) -> dict:
     return {
         "key": "ovw",
         "bands": dict(zip(codes, values, strict=True)),
-        "changed": list(changed_bands(state, result)),
+        "changed": changed,
         "selected": selected,
         "district": district,
         "layer_label": LAYERS[layer],
@@ -275,15 +299,32 @@ def view_hideout(state, result, layer, selected, district) -> dict:
 
 
 def _legend(state, result, layer):
-    if layer == "hotspots":
-        counts = state.hotspots["overall_hotspot"].value_counts().to_dict()
+    if layer == "change":
+        counts = state.change["band_change"].value_counts()
+        labelled = {lab: int(counts.get(c, 0)) for c, lab in zip(CHANGE_CLASSES, CHANGE_LABELS,
+                                                                  strict=True)}
+        return legend(
+            LAYERS[layer],
+            labelled,
+            CHANGE_PALETTE,
+            CHANGE_LABELS,
+            order=[0, 1, 2],
+            note="IoD2019 (about 2015-17) vs IoD2025 (about 2021-23) on the six measures both "
+            "share, relative to the county; not today's bands. Solid outline: rose; dashed: "
+            "fell. Details and caveats on district pages.",
+            strong=(),
+            outlines=CHANGE_OUTLINES,
+        )
+    if layer in HOTSPOT_LAYERS:
+        counts = state.hotspots[HOTSPOT_LAYERS[layer]].value_counts().to_dict()
         return legend(
             LAYERS[layer],
             counts,
             HOTSPOT_PALETTE,
             HOTSPOT_CLASSES,
             order=list(range(len(HOTSPOT_CLASSES))),
-            note="Default profile; FDR-corrected, queen contiguity",
+            note="Default profile; significance after the false-discovery-rate correction "
+            "(99%, 95%, 90%); neighbours share a boundary or a corner",
             strong=(0, 1),
         )
     if layer == "stability" and state.stability is not None:
