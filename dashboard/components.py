@@ -110,16 +110,24 @@ TABLE_COLUMNS = [
 
 
 def high_risk_rows(
-    result: pd.DataFrame, state: AppState, bands: Sequence[str], district: str | None = None
+    result: pd.DataFrame,
+    state: AppState,
+    bands: Sequence[str],
+    district: str | None = None,
+    stability: pd.DataFrame | None = None,
 ) -> list[dict]:
-    """Rows for the high-risk table: LSOAs in ``bands`` (and ``district``), highest first."""
+    """Rows for the high-risk table: LSOAs in ``bands`` (and ``district``), highest first.
+
+    ``stability`` (by LSOA code) gives P(High+); the shipped default-profile analysis if omitted.
+    """
     rows = result[result["band"].isin(list(bands))]
     if district:
         rows = rows[rows["lad24_code"] == district]
     if rows.empty:
         return []
     drivers = top_contributors(rows, state.spec)
-    stable = state.stability["p_high"] if state.stability is not None else {}
+    stability = stability if stability is not None else state.stability
+    stable = stability["p_high"] if stability is not None else {}
     return [
         {
             "id": r.lsoa21_code,
@@ -223,11 +231,15 @@ def diverging_bars(
     return fig
 
 
-def _stability_line(state: AppState, code: str) -> html.P:
-    """How sure the default profile is about this LSOA (Monte Carlo over the analyst's choices)."""
-    if state.stability is None or code not in state.stability.index:
+def _stability_line(state: AppState, code: str, stability: pd.DataFrame | None = None) -> html.P:
+    """How sure the profile is about this LSOA (Monte Carlo over the analyst's choices).
+
+    ``stability`` is a what-if run's table; the shipped default-profile analysis if omitted.
+    """
+    stability = stability if stability is not None else state.stability
+    if stability is None or code not in stability.index:
         return html.P()
-    s = state.stability.loc[code]
+    s = stability.loc[code]
     return html.P(
         [
             html.Strong("How sure: "),
@@ -245,8 +257,16 @@ def _band_badge(label: str, band: str) -> html.Span:
     )
 
 
-def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
-    """The "why" panel for one LSOA: bands, score, ranks, contributions and values vs averages."""
+def lsoa_panel(
+    state: AppState,
+    result: pd.DataFrame,
+    code: str | None,
+    stability: pd.DataFrame | None = None,
+) -> list:
+    """The "why" panel for one LSOA: bands, score, ranks, contributions and values vs averages.
+
+    ``stability``: a what-if band-stability table for the "how sure" line (default: shipped).
+    """
     if not code:
         sens = state.sensitivity
         chart = diverging_bars(
@@ -365,7 +385,7 @@ def lsoa_panel(state: AppState, result: pd.DataFrame, code: str | None) -> list:
             ],
             id="panel-ranks",
         ),
-        _stability_line(state, code),
+        _stability_line(state, code, stability),
         dcc.Graph(figure=fig, config={"displayModeBar": False}, id="panel-chart"),
         dcc.Graph(figure=compare, config={"displayModeBar": False}, id="panel-compare"),
         html.Table(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import dash
 import dash_leaflet as dl
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, ctx, dcc, html, no_update
@@ -15,6 +17,14 @@ from dashboard.components import (
     validate_weights,
     weights_panel,
     what_if_key,
+)
+from dashboard.jobs import (
+    STABILITY_JOBS,
+    STABILITY_SETTINGS,
+    JobRefused,
+    default_stability_key,
+    stability_for,
+    stability_job,
 )
 from dashboard.state import (
     CHANGE_CLASSES,
@@ -71,7 +81,8 @@ def layout(**query) -> html.Div:
     state, pairs, result, norm, banding = _result(list(pairs), norm, banding)
     # The first view is computed here, so shapes are coloured whichever of the geometry fetch
     # and the first callback finishes first.
-    hideout = view_hideout(state, result, view.layer, view.lsoa, view.district)
+    stab = _stability_view(state, pairs, norm, banding)
+    hideout = view_hideout(state, result, view.layer, view.lsoa, view.district, stab)
     legend_box, report, rows, _ = view_details(
         state,
         pairs,
@@ -83,6 +94,7 @@ def layout(**query) -> html.Div:
         view.bands,
         view.district,
         view.incidents,
+        stab,
     )
     controls = html.Aside(
         [
@@ -121,6 +133,33 @@ def layout(**query) -> html.Div:
             html.Button("Reset to the spec", id="ovw-reset", n_clicks=0, className="svrp-button"),
             html.Div(id="ovw-error", role="alert"),
             html.Div(
+                [
+                    html.Button(
+                        "How sure are these bands?",
+                        id="ovw-stb-run",
+                        n_clicks=0,
+                        className="svrp-button",
+                        title="Repeat the profile 1,000 times around these weights (a few "
+                        "seconds), then show the result on the 'How sure' layer and in P(High+)",
+                    ),
+                    html.Progress(
+                        id="ovw-stb-progress",
+                        value="0",
+                        max="100",
+                        hidden=True,
+                        **{"aria-label": "Band stability run progress"},
+                    ),
+                    html.Div(
+                        id="ovw-stb-status",
+                        className="svrp-note",
+                        role="status",
+                        **{"aria-live": "polite"},
+                    ),
+                    dcc.Interval(id="ovw-stb-poll", interval=400, disabled=True),
+                ],
+                className="svrp-stb",
+            ),
+            html.Div(
                 report,
                 id="ovw-changed",
                 className="svrp-changed",
@@ -155,6 +194,9 @@ def layout(**query) -> html.Div:
             dcc.Store(id="ovw-selected", data=view.lsoa),
             dcc.Store(id="ovw-view", data=hideout),
             dcc.Store(id="ovw-restyled"),
+            # one id per browser tab (sessionStorage keeps the first one), for the job registry
+            dcc.Store(id="ovw-session", storage_type="session", data=uuid.uuid4().hex),
+            dcc.Store(id="ovw-stb-done"),
             html.Div(
                 [html.P(e) for e in errors],
                 id="ovw-alert",
@@ -240,8 +282,26 @@ def changed_bands(state, result) -> dict[str, tuple[str, str]]:
     return {code: (was[code], now[code]) for code in sorted(diff)}
 
 
-def view_hideout(state, result, layer, selected, district) -> dict:
-    """The map view: ``{code: band index}`` plus changed codes and the selection, no geometry."""
+def _stability_view(state, pairs, norm, banding):
+    """Band stability for the view and where it comes from.
+
+    Returns ``(table, source)``: ``source`` is ``"spec"`` (the shipped analysis, which any method
+    change leaves valid), ``"what-if"`` (a finished run for these weights) or ``"default"`` (the
+    shipped analysis shown for other weights, until the user runs theirs).
+    """
+    table, is_default = stability_for(state, pairs, norm, banding)
+    if table is not None:
+        return table, ("spec" if is_default else "what-if")
+    return state.stability, "default"
+
+
+def view_hideout(state, result, layer, selected, district, stab=None) -> dict:
+    """The map view: ``{code: band index}`` plus changed codes and the selection, no geometry.
+
+    ``stab`` is the ``(table, source)`` pair of :func:`_stability_view` for the "how sure" layer
+    (default: the shipped analysis).
+    """
+    stability, source = stab or (state.stability, "spec")
     if layer not in LAYERS:
         layer = "overall"
     codes = result["lsoa21_code"].tolist()
@@ -274,11 +334,13 @@ def view_hideout(state, result, layer, selected, district) -> dict:
             "strong": [0, 1],
             "strongest": 0,
         }
-    elif layer == "stability" and state.stability is not None:
-        # Default profile's bands, faded where High-or-above is not a firm call.
-        p_high = state.stability["p_high"].reindex(codes).fillna(0).to_numpy()
+    elif layer == "stability" and stability is not None:
+        # The view's bands (the default profile's until a what-if run exists), faded where
+        # High-or-above is not a firm call.
+        p_high = stability["p_high"].reindex(codes).fillna(0).to_numpy()
         certainty = abs(2 * p_high - 1)  # 0: a coin flip whether High or above; 1: sure
-        values = band_index(state.county.set_index("lsoa21_code")["band"].reindex(codes))
+        banded = state.county if source == "default" else result
+        values = band_index(banded.set_index("lsoa21_code")["band"].reindex(codes))
         extra = {
             "palette": list(PALETTE),
             "opacity": dict(zip(codes, (0.15 + 0.75 * certainty).round(2).tolist(), strict=True)),
@@ -298,7 +360,7 @@ def view_hideout(state, result, layer, selected, district) -> dict:
     }
 
 
-def _legend(state, result, layer):
+def _legend(state, result, layer, stab=None):
     if layer == "change":
         counts = state.change["band_change"].value_counts()
         labelled = {lab: int(counts.get(c, 0)) for c, lab in zip(CHANGE_CLASSES, CHANGE_LABELS,
@@ -327,16 +389,18 @@ def _legend(state, result, layer):
             "(99%, 95%, 90%); neighbours share a boundary or a corner",
             strong=(0, 1),
         )
-    if layer == "stability" and state.stability is not None:
-        p_high = state.stability["p_high"]
+    stability, source = stab or (state.stability, "spec")
+    if layer == "stability" and stability is not None:
+        p_high = stability["p_high"]
         unsure = int(((p_high > 0.1) & (p_high < 0.9)).sum())
-        return legend(
-            LAYERS[layer],
-            state.county["band"].value_counts().to_dict(),
-            PALETTE,
-            note=f"Faded, dotted: High or above in 10-90% of 1,000 what-if profiles, so "
-            f"not a firm call ({unsure} LSOAs)",
-        )
+        draws = f"{STABILITY_SETTINGS.draws:,}"
+        around = {"what-if": " around your weights", "spec": "", "default": ""}[source]
+        note = (f"Faded, dotted: High or above in 10-90% of {draws} what-if profiles{around}, "
+                f"so not a firm call ({unsure} LSOAs)")
+        if source == "default":
+            note += ". Shown for the spec's weights: press 'How sure are these bands?' for yours."
+        banded = state.county if source == "default" else result
+        return legend(LAYERS[layer], banded["band"].value_counts().to_dict(), PALETTE, note=note)
     column = layer_column(layer if layer != "stability" else "overall")
     return legend(LAYERS[layer], result[column].value_counts().to_dict(), PALETTE)
 
@@ -359,14 +423,19 @@ def _change_report(changed: dict[str, tuple[str, str]], names: dict[str, str]) -
     ]
 
 
-def view_details(state, pairs, result, norm, banding, layer, selected, bands, district, incidents):
-    """Legend, changed-band report, table rows and the query string of the view."""
+def view_details(
+    state, pairs, result, norm, banding, layer, selected, bands, district, incidents, stab=None
+):
+    """Legend, changed-band report, table rows and the query string of the view.
+
+    ``stab``: see :func:`view_hideout`; a what-if run's P(High+) fills the table when there is one.
+    """
     if layer not in LAYERS:
         layer = "overall"
     bands = [b for b in (bands or []) if b in BANDS]
     changed = changed_bands(state, result)
     names = dict(zip(result["lsoa21_code"], result["lsoa21_name"], strict=True))
-    rows = high_risk_rows(result, state, bands, district)
+    rows = high_risk_rows(result, state, bands, district, stab[0] if stab else None)
     for row in rows:
         was_now = changed.get(row["lsoa21_code"])
         row["change"] = f"was {was_now[0]}" if was_now else ""
@@ -382,7 +451,7 @@ def view_details(state, pairs, result, norm, banding, layer, selected, bands, di
         incidents=incidents if incidents in INCIDENT_MODES else "off",
     )
     return (
-        _legend(state, result, layer),
+        _legend(state, result, layer, stab),
         _change_report(changed, names),
         rows,
         to_query(view, state.spec),
@@ -403,20 +472,23 @@ WHAT_IF_INPUTS = (
     Input("ovw-layer", "value"),
     Input("ovw-selected", "data"),
     Input("ovw-district", "value"),
+    Input("ovw-stb-done", "data"),
     prevent_initial_call=True,
 )
-def recolour(weights, norm, banding, layer, selected, district):
+def recolour(weights, norm, banding, layer, selected, district, _stb_done):
     """Re-score and send only the view (``{code: band}``), never geometry.
 
-    Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected`` and
-    ``ovw-district``; writes ``ovw-view`` (restyled in place by the clientside ``svrp.restyle``)
-    and ``ovw-error``. Kept to the map alone so the recolour is not held up by the table.
+    Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected``,
+    ``ovw-district`` and ``ovw-stb-done`` (a what-if stability run finished); writes
+    ``ovw-view`` (restyled in place by the clientside ``svrp.restyle``) and ``ovw-error``. Kept
+    to the map alone so the recolour is not held up by the table.
     """
     try:
-        state, _, result, _, _ = _result(weights, norm, banding)
+        state, pairs, result, norm, banding = _result(weights, norm, banding)
     except ProfilerError as exc:
         return no_update, html.P(str(exc), className="svrp-error")
-    return view_hideout(state, result, layer, selected, _district(district)), None
+    stab = _stability_view(state, pairs, norm, banding)
+    return view_hideout(state, result, layer, selected, _district(district), stab), None
 
 
 @callback(
@@ -446,8 +518,10 @@ def update_details(_view, bands, incidents, weights, norm, banding, layer, selec
         state, pairs, result, norm, banding = _result(weights, norm, banding)
     except ProfilerError:
         return no_update, no_update, no_update, no_update
+    stab = _stability_view(state, pairs, norm, banding)
     return view_details(
-        state, pairs, result, norm, banding, layer, selected, bands, _district(district), incidents
+        state, pairs, result, norm, banding, layer, selected, bands, _district(district),
+        incidents, stab,
     )
 
 
@@ -524,10 +598,11 @@ def show_panel(code, weights, norm, banding):
     if not code and ctx.triggered_id not in (None, "ovw-selected"):
         return no_update
     try:
-        state, _, result, _, _ = _result(weights, norm, banding)
+        state, pairs, result, norm, banding = _result(weights, norm, banding)
     except ProfilerError as exc:
         return html.P(str(exc), className="svrp-error")
-    return lsoa_panel(state, result, code)
+    stability, source = _stability_view(state, pairs, norm, banding)
+    return lsoa_panel(state, result, code, stability if source != "default" else None)
 
 
 @callback(
@@ -564,3 +639,63 @@ def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district):
         return export_download(state, result, fmt, bands, _district(district), pairs, norm, banding)
     except ProfilerError:
         return no_update
+
+
+def _job_outputs(job):
+    """Poll switch, progress value, progress hidden, status text and finished key for a job."""
+    if job is None:
+        return True, "0", True, "", no_update
+    if not job.finished:
+        done = f"{job.progress:.0%}"
+        return False, str(round(100 * job.progress)), False, f"Working: {done} of the "\
+            f"{STABILITY_SETTINGS.draws:,} what-if profiles done", no_update
+    if job.state == "error":
+        return True, "0", True, html.Span(f"Could not compute: {job.message}",
+                                          className="svrp-error", id="ovw-stb-error"), no_update
+    took = "already computed" if job.message else f"done in {job.seconds:.1f} s"
+    return True, "100", True, html.Span(
+        f"How sure, for these weights: {took}. The 'How sure' layer and P(High+) now use it.",
+        id="ovw-stb-finished",
+    ), job.key
+
+
+@callback(
+    Output("ovw-stb-poll", "disabled"),
+    Output("ovw-stb-progress", "value"),
+    Output("ovw-stb-progress", "hidden"),
+    Output("ovw-stb-status", "children"),
+    Output("ovw-stb-done", "data"),
+    Input("ovw-stb-run", "n_clicks"),
+    Input("ovw-stb-poll", "n_intervals"),
+    State({"type": "ovw-weight", "id": ALL}, "value"),
+    State("ovw-norm", "value"),
+    State("ovw-banding", "value"),
+    State("ovw-session", "data"),
+    prevent_initial_call=True,
+)
+def stability_run(_clicks, _ticks, weights, norm, banding, session):
+    """Start or poll the band-stability run for the what-if settings of this tab.
+
+    ``ovw-stb-run`` starts it (the what-if controls and ``ovw-session`` are read); each
+    ``ovw-stb-poll`` tick reads its progress. Writes ``ovw-stb-poll.disabled`` (polling only
+    while it runs), ``ovw-stb-progress``, ``ovw-stb-status`` and, when it finishes,
+    ``ovw-stb-done`` (its key), which makes :func:`recolour` use the result.
+    """
+    if ctx.triggered_id != "ovw-stb-run":
+        return _job_outputs(STABILITY_JOBS.status(session))
+    try:
+        state, pairs, _, norm, banding = _result(weights, norm, banding)
+    except ProfilerError as exc:
+        return True, "0", True, html.Span(str(exc), className="svrp-error"), no_update
+    key, run = stability_job(state, pairs, norm, banding)
+    if key == default_stability_key(state):
+        return True, "100", True, (
+            "These are the spec's weights: the shipped analysis already covers them (each run "
+            "varies the normalisation and banding anyway). See the 'How sure' layer."
+        ), no_update
+    try:
+        job = STABILITY_JOBS.submit(session, key, run)
+    except JobRefused as exc:
+        return no_update, no_update, no_update, html.Span(f"Not started: {exc}",
+                                                          className="svrp-error"), no_update
+    return _job_outputs(job)
