@@ -667,9 +667,7 @@ def _job_outputs(job):
     Output("ovw-stb-done", "data"),
     Input("ovw-stb-run", "n_clicks"),
     Input("ovw-stb-poll", "n_intervals"),
-    State({"type": "ovw-weight", "id": ALL}, "value"),
-    State("ovw-norm", "value"),
-    State("ovw-banding", "value"),
+    *WHAT_IF_INPUTS,
     State("ovw-session", "data"),
     prevent_initial_call=True,
 )
@@ -677,17 +675,26 @@ def stability_run(_clicks, _ticks, weights, norm, banding, session):
     """Start or poll the band-stability run for the what-if settings of this tab.
 
     ``ovw-stb-run`` starts it (the what-if controls and ``ovw-session`` are read); each
-    ``ovw-stb-poll`` tick reads its progress. Writes ``ovw-stb-poll.disabled`` (polling only
-    while it runs), ``ovw-stb-progress``, ``ovw-stb-status`` and, when it finishes,
-    ``ovw-stb-done`` (its key), which makes :func:`recolour` use the result.
+    ``ovw-stb-poll`` tick reads its progress; a what-if change clears a finished run's status
+    line (the layer then shows whatever exists for the new settings). Writes
+    ``ovw-stb-poll.disabled`` (polling only while it runs), ``ovw-stb-progress``,
+    ``ovw-stb-status`` and, when it finishes, ``ovw-stb-done`` (its key), which makes
+    :func:`recolour` use the result.
     """
-    if ctx.triggered_id != "ovw-stb-run":
-        return _job_outputs(STABILITY_JOBS.status(session))
+    job = STABILITY_JOBS.status(session)
+    if ctx.triggered_id == "ovw-stb-poll":
+        return _job_outputs(job)
     try:
         state, pairs, _, norm, banding = _result(weights, norm, banding)
     except ProfilerError as exc:
         return True, "0", True, html.Span(str(exc), className="svrp-error"), no_update
     key, run = stability_job(state, pairs, norm, banding)
+    if ctx.triggered_id != "ovw-stb-run":  # the what-if settings changed
+        if job is not None and not job.finished:
+            return no_update, no_update, no_update, no_update, no_update
+        if key != default_stability_key(state) and STABILITY_JOBS.cached(key) is not None:
+            return True, "100", True, "How sure, for these weights: already computed.", no_update
+        return True, "0", True, "", no_update
     if key == default_stability_key(state):
         return True, "100", True, (
             "These are the spec's weights: the shipped analysis already covers them (each run "

@@ -143,3 +143,11 @@ def test_stb008_area_stability_reports_about_twenty_steps():
                            progress=lambda done, total: seen.append(done))
     assert isinstance(areas, pd.DataFrame) and len(areas) == 40
     assert seen == sorted(seen) and seen[-1] == 100 and len(seen) == 20
+
+
+def test_job007_what_if_runs_use_the_settings_of_the_shipped_analysis():
+    from dashboard.jobs import STABILITY_SETTINGS
+
+    # data/indicators/stability_warwickshire.csv is `python -m profiler stability` with its
+    # defaults (checked by tests/data prf012); the spec's key maps to it, so they must agree.
+    assert STABILITY_SETTINGS == StabilitySettings(draws=1000, seed=2025)
