@@ -181,3 +181,13 @@ def test_stb002_spec_weights_use_the_shipped_analysis(page, server):
     page.find_element(By.ID, "ovw-stb-run").click()
     status = wait_for(lambda: page.find_element(By.ID, "ovw-stb-status").text, timeout=15)
     assert "shipped analysis already covers them" in status
+
+
+def test_mth002_methodology_explains_change_and_theme_hot_spots(page, server):
+    page.get(f"{server}/methodology")
+    text = wait_for(lambda: "Change since IoD2019" in page.find_element(By.ID, "mth-text").text
+                    and page.find_element(By.ID, "mth-text").text, timeout=30)
+    for title, _ in CAVEATS:
+        assert title in text
+    assert "one for each theme score" in text
+    assert "How sure are these bands?" in text
