@@ -403,10 +403,15 @@ def carry_to_lsoa21(
         v = links["lsoa11_code"].map(values[col])
         w = links["lsoa11_code"].map(weights[col]).fillna(0.0) * links["share"]
         w = w.where(v.notna(), 0.0)
-        num = (w * v.fillna(0.0)).groupby(links["lsoa21_code"]).sum()
-        den = w.groupby(links["lsoa21_code"]).sum()
-        plain = v.groupby(links["lsoa21_code"]).mean()
-        out[col] = (num / den.where(den > 0)).fillna(plain)
+        code = links["lsoa21_code"]
+        # Weights are made shares of their 2021 area's total before multiplying, so tiny
+        # weights cannot underflow to a zero numerator over a positive denominator.
+        den = w.groupby(code).transform("sum")
+        share = (w / den.where(den > 0)).fillna(0.0)
+        num = (share * v.fillna(0.0)).groupby(code).sum()
+        weighted = den.groupby(code).first() > 0
+        plain = v.groupby(code).mean()
+        out[col] = num.where(weighted).fillna(plain)
     carried = pd.DataFrame(out)
     strength = links["change_code"].map({c: i for i, c in enumerate(CHANGE_CODES)})
     carried["carried_from_2011"] = strength.groupby(links["lsoa21_code"]).max().map(
