@@ -56,7 +56,7 @@ def _choose_layer(drv, layer):
     drv.find_element(By.CSS_SELECTOR, f"#ovw-layer input[value='{layer}']").click()
 
 
-def test_chg001_change_layer_draws_rose_fell_and_counts_match_the_data(page, server, change):
+def test_chg020_change_layer_draws_rose_fell_and_counts_match_the_data(page, server, change):
     _open(page, server + "/")
     _choose_layer(page, "change")
     expected = change["band_change"].value_counts()
@@ -90,7 +90,7 @@ def test_chg001_change_layer_draws_rose_fell_and_counts_match_the_data(page, ser
 
 
 @pytest.mark.parametrize("code", ["E07000219", "E07000221"])
-def test_chg002_district_lists_its_risen_and_fallen_lsoas(page, server, change, code):
+def test_chg021_district_lists_its_risen_and_fallen_lsoas(page, server, change, code):
     page.get(f"{server}/district/{code}")
     wait_for(lambda: page.find_elements(
         By.CSS_SELECTOR, "#dst-change-table td[data-dash-column='lsoa21_code']"), timeout=30,
@@ -125,10 +125,8 @@ def test_chg002_district_lists_its_risen_and_fallen_lsoas(page, server, change, 
     screenshot(page, f"district-change-{code}")
 
 
-@pytest.mark.parametrize(
-    "theme,test_id", [("knife", "hot001"), ("domestic", "hot002"), ("public_place", "hot003")]
-)
-def test_hot00x_theme_hot_spot_layers(page, server, hotspots, theme, test_id):
+@pytest.mark.parametrize("theme", ["knife", "domestic", "public_place"])
+def test_hot010_theme_hot_spot_layers(page, server, hotspots, theme):
     _open(page, server + "/")
     _choose_layer(page, f"hotspots_{theme}")
     expected = hotspots[f"{theme}_hotspot"].value_counts()
@@ -148,7 +146,7 @@ def test_hot00x_theme_hot_spot_layers(page, server, hotspots, theme, test_id):
     screenshot(page, f"hotspots-{theme}")
 
 
-def test_stb001_what_if_stability_job_completes_and_is_shown(page, server):
+def test_stb010_what_if_stability_job_completes_and_is_shown(page, server):
     _open(page, server + "/?layer=stability&w=violence_with_injury:4,homelessness:0.5")
     before = page.find_element(By.ID, "ovw-legend").text
     assert "press 'How sure are these bands?'" in before
@@ -176,7 +174,7 @@ def test_stb001_what_if_stability_job_completes_and_is_shown(page, server):
     screenshot(page, "what-if-how-sure")
 
 
-def test_stb002_spec_weights_use_the_shipped_analysis(page, server):
+def test_stb011_spec_weights_use_the_shipped_analysis(page, server):
     _open(page, server + "/?layer=stability&banding=quantile")
     page.find_element(By.ID, "ovw-stb-run").click()
     status = wait_for(lambda: page.find_element(By.ID, "ovw-stb-status").text, timeout=15)
