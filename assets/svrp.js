@@ -94,6 +94,10 @@ window.svrp = Object.assign({}, window.svrp, {
         if (known && (h.strong || [3, 4]).indexOf(band) >= 0) {
             style.color = "#3b0010"; style.weight = band === (h.strongest === undefined ? 4 : h.strongest) ? 2.2 : 1.4;
         }
+        /* Per-class outlines (e.g. change layer: solid for a band that rose, dashed for one
+         * that fell), so the outline alone tells the classes apart. */
+        const outline = known && h.outlines && h.outlines[band];
+        if (outline) { style.color = outline.color; style.weight = outline.weight; style.dashArray = outline.dashArray; }
         if (h.emphasise && known && h.emphasise.indexOf(band) < 0) { style.fillOpacity = 0.18; }
         if (h.opacity && h.opacity[code] !== undefined) { style.fillOpacity = h.opacity[code]; }
         if (h.unsure && h.unsure.indexOf(code) >= 0) { style.dashArray = "2 3"; style.color = "#333"; style.weight = 1.6; }
@@ -132,7 +136,7 @@ window.svrp = Object.assign({}, window.svrp, {
                 [p.lsoa21_name + " (" + p.lsoa21_code + ")", "svrp-tip-title"],
                 ["MSOA: " + p.msoa21_hcl_name, ""],
                 ["District: " + p.lad24_name, ""],
-                [(h.layer_label || "Risk") + ": " + (band === undefined ? "no data" : (h.labels || window.svrp.BANDS)[band]), "svrp-tip-band"]
+                [(h.layer_label || "Risk") + ": " + window.svrp.classText(h, p, band), "svrp-tip-band"]
             ];
             /* partner counts, already suppressed on the server ("<5", "rate suppressed") */
             const detail = (h.detail || {})[p.lsoa21_code];
@@ -145,6 +149,15 @@ window.svrp = Object.assign({}, window.svrp, {
             });
             return box;
         }, {sticky: true, direction: "top", offset: [0, -6]});
+    },
+
+    /* The class name of a feature in the current view, with its detail (e.g. "Medium → High")
+     * when the view carries one. Plain text only. */
+    classText: function (h, props, band) {
+        if (band === undefined) { return "no data"; }
+        const label = (h.labels || window.svrp.BANDS)[band];
+        const detail = h.details && h.details[props.lsoa21_code];
+        return detail ? label + " (" + detail + ")" : label;
     },
 
     districtStyle: function () {
@@ -185,7 +198,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             const p = hover.properties;
             const h = window.svrp.current(view);
             const band = window.svrp.bandOf(h, p);
-            const label = band === undefined ? "no data" : (h.labels || window.svrp.BANDS)[band];
+            const label = window.svrp.classText(h, p, band);
             const detail = (h.detail || {})[p.lsoa21_code];
             return p.lsoa21_name + " (" + p.lsoa21_code + ") · MSOA: " + p.msoa21_hcl_name +
                 " · " + p.lad24_name + " · " + (h.layer_label || "Risk") + ": " + label +

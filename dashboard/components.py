@@ -110,16 +110,24 @@ TABLE_COLUMNS = [
 
 
 def high_risk_rows(
-    result: pd.DataFrame, state: AppState, bands: Sequence[str], district: str | None = None
+    result: pd.DataFrame,
+    state: AppState,
+    bands: Sequence[str],
+    district: str | None = None,
+    stability: pd.DataFrame | None = None,
 ) -> list[dict]:
-    """Rows for the high-risk table: LSOAs in ``bands`` (and ``district``), highest first."""
+    """Rows for the high-risk table: LSOAs in ``bands`` (and ``district``), highest first.
+
+    ``stability`` (by LSOA code) gives P(High+); the shipped default-profile analysis if omitted.
+    """
     rows = result[result["band"].isin(list(bands))]
     if district:
         rows = rows[rows["lad24_code"] == district]
     if rows.empty:
         return []
     drivers = top_contributors(rows, state.spec)
-    stable = state.stability["p_high"] if state.stability is not None else {}
+    stability = stability if stability is not None else state.stability
+    stable = stability["p_high"] if stability is not None else {}
     return [
         {
             "id": r.lsoa21_code,
@@ -223,11 +231,15 @@ def diverging_bars(
     return fig
 
 
-def _stability_line(state: AppState, code: str) -> html.P:
-    """How sure the default profile is about this LSOA (Monte Carlo over the analyst's choices)."""
-    if state.stability is None or code not in state.stability.index:
+def _stability_line(state: AppState, code: str, stability: pd.DataFrame | None = None) -> html.P:
+    """How sure the profile is about this LSOA (Monte Carlo over the analyst's choices).
+
+    ``stability`` is a what-if run's table; the shipped default-profile analysis if omitted.
+    """
+    stability = stability if stability is not None else state.stability
+    if stability is None or code not in stability.index:
         return html.P()
-    s = state.stability.loc[code]
+    s = stability.loc[code]
     return html.P(
         [
             html.Strong("How sure: "),
@@ -251,12 +263,14 @@ def lsoa_panel(
     code: str | None,
     hidden: Mapping[str, set] | None = None,
     extra: Sequence | None = None,
+    stability: pd.DataFrame | None = None,
 ) -> list:
     """The "why" panel for one LSOA: bands, score, ranks, contributions and values vs averages.
 
     ``hidden`` maps an indicator id to the LSOA codes whose value is a suppressed partner count
     (shown as ``<5``, its contribution and band withheld); ``extra`` components go at the end.
-    Indicators without England values (partner data) show "n/a" for England.
+    Indicators without England values (partner data) show "n/a" for England. ``stability``: a
+    what-if band-stability table for the "how sure" line (default: shipped).
     """
     hidden = hidden or {}
     if not code:
@@ -388,7 +402,7 @@ def lsoa_panel(
             ],
             id="panel-ranks",
         ),
-        _stability_line(state, code),
+        _stability_line(state, code, stability),
         dcc.Graph(figure=fig, config={"displayModeBar": False}, id="panel-chart"),
         dcc.Graph(figure=compare, config={"displayModeBar": False}, id="panel-compare"),
         html.Table(

@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 
 from dashboard.settings import Settings
+from profiler.change import load_change_table
 from profiler.density import kernel_density
 from profiler.engine import RiskProfiler
 from profiler.engine import band_index as engine_band_index
@@ -35,8 +36,31 @@ LAYERS = {
     "domestic": "Domestic violence",
     "public_place": "Public-place violence",
     "hotspots": "Hot spots (Gi*, overall score)",
+    "hotspots_knife": "Hot spots (Gi*, knife crime)",
+    "hotspots_domestic": "Hot spots (Gi*, domestic violence)",
+    "hotspots_public_place": "Hot spots (Gi*, public-place violence)",
     "stability": "How sure (band stability)",
+    "change": "Change since IoD2019",
 }
+# Hot-spot layer -> the Gi* class column of the hot-spot table it shows.
+HOTSPOT_LAYERS = {
+    "hotspots": "overall_hotspot",
+    "hotspots_knife": "knife_hotspot",
+    "hotspots_domestic": "domestic_hotspot",
+    "hotspots_public_place": "public_place_hotspot",
+}
+# Band change between the IoD2019 and IoD2025 comparison profiles, in legend order. ColorBrewer
+# PuOr ends (colour-blind safe): orange for a band that rose, purple for one that fell, near-white
+# for no change; rose also gets a heavy solid outline and fell a dashed one, so the outline alone
+# tells them apart.
+CHANGE_CLASSES = ("rose", "same", "fell")
+CHANGE_LABELS = ("Band rose", "Same band", "Band fell")
+CHANGE_PALETTE = ("#e66101", "#f7f7f7", "#5e3c99")
+CHANGE_OUTLINES = (
+    {"color": "#1a1a1a", "weight": 2.4, "dashArray": None},
+    None,
+    {"color": "#1a1a1a", "weight": 2.0, "dashArray": "6 3"},
+)
 # Gi* classes, hot first: reds for hot, blues for cold, white for not significant.
 HOTSPOT_PALETTE = ("#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac")
 # ColorBrewer RdYlBu, 5 classes (colour-blind safe), reversed so red is riskiest and the Medium
@@ -64,6 +88,7 @@ class AppState:
     england_sorted: dict[str, np.ndarray]  # sorted England values per indicator (percentiles)
     stability: pd.DataFrame | None  # cached band stability of the default profile, by LSOA code
     hotspots: pd.DataFrame  # Gi* classes of the default profile's scores, by LSOA code
+    change: pd.DataFrame  # IoD2019 vs IoD2025 comparison profiles and police.uk counts, by code
     sensitivity: pd.DataFrame  # rank shift when each indicator is left out (default profile)
     geometry_gz: bytes  # Warwickshire LSOA GeoJSON, gzipped, served at GEOMETRY_ROUTE
     bounds: list[list[float]]  # [[south, west], [north, east]] of Warwickshire
@@ -194,6 +219,18 @@ def _load_hotspots(path, lsoas, county) -> pd.DataFrame:
     return hotspot_table(lsoas, county, columns).set_index("lsoa21_code")
 
 
+def _load_change(path, county) -> pd.DataFrame:
+    """The shipped change table (``python -m profiler change``), checked against the county."""
+    change = load_change_table(path).set_index("lsoa21_code")
+    missing = sorted(set(county["lsoa21_code"]) - set(change.index))
+    if missing:
+        raise ProfilerError(
+            f"{path}: no row for {len(missing)} county LSOA(s), first {missing[:3]}; rebuild it "
+            "with `python -m profiler change`"
+        )
+    return change
+
+
 def load_state(settings: Settings) -> AppState:
     """Load and validate the spec, table, boundaries and incidents; score the default profile.
 
@@ -281,6 +318,7 @@ def load_state(settings: Settings) -> AppState:
         england_means=dict(england_means),
         england_sorted={i.id: np.sort(table[i.column].to_numpy()) for i in spec.indicators},
         hotspots=hotspots,
+        change=_load_change(data / "indicators" / "change_warwickshire.csv", county),
         sensitivity=indicator_sensitivity(table[table["utla_code"] == WARWICKSHIRE], spec),
         stability=_load_stability(data / "indicators" / "stability_warwickshire.csv"),
         geometry_gz=geometry_gz,
@@ -314,6 +352,11 @@ __all__ = [
     "load_state",
     "current",
     "LAYERS",
+    "HOTSPOT_LAYERS",
+    "CHANGE_CLASSES",
+    "CHANGE_LABELS",
+    "CHANGE_PALETTE",
+    "CHANGE_OUTLINES",
     "PALETTE",
     "band_index",
     "layer_column",

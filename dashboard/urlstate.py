@@ -16,7 +16,10 @@ from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 from profiler.spec import BANDINGS, NORMALISATIONS, Spec
 
 LSOA_RE = re.compile(r"^E01\d{6}$")
-LAYER_KEYS = ("overall", "knife", "domestic", "public_place", "hotspots", "stability")
+LAYER_KEYS = (
+    "overall", "knife", "domestic", "public_place", "hotspots", "hotspots_knife",
+    "hotspots_domestic", "hotspots_public_place", "stability", "change",
+)
 INCIDENT_KEYS = ("off", "cluster", "points", "heat")
 WEIGHT_MIN, WEIGHT_MAX = 0.0, 5.0
 DEFAULT_BANDS = ("Very High", "High")

@@ -101,15 +101,29 @@ def legend(
     order: list[int] | None = None,
     note: str | None = None,
     strong: tuple[int, ...] = (3, 4),
+    outlines: tuple[dict | None, ...] | None = None,
 ) -> html.Div:
-    """Legend with swatch, name and count per class (bands: Very High first)."""
+    """Legend with swatch, name and count per class (bands: Very High first).
+
+    ``outlines`` gives a class's map outline (``color``, ``weight``, ``dashArray``), drawn as the
+    swatch's border so the legend shows the same non-colour cue as the map.
+    """
     order = order if order is not None else list(range(len(labels) - 1, -1, -1))
+
+    def swatch_style(i: int) -> dict:
+        style = {"background": palette[i]}
+        line = outlines[i] if outlines else None
+        if line:
+            kind = "dashed" if line.get("dashArray") else "solid"
+            style["border"] = f"{round(line['weight'])}px {kind} {line['color']}"
+        return style
+
     rows = [
         html.Li(
             [
                 html.Span(
                     className="svrp-swatch" + (" strong" if i in strong else ""),
-                    style={"background": palette[i]},
+                    style=swatch_style(i),
                 ),
                 html.Span(labels[i], className="svrp-legend-band"),
                 html.Span(f"{counts.get(labels[i], 0):,}", className="svrp-legend-count"),

@@ -15,6 +15,8 @@ from dashboard.components import (
 )
 from dashboard.state import GEOMETRY_ROUTE, PALETTE, band_index, current
 from layers.map import base_map, district_layer, legend, lsoa_layer
+from profiler.build import slug
+from profiler.change import CAVEATS, POLICE_TYPES
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
 from profiler.export import top_contributors
@@ -191,6 +193,95 @@ def _banding_comparison(state, code: str) -> html.Section:
     )
 
 
+def change_rows(change, code: str) -> list[dict]:
+    """Rows of ``dst-change-table``: the district's LSOAs whose comparison band rose or fell.
+
+    Risen first, then fallen, each by the size of the rank change. police.uk cells read
+    "Jan-Feb 2019 count → Jan-Feb 2024 count", with ``*`` when either is under 5.
+    """
+    moved = change[(change["lad24_code"] == code) & (change["band_change"] != "same")]
+    moved = moved.assign(_order=(moved["band_change"] == "fell").astype(int),
+                         _size=-moved["rank_change"].abs())
+    rows = []
+    for lsoa, r in moved.sort_values(["_order", "_size"], kind="stable").iterrows():
+        row = {
+            "id": lsoa,
+            "lsoa21_code": lsoa,
+            "msoa": r["msoa21_hcl_name"],
+            "change": "Rose" if r["band_change"] == "rose" else "Fell",
+            "bands": f"{r['band_2019']} → {r['band_2025']}",
+            "ranks": f"{int(r['rank_2019'])} → {int(r['rank_2025'])}",
+            "split": "split" if r["carried_from_2011"] == "S" else "",
+        }
+        for crime in POLICE_TYPES:
+            t = slug(crime)
+            flag = "*" if r[f"{t}_small_numbers"] else ""
+            row[t] = (f"{int(r[f'{t}_same_months_2018_19'])} → "
+                      f"{int(r[f'{t}_same_months_2024'])}{flag}")
+        rows.append(row)
+    return rows
+
+
+def _change_section(state, code: str, name: str) -> html.Section:
+    """Which of the district's LSOAs rose or fell a band between IoD2019 and IoD2025."""
+    change = state.change
+    here = change[change["lad24_code"] == code]
+    counts = here["band_change"].value_counts()
+    rows = change_rows(change, code)
+    columns = [
+        {"name": "LSOA", "id": "lsoa21_code"},
+        {"name": "MSOA", "id": "msoa"},
+        {"name": "Band", "id": "change"},
+        {"name": "2019 → 2025 band", "id": "bands"},
+        {"name": "County rank 2019 → 2025", "id": "ranks"},
+        {"name": "2021 split", "id": "split"},
+    ]
+    columns += [{"name": f"{crime} (Jan-Feb 2019 → 2024)", "id": slug(crime)}
+                for crime in POLICE_TYPES]
+    return html.Section(
+        [
+            html.H2("Change since IoD2019", className="svrp-h2"),
+            html.P(
+                f"Of {name}'s {len(here)} LSOAs, {int(counts.get('rose', 0))} rose a band, "
+                f"{int(counts.get('fell', 0))} fell and {int(counts.get('same', 0))} stayed the "
+                "same, comparing the Indices of Deprivation 2019 with 2025 on the measures both "
+                "share (each against Warwickshire at the time). police.uk counts are for "
+                "January-February 2019 and 2024; * means fewer than 5 in either, too few to "
+                "read as a trend.",
+                id="dst-change-summary",
+            ),
+            dash_table.DataTable(
+                id="dst-change-table",
+                columns=columns,
+                data=rows,
+                sort_action="native",
+                page_size=max(len(rows), 1),  # one page, so a printed profile lists them all
+                style_as_list_view=True,
+                style_cell={
+                    "textAlign": "left",
+                    "fontFamily": "system-ui, sans-serif",
+                    "fontSize": "0.85rem",
+                    "padding": "3px 6px",
+                    "whiteSpace": "normal",
+                },
+                style_data_conditional=[
+                    {"if": {"filter_query": '{change} = "Rose"', "column_id": "change"},
+                     "fontWeight": "bold"},
+                ],
+            ),
+            html.H3("Reading these changes", className="svrp-h3"),
+            html.Ul(
+                [html.Li([html.Strong(title), " ", text]) for title, text in CAVEATS],
+                id="dst-change-caveats",
+                className="svrp-note",
+            ),
+        ],
+        className="svrp-card svrp-hide-present",
+        style={"marginTop": "12px"},
+        id="dst-change",
+    )
+
+
 def layout(code: str | None = None, present: str | None = None, **_query) -> html.Div:
     """Page layout for ``/district/<code>``; ``?present=1`` starts in presentation mode."""
     state = current()
@@ -328,6 +419,7 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                 style={"marginTop": "12px"},
             ),
             _banding_comparison(state, code),
+            _change_section(state, code, name),
         ],
         id="dst-root",
         className="svrp-page svrp-district" + (" svrp-present" if presenting else ""),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import dash
 import dash_leaflet as dl
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, ctx, dcc, html, no_update
@@ -17,8 +19,21 @@ from dashboard.components import (
     weights_panel,
     what_if_key,
 )
+from dashboard.jobs import (
+    STABILITY_JOBS,
+    STABILITY_SETTINGS,
+    JobRefused,
+    default_stability_key,
+    stability_for,
+    stability_job,
+)
 from dashboard.state import (
+    CHANGE_CLASSES,
+    CHANGE_LABELS,
+    CHANGE_OUTLINES,
+    CHANGE_PALETTE,
     GEOMETRY_ROUTE,
+    HOTSPOT_LAYERS,
     HOTSPOT_PALETTE,
     LAYERS,
     PALETTE,
@@ -68,7 +83,8 @@ def layout(**query) -> html.Div:
     state, pairs, result, norm, banding = _result(list(pairs), norm, banding)
     # The first view is computed here, so shapes are coloured whichever of the geometry fetch
     # and the first callback finishes first.
-    hideout = view_hideout(state, result, view.layer, view.lsoa, view.district)
+    stab = _stability_view(state, pairs, norm, banding)
+    hideout = view_hideout(state, result, view.layer, view.lsoa, view.district, stab=stab)
     legend_box, report, rows, _ = view_details(
         state,
         pairs,
@@ -80,6 +96,7 @@ def layout(**query) -> html.Div:
         view.bands,
         view.district,
         view.incidents,
+        stab=stab,
     )
     controls = html.Aside(
         [
@@ -119,6 +136,33 @@ def layout(**query) -> html.Div:
             html.Button("Reset to the spec", id="ovw-reset", n_clicks=0, className="svrp-button"),
             html.Div(id="ovw-error", role="alert"),
             html.Div(
+                [
+                    html.Button(
+                        "How sure are these bands?",
+                        id="ovw-stb-run",
+                        n_clicks=0,
+                        className="svrp-button",
+                        title="Repeat the profile 1,000 times around these weights (a few "
+                        "seconds), then show the result on the 'How sure' layer and in P(High+)",
+                    ),
+                    html.Progress(
+                        id="ovw-stb-progress",
+                        value="0",
+                        max="100",
+                        hidden=True,
+                        **{"aria-label": "Band stability run progress"},
+                    ),
+                    html.Div(
+                        id="ovw-stb-status",
+                        className="svrp-note",
+                        role="status",
+                        **{"aria-live": "polite"},
+                    ),
+                    dcc.Interval(id="ovw-stb-poll", interval=400, disabled=True),
+                ],
+                className="svrp-stb",
+            ),
+            html.Div(
                 report,
                 id="ovw-changed",
                 className="svrp-changed",
@@ -155,6 +199,9 @@ def layout(**query) -> html.Div:
             dcc.Store(id="ovw-restyled"),
             # a random key into the server's in-memory partner cache; the data stays there
             dcc.Store(id="ovw-partner", storage_type="memory"),
+            # one id per browser tab (sessionStorage keeps the first one), for the job registry
+            dcc.Store(id="ovw-session", storage_type="session", data=uuid.uuid4().hex),
+            dcc.Store(id="ovw-stb-done"),
             html.Div(
                 [html.P(e) for e in errors],
                 id="ovw-alert",
@@ -311,12 +358,28 @@ def changed_bands(state, result) -> dict[str, tuple[str, str]]:
     return {code: (was[code], now[code]) for code in sorted(diff)}
 
 
-def view_hideout(state, result, layer, selected, district, data=None) -> dict:
+def _stability_view(state, pairs, norm, banding):
+    """Band stability for the view and where it comes from.
+
+    Returns ``(table, source)``: ``source`` is ``"spec"`` (the shipped analysis, which any method
+    change leaves valid), ``"what-if"`` (a finished run for these weights) or ``"default"`` (the
+    shipped analysis shown for other weights, until the user runs theirs).
+    """
+    table, is_default = stability_for(state, pairs, norm, banding)
+    if table is not None:
+        return table, ("spec" if is_default else "what-if")
+    return state.stability, "default"
+
+
+def view_hideout(state, result, layer, selected, district, *, data=None, stab=None) -> dict:
     """The map view: ``{code: band index}`` plus changed codes and the selection, no geometry.
 
     On a theme layer fed by a partner extract, ``detail`` holds each LSOA's suppressed count and
     rate as text for the tooltip (set with textContent), and the label names the source.
+    ``stab`` is the ``(table, source)`` pair of :func:`_stability_view` for the "how sure" layer
+    (default: the shipped analysis).
     """
+    stability, source = stab or (state.stability, "spec")
     if layer not in LAYERS:
         layer = "overall"
     label = LAYERS[layer]
@@ -325,21 +388,42 @@ def view_hideout(state, result, layer, selected, district, data=None) -> dict:
         label = f"{label} ({ps.layer_source_label(data, layer)})"
         detail = ps.layer_detail(data, layer, state.settings.disclosure_threshold)
     codes = result["lsoa21_code"].tolist()
-    if layer == "hotspots":
-        # Gi* of the default profile's overall score: classes, not bands.
+    changed = list(changed_bands(state, result))
+    if layer == "change":
+        # IoD2019 vs IoD2025 comparison profiles (shipped table): rose / same / fell. What-if
+        # changes are not outlined here, as the dashes would read as "fell".
+        change = state.change.reindex(codes)
+        lookup = {c: i for i, c in enumerate(CHANGE_CLASSES)}
+        values = [lookup[c] for c in change["band_change"]]
+        moved = change[change["band_change"] != "same"]
+        extra = {
+            "palette": list(CHANGE_PALETTE),
+            "labels": list(CHANGE_LABELS),
+            "strong": [],
+            "outlines": list(CHANGE_OUTLINES),
+            "details": {
+                c: f"{a} → {b}"
+                for c, a, b in zip(moved.index, moved["band_2019"], moved["band_2025"], strict=True)
+            },
+        }
+        changed = []
+    elif layer in HOTSPOT_LAYERS:
+        # Gi* of the default profile's overall or theme score: classes, not bands.
         lookup = {c: i for i, c in enumerate(HOTSPOT_CLASSES)}
-        values = [lookup[c] for c in state.hotspots["overall_hotspot"].reindex(codes)]
+        values = [lookup[c] for c in state.hotspots[HOTSPOT_LAYERS[layer]].reindex(codes)]
         extra = {
             "palette": list(HOTSPOT_PALETTE),
             "labels": list(HOTSPOT_CLASSES),
             "strong": [0, 1],
             "strongest": 0,
         }
-    elif layer == "stability" and state.stability is not None:
-        # Default profile's bands, faded where High-or-above is not a firm call.
-        p_high = state.stability["p_high"].reindex(codes).fillna(0).to_numpy()
+    elif layer == "stability" and stability is not None:
+        # The view's bands (the default profile's until a what-if run exists), faded where
+        # High-or-above is not a firm call.
+        p_high = stability["p_high"].reindex(codes).fillna(0).to_numpy()
         certainty = abs(2 * p_high - 1)  # 0: a coin flip whether High or above; 1: sure
-        values = band_index(state.county.set_index("lsoa21_code")["band"].reindex(codes))
+        banded = state.county if source == "default" else result
+        values = band_index(banded.set_index("lsoa21_code")["band"].reindex(codes))
         extra = {
             "palette": list(PALETTE),
             "opacity": dict(zip(codes, (0.15 + 0.75 * certainty).round(2).tolist(), strict=True)),
@@ -351,7 +435,7 @@ def view_hideout(state, result, layer, selected, district, data=None) -> dict:
     return {
         "key": "ovw",
         "bands": dict(zip(codes, values, strict=True)),
-        "changed": list(changed_bands(state, result)),
+        "changed": changed,
         "selected": selected,
         "district": district,
         "layer_label": label,
@@ -360,28 +444,47 @@ def view_hideout(state, result, layer, selected, district, data=None) -> dict:
     }
 
 
-def _legend(state, result, layer, data=None):
-    if layer == "hotspots":
-        counts = state.hotspots["overall_hotspot"].value_counts().to_dict()
+def _legend(state, result, layer, data=None, stab=None):
+    if layer == "change":
+        counts = state.change["band_change"].value_counts()
+        labelled = {lab: int(counts.get(c, 0)) for c, lab in zip(CHANGE_CLASSES, CHANGE_LABELS,
+                                                                  strict=True)}
+        return legend(
+            LAYERS[layer],
+            labelled,
+            CHANGE_PALETTE,
+            CHANGE_LABELS,
+            order=[0, 1, 2],
+            note="IoD2019 (about 2015-17) vs IoD2025 (about 2021-23) on the six measures both "
+            "share, relative to the county; not today's bands. Solid outline: rose; dashed: "
+            "fell. Details and caveats on district pages.",
+            strong=(),
+            outlines=CHANGE_OUTLINES,
+        )
+    if layer in HOTSPOT_LAYERS:
+        counts = state.hotspots[HOTSPOT_LAYERS[layer]].value_counts().to_dict()
         return legend(
             LAYERS[layer],
             counts,
             HOTSPOT_PALETTE,
             HOTSPOT_CLASSES,
             order=list(range(len(HOTSPOT_CLASSES))),
-            note="Default profile; FDR-corrected, queen contiguity",
+            note="Default profile; significance after the false-discovery-rate correction "
+            "(99%, 95%, 90%); neighbours share a boundary or a corner",
             strong=(0, 1),
         )
-    if layer == "stability" and state.stability is not None:
-        p_high = state.stability["p_high"]
+    stability, source = stab or (state.stability, "spec")
+    if layer == "stability" and stability is not None:
+        p_high = stability["p_high"]
         unsure = int(((p_high > 0.1) & (p_high < 0.9)).sum())
-        return legend(
-            LAYERS[layer],
-            state.county["band"].value_counts().to_dict(),
-            PALETTE,
-            note=f"Faded, dotted: High or above in 10-90% of 1,000 what-if profiles, so "
-            f"not a firm call ({unsure} LSOAs)",
-        )
+        draws = f"{STABILITY_SETTINGS.draws:,}"
+        around = {"what-if": " around your weights", "spec": "", "default": ""}[source]
+        note = (f"Faded, dotted: High or above in 10-90% of {draws} what-if profiles{around}, "
+                f"so not a firm call ({unsure} LSOAs)")
+        if source == "default":
+            note += ". Shown for the spec's weights: press 'How sure are these bands?' for yours."
+        banded = state.county if source == "default" else result
+        return legend(LAYERS[layer], banded["band"].value_counts().to_dict(), PALETTE, note=note)
     column = layer_column(layer if layer != "stability" else "overall")
     note = None
     if layer in THEMES:
@@ -412,15 +515,19 @@ def _change_report(changed: dict[str, tuple[str, str]], names: dict[str, str]) -
 
 
 def view_details(
-    state, pairs, result, norm, banding, layer, selected, bands, district, incidents, data=None
+    state, pairs, result, norm, banding, layer, selected, bands, district, incidents, *,
+    data=None, stab=None,
 ):
-    """Legend, changed-band report, table rows and the query string of the view."""
+    """Legend, changed-band report, table rows and the query string of the view.
+
+    ``stab``: see :func:`view_hideout`; a what-if run's P(High+) fills the table when there is one.
+    """
     if layer not in LAYERS:
         layer = "overall"
     bands = [b for b in (bands or []) if b in BANDS]
     changed = changed_bands(state, result)
     names = dict(zip(result["lsoa21_code"], result["lsoa21_name"], strict=True))
-    rows = high_risk_rows(result, state, bands, district)
+    rows = high_risk_rows(result, state, bands, district, stab[0] if stab else None)
     partner = ps.table_text(data, [r["lsoa21_code"] for r in rows],
                             state.settings.disclosure_threshold)
     for row in rows:
@@ -440,7 +547,7 @@ def view_details(
         incidents=incidents if incidents in INCIDENT_MODES else "off",
     )
     return (
-        _legend(state, result, layer, data),
+        _legend(state, result, layer, data, stab),
         _change_report(changed, names),
         rows,
         to_query(view, state.spec),
@@ -462,18 +569,20 @@ WHAT_IF_INPUTS = (
     Input("ovw-selected", "data"),
     Input("ovw-district", "value"),
     Input("ovw-partner", "data"),
+    Input("ovw-stb-done", "data"),
     prevent_initial_call=True,
 )
-def recolour(weights, norm, banding, layer, selected, district, store):
+def recolour(weights, norm, banding, layer, selected, district, store, _stb_done):
     """Re-score and send only the view (``{code: band}``), never geometry.
 
     Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected``,
-    ``ovw-district`` and ``ovw-partner`` (the session's partner data); writes ``ovw-view``
-    (restyled in place by the clientside ``svrp.restyle``) and ``ovw-error``. Kept to the map
-    alone so the recolour is not held up by the table.
+    ``ovw-district``, ``ovw-partner`` (the session's partner data) and ``ovw-stb-done`` (a
+    what-if stability run finished); writes ``ovw-view`` (restyled in place by the clientside
+    ``svrp.restyle``) and ``ovw-error``. Kept to the map alone so the recolour is not held up by
+    the table.
     """
     try:
-        state, _, result, _, _ = _result(weights, norm, banding, store)
+        state, pairs, result, norm, banding = _result(weights, norm, banding, store)
     except ProfilerError as exc:
         return no_update, html.P(str(exc), className="svrp-error")
     data = _partner(store)
@@ -482,7 +591,9 @@ def recolour(weights, norm, banding, layer, selected, district, store):
         # dropped from the bounded in-memory cache (or the server restarted)
         error = html.P("Partner data is no longer held by the server: the open-data profile is "
                        "shown; upload the files again.", className="svrp-error")
-    return view_hideout(state, result, layer, selected, _district(district), data), error
+    stab = _stability_view(state, pairs, norm, banding)
+    return view_hideout(state, result, layer, selected, _district(district), data=data,
+                        stab=stab), error
 
 
 @callback(
@@ -519,9 +630,10 @@ def update_details(
     except ProfilerError:
         return no_update, no_update, no_update, no_update, no_update
     data = _partner(store)
+    stab = _stability_view(state, pairs, norm, banding)
     details = view_details(
         state, pairs, result, norm, banding, layer, selected, bands, _district(district),
-        incidents, data,
+        incidents, data=data, stab=stab,
     )
     columns = [c for c in (columns or []) if c.get("id") != "partner"]
     if data is not None and data.extract is not None:
@@ -627,14 +739,16 @@ def show_panel(code, weights, norm, banding, store):
     if not code and ctx.triggered_id not in (None, "ovw-selected"):
         return no_update
     try:
-        state, _, result, _, _ = _result(weights, norm, banding, store)
+        state, pairs, result, norm, banding = _result(weights, norm, banding, store)
     except ProfilerError as exc:
         return html.P(str(exc), className="svrp-error")
     data = _partner(store)
     threshold = state.settings.disclosure_threshold
     hidden = ps.hidden_indicator_values(data, result, threshold)
     extra = partner_panel_rows(data, code, threshold) if code else []
-    return lsoa_panel(state, result, code, hidden=hidden, extra=extra)
+    stability, source = _stability_view(state, pairs, norm, banding)
+    return lsoa_panel(state, result, code, hidden=hidden, extra=extra,
+                      stability=stability if source != "default" else None)
 
 
 @callback(
@@ -767,3 +881,70 @@ def export_partner(_n, store):
     blob = ps.export_counts(state, data, state.settings.disclosure_threshold)
     suffix = "-SYNTHETIC" if data.extract.synthetic else ""
     return dcc.send_bytes(blob, f"partner-incident-counts{suffix}.csv")
+
+
+def _job_outputs(job):
+    """Poll switch, progress value, progress hidden, status text and finished key for a job."""
+    if job is None:
+        return True, "0", True, "", no_update
+    if not job.finished:
+        done = f"{job.progress:.0%}"
+        return False, str(round(100 * job.progress)), False, f"Working: {done} of the "\
+            f"{STABILITY_SETTINGS.draws:,} what-if profiles done", no_update
+    if job.state == "error":
+        return True, "0", True, html.Span(f"Could not compute: {job.message}",
+                                          className="svrp-error", id="ovw-stb-error"), no_update
+    took = "already computed" if job.message else f"done in {job.seconds:.1f} s"
+    return True, "100", True, html.Span(
+        f"How sure, for these weights: {took}. The 'How sure' layer and P(High+) now use it.",
+        id="ovw-stb-finished",
+    ), job.key
+
+
+@callback(
+    Output("ovw-stb-poll", "disabled"),
+    Output("ovw-stb-progress", "value"),
+    Output("ovw-stb-progress", "hidden"),
+    Output("ovw-stb-status", "children"),
+    Output("ovw-stb-done", "data"),
+    Input("ovw-stb-run", "n_clicks"),
+    Input("ovw-stb-poll", "n_intervals"),
+    *WHAT_IF_INPUTS,
+    State("ovw-session", "data"),
+    prevent_initial_call=True,
+)
+def stability_run(_clicks, _ticks, weights, norm, banding, session):
+    """Start or poll the band-stability run for the what-if settings of this tab.
+
+    ``ovw-stb-run`` starts it (the what-if controls and ``ovw-session`` are read); each
+    ``ovw-stb-poll`` tick reads its progress; a what-if change clears a finished run's status
+    line (the layer then shows whatever exists for the new settings). Writes
+    ``ovw-stb-poll.disabled`` (polling only while it runs), ``ovw-stb-progress``,
+    ``ovw-stb-status`` and, when it finishes, ``ovw-stb-done`` (its key), which makes
+    :func:`recolour` use the result.
+    """
+    job = STABILITY_JOBS.status(session)
+    if ctx.triggered_id == "ovw-stb-poll":
+        return _job_outputs(job)
+    try:
+        state, pairs, _, norm, banding = _result(weights, norm, banding)
+    except ProfilerError as exc:
+        return True, "0", True, html.Span(str(exc), className="svrp-error"), no_update
+    key, run = stability_job(state, pairs, norm, banding)
+    if ctx.triggered_id != "ovw-stb-run":  # the what-if settings changed
+        if job is not None and not job.finished:
+            return no_update, no_update, no_update, no_update, no_update
+        if key != default_stability_key(state) and STABILITY_JOBS.cached(key) is not None:
+            return True, "100", True, "How sure, for these weights: already computed.", no_update
+        return True, "0", True, "", no_update
+    if key == default_stability_key(state):
+        return True, "100", True, (
+            "These are the spec's weights: the shipped analysis already covers them (each run "
+            "varies the normalisation and banding anyway). See the 'How sure' layer."
+        ), no_update
+    try:
+        job = STABILITY_JOBS.submit(session, key, run)
+    except JobRefused as exc:
+        return no_update, no_update, no_update, html.Span(f"Not started: {exc}",
+                                                          className="svrp-error"), no_update
+    return _job_outputs(job)

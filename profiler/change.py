@@ -201,6 +201,35 @@ POLICE_CODE_VINTAGE = {"2018_19": "2011", "2024": "2021"}
 POLICE_TYPES = ("Violence and sexual offences", "Possession of weapons", "Robbery",
                 "Public order")
 SMALL_COUNT = 5
+# The caveats of comparing editions, in plain words, for the district pages and the methodology
+# (the module docstring gives the detail): (short title, sentence).
+CAVEATS: tuple[tuple[str, str], ...] = (
+    ("Relative, not absolute.",
+     "A band that rose means the area now ranks higher within Warwickshire than it did, on "
+     "the same measures; it does not say by how much need or risk went up. If every area "
+     "improved equally, no band would change."),
+    ("Different years and benefit rules.",
+     "IoD2019 describes roughly 2015-17 and IoD2025 roughly 2021-23. Universal Credit changed "
+     "who is counted as income- or employment-deprived (23% of people in England in IoD2025, "
+     "13% in IoD2019), so some movement reflects benefit rules rather than people's lives."),
+    ("Six measures, not thirteen.",
+     "Only the six deprivation measures both editions publish for every area are compared "
+     "(income, children in income-deprived families, children's education, employment, mental "
+     "health, overcrowding). These bands are not the profile's current 13-indicator bands: an "
+     "area can be High today and Medium in this comparison."),
+    ("Some measures changed definition.",
+     "Children's education is compared by each area's position in England, overcrowding on "
+     "the rooms-based measure, and the mental health measure was rebuilt from updated health "
+     "records."),
+    ("Boundaries changed in 2021.",
+     "An area split in 2021 carries the whole old area's 2019 figures, so its pieces cannot "
+     "show their own 2019 differences."),
+    ("police.uk counts are a rough guide.",
+     "Only January and February are in both periods (2019 and 2024), so only they are "
+     "compared. Locations are moved to a nearby street before publication; recording of "
+     "violence rose after 2014 and counting rules changed in 2023 (lowering 2024 violence "
+     "counts); counts under 5 are too small to read as a trend."),
+)
 
 IDENTITY = ("lsoa21_code", "lsoa21_name", "msoa21_hcl_name", "lad24_code", "lad24_name")
 
@@ -374,10 +403,15 @@ def carry_to_lsoa21(
         v = links["lsoa11_code"].map(values[col])
         w = links["lsoa11_code"].map(weights[col]).fillna(0.0) * links["share"]
         w = w.where(v.notna(), 0.0)
-        num = (w * v.fillna(0.0)).groupby(links["lsoa21_code"]).sum()
-        den = w.groupby(links["lsoa21_code"]).sum()
-        plain = v.groupby(links["lsoa21_code"]).mean()
-        out[col] = (num / den.where(den > 0)).fillna(plain)
+        code = links["lsoa21_code"]
+        # Weights are made shares of their 2021 area's total before multiplying, so tiny
+        # weights cannot underflow to a zero numerator over a positive denominator.
+        den = w.groupby(code).transform("sum")
+        share = (w / den.where(den > 0)).fillna(0.0)
+        num = (share * v.fillna(0.0)).groupby(code).sum()
+        weighted = den.groupby(code).first() > 0
+        plain = v.groupby(code).mean()
+        out[col] = num.where(weighted).fillna(plain)
     carried = pd.DataFrame(out)
     strength = links["change_code"].map({c: i for i, c in enumerate(CHANGE_CODES)})
     carried["carried_from_2011"] = strength.groupby(links["lsoa21_code"]).max().map(

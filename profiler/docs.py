@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from profiler.change import CAVEATS
 from profiler.engine import THEME_LABELS
 from profiler.errors import ProfilerError
 from profiler.spec import Spec
@@ -174,6 +175,12 @@ def methodology_markdown(spec: Spec) -> str:
         "is High in 55% sits on a boundary and deserves professional judgement. The same "
         "analysis leaves each indicator out in turn to show which ones move the ranking most.",
         "",
+        "The shipped analysis is for the spec's weights. After changing the weights on the "
+        "county overview, **How sure are these bands?** repeats it around your weights (a few "
+        "seconds, with a progress bar); the \"How sure\" layer, the P(High+) column and the "
+        "area panel then use your result. Every run already varies the normalisation and the "
+        "banding scheme, so changing only those needs no new run.",
+        "",
         "## Hot spots",
         "",
         "A high score in one LSOA may be chance; a cluster of neighbouring high scores is a hot "
@@ -183,11 +190,32 @@ def methodology_markdown(spec: Spec) -> str:
         "applied, so that at the 95% level no more than about 5% of the hot and cold spots "
         "shown are expected to be false alarms.",
         "",
+        "The map has a hot-spot layer for the overall score and one for each theme score "
+        "(knife crime, domestic violence, public-place violence). Each is tested on its own: a "
+        "cluster can be a hot spot for one theme and not for another. The legend gives three "
+        "levels of significance (99%, 95% and 90%, after the correction); the strongest are the "
+        "darkest red (hot) and darkest blue (cold). Hot spots use the spec's weights and do not "
+        "change with what-if weights.",
+        "",
         "## Incident heat layer",
         "",
         "police.uk incident points (which police.uk snaps to the nearest street or public place "
         "for anonymity) are smoothed with a kernel of 500 m on a 400 m grid in British National "
         "Grid metres, giving incidents per square kilometre.",
+        "",
+        "## Change since IoD2019",
+        "",
+        "The \"Change since IoD2019\" layer shows which LSOAs moved band between the English "
+        "Indices of Deprivation 2019 and 2025. Both editions are scored the same way, with the "
+        "spec's weights, on the six deprivation measures both publish for every area, and each "
+        "edition is banded against Warwickshire as it was then. An LSOA whose band rose is "
+        "orange with a solid outline, one whose band fell is purple with a dashed outline, and "
+        "the rest are near-white. District pages list the LSOAs that rose or fell, with their "
+        "band then and now and police.uk counts of violence and sexual offences, possession of "
+        "weapons, robbery and public order for January-February 2019 beside January-February "
+        "2024. Read them with these caveats:",
+        "",
+        *[f"- **{title}** {text}" for title, text in CAVEATS],
         "",
         "## Comparing banding methods",
         "",

@@ -9,8 +9,10 @@ of ranks; per indicator, how much leaving it out moves the ranking.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -84,13 +86,66 @@ def _rank_desc(scores: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def stability_key(spec: Spec, settings: StabilitySettings | None = None) -> str:
+    """Hash everything :func:`area_stability` depends on, to cache its result.
+
+    The spec's normalisation and banding are left out (each draw picks them from
+    ``settings``), and the weights enter as shares of their total (scaling every weight leaves
+    the analysis unchanged), so what-if settings that cannot change the result share a key.
+
+    Parameters
+    ----------
+    spec : Spec
+        The spec (with any what-if weights and profile settings).
+    settings : StabilitySettings, optional
+        Defaults to :class:`StabilitySettings`'s defaults.
+
+    Returns
+    -------
+    str
+        Hex SHA-256.
+    """
+    settings = settings or StabilitySettings()
+    data = spec.to_dict()
+    for name in ("normalisation", "banding", "name"):
+        data["profile"].pop(name, None)
+    total = sum(ind.weight for ind in spec.indicators) or 1.0
+    for ind in data["indicator"]:
+        ind["weight"] = round(ind["weight"] / total, 12)
+    data["settings"] = {k: list(v) if isinstance(v, tuple | list) else v
+                        for k, v in asdict(settings).items()}
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
 def band_stability(
     table: pd.DataFrame,
     spec: Spec,
     settings: StabilitySettings | None = None,
-    progress=None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the Monte Carlo band-stability analysis on one reference population.
+
+    :func:`area_stability` and :func:`indicator_sensitivity` together; see them for the
+    parameters.
+
+    Returns
+    -------
+    areas : DataFrame
+        See :func:`area_stability`.
+    indicators : DataFrame
+        See :func:`indicator_sensitivity`.
+    """
+    return area_stability(table, spec, settings, progress), indicator_sensitivity(table, spec)
+
+
+def area_stability(
+    table: pd.DataFrame,
+    spec: Spec,
+    settings: StabilitySettings | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Monte Carlo band stability per area on one reference population.
 
     Parameters
     ----------
@@ -102,18 +157,14 @@ def band_stability(
     settings : StabilitySettings, optional
         What varies; defaults to 1,000 draws over every normalisation and banding scheme.
     progress : callable, optional
-        Called as ``progress(done, total)`` after each chunk of draws.
+        Called as ``progress(done, total)`` after each chunk of draws (about 20 chunks).
 
     Returns
     -------
-    areas : DataFrame
+    DataFrame
         One row per area: ``lsoa21_code``, ``p_high`` (share of draws banded High or Very
         High), ``modal_band``, ``p_modal`` (share of draws in the modal band), ``rank_p05``,
         ``rank_median``, ``rank_p95`` (rank 1 = highest).
-    indicators : DataFrame
-        One row per indicator: ``id``, ``label``, ``mean_abs_rank_shift`` (mean absolute rank
-        change over areas when it is left out, spec weights and settings otherwise) and
-        ``bands_changed`` (areas changing band when it is left out).
     """
     settings = settings or StabilitySettings()
     settings.validate()
@@ -144,7 +195,9 @@ def band_stability(
     band_counts = np.zeros((n, len(BANDS)), dtype=np.int32)
     ranks_all = np.empty((n, d), dtype=np.int32)
     fixed = spec.profile.fixed_thresholds or (-1.0, -0.5, 0.5, 1.0)
-    chunk = max(1, min(d, 4_000_000 // max(n, 1)))
+    # Chunks bound the memory of the score matrix and give ~20 progress reports; draws are
+    # independent, so the chunking does not change the result.
+    chunk = max(1, min(d, 4_000_000 // max(n, 1), -(-d // 20)))
     for start in range(0, d, chunk):
         stop = min(d, start + chunk)
         scores = np.empty((n, stop - start))
@@ -173,7 +226,7 @@ def band_stability(
             "rank_p95": np.percentile(ranks_all, 95, axis=1, method="higher"),
         }
     )
-    return areas, indicator_sensitivity(table, spec)
+    return areas
 
 
 def indicator_sensitivity(table: pd.DataFrame, spec: Spec) -> pd.DataFrame:
