@@ -31,6 +31,18 @@ window.svrp = Object.assign({}, window.svrp, {
         return (h.bands || {})[props.lsoa21_code];
     },
 
+    /* Maps whose page has a "<key>-drawn" store: it gets the feature count once the shapes are
+     * drawn, so the page can hold back heavy components (plotly charts) until then. */
+    drawnStores: ["ovw"],
+
+    notifyDrawn: function (key, n) {
+        const dc = window.dash_clientside;
+        if (window.svrp.drawnStores.indexOf(key) < 0 || !dc || !dc.set_props) { return; }
+        window.requestAnimationFrame(function () {
+            dc.set_props(key + "-drawn", {data: {features: n, at: performance.now()}});
+        });
+    },
+
     /* Outlines are dropped below this zoom on maps that ask for it (thousands of shapes). */
     zoom: {},
 
@@ -122,7 +134,9 @@ window.svrp = Object.assign({}, window.svrp, {
                 window.svrp._pending[key] = setTimeout(function () {
                     window.svrp._pending[key] = null;
                     window.svrp.watchZoom(key, layer);
-                    window.svrp.mark(key, "drawn", {features: Object.keys(window.svrp.registry[key]).length});
+                    const n = Object.keys(window.svrp.registry[key]).length;
+                    window.svrp.mark(key, "drawn", {features: n});
+                    window.svrp.notifyDrawn(key, n);
                 }, 0);
             }
             window.svrp.registry[key][feature.properties.lsoa21_code] = layer;

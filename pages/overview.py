@@ -197,6 +197,8 @@ def layout(**query) -> html.Div:
             dcc.Store(id="ovw-selected", data=view.lsoa),
             dcc.Store(id="ovw-view", data=hideout),
             dcc.Store(id="ovw-restyled"),
+            # set by svrp.notifyDrawn once the LSOAs are drawn: the panel's chart waits for it
+            dcc.Store(id="ovw-drawn"),
             # a random key into the server's in-memory partner cache; the data stays there
             dcc.Store(id="ovw-partner", storage_type="memory"),
             # one id per browser tab (sessionStorage keeps the first one), for the job registry
@@ -728,15 +730,20 @@ def partner_panel_rows(data, code, threshold) -> list:
     Input("ovw-selected", "data"),
     *WHAT_IF_INPUTS,
     Input("ovw-partner", "data"),
+    Input("ovw-drawn", "data"),
 )
-def show_panel(code, weights, norm, banding, store):
+def show_panel(code, weights, norm, banding, store, drawn):
     """Fill ``ovw-panel`` with the selected LSOA's bands, ranks and contributions.
 
-    Reads ``ovw-selected``, the what-if controls and ``ovw-partner`` (partner counts, shown
-    suppressed). With nothing selected the panel shows the default profile's sensitivity chart,
-    which no what-if change alters, so it is not redrawn.
+    Reads ``ovw-selected``, the what-if controls, ``ovw-partner`` (partner counts, shown
+    suppressed) and ``ovw-drawn``: until the map is drawn the panel holds a placeholder, since
+    the first chart loads plotly.js (4.8 MB), which would hold up the map by a second or more.
+    With nothing selected the panel shows the default profile's sensitivity chart, which no
+    what-if change alters, so it is not redrawn.
     """
-    if not code and ctx.triggered_id not in (None, "ovw-selected"):
+    if not drawn:
+        return html.P("Loading the map…", className="svrp-hint", id="panel-wait")
+    if not code and ctx.triggered_id not in (None, "ovw-selected", "ovw-drawn"):
         return no_update
     try:
         state, pairs, result, norm, banding = _result(weights, norm, banding, store)
