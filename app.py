@@ -11,6 +11,7 @@ from dash import Dash, dcc, html
 from flask import Response, request
 
 from dashboard.area import scope_geometry_gz, validate_scope
+from dashboard.security import install as install_security
 from dashboard.settings import Settings
 from dashboard.state import AREA_GEOMETRY_ROUTE, GEOMETRY_ROUTE, current, load_state
 from profiler.errors import ProfilerError
@@ -85,6 +86,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         title="Serious-violence risk profile",
         update_title=None,
     )
+    # before any route is added: sign-in guards every request, headers go on every response
+    install_security(app, settings)
     _preload_geometry(app)
     app.layout = html.Div(
         [_navbar(), html.Main(dash.page_container, className="svrp-main")], className="svrp-root"
