@@ -219,3 +219,93 @@ def test_sec008_plain_password_and_remembered_credentials():
     assert client.get("/", headers=_basic(USER, PASSWORD[:-1])).status_code == 401
     assert client.get("/", headers={"Authorization": "Bearer abc"}).status_code == 401
     assert json.dumps(Settings.help())  # settings documented (sanity)
+
+
+FORMULAS = ("=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)")
+NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE]-?\d+)?$")
+NAME_COLUMNS = ("lsoa21_name", "msoa21_name", "msoa21_hcl_name", "ward24_name", "lad24_name")
+
+
+@pytest.fixture
+def hostile_state(apps):
+    """The running state with every name starting like a formula (restored afterwards)."""
+    from dataclasses import replace
+
+    import dashboard.state as st
+
+    state = st.current()
+
+    def poison(frame):
+        frame = frame.copy()
+        for n, col in enumerate(NAME_COLUMNS):
+            frame[col] = [f"{FORMULAS[(i + n) % 4]} {v}" for i, v in enumerate(frame[col])]
+        return frame
+
+    hostile = replace(state, county=poison(state.county), county_table=poison(state.county_table))
+    st._STATES[id(hostile)] = hostile
+    st._CURRENT[:] = [hostile]
+    yield hostile
+    st._CURRENT[:] = [state]
+    del st._STATES[id(hostile)]
+
+
+def _cells(fmt: str, blob: bytes):
+    """Every text cell of an export: CSV fields, worksheet cells, GeoJSON properties."""
+    import csv
+    import io
+
+    import openpyxl
+
+    if fmt == "csv":
+        for row in csv.reader(io.StringIO(blob.decode("utf-8-sig"))):
+            yield from row
+    elif fmt == "xlsx":
+        book = openpyxl.load_workbook(io.BytesIO(blob))
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", cell.coordinate  # nothing stored as a formula
+                    yield cell.value
+    else:
+        doc = json.loads(blob)
+        yield from (str(v) for v in doc["metadata"].values())
+        for feature in doc["features"]:
+            yield from feature["properties"].values()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "geojson"])
+@pytest.mark.parametrize("page", ["ovw", "dst"])
+def test_sec009_every_dashboard_export_neutralises_formulas(apps, hostile_state, page, fmt):
+    client = apps["basic"].server.test_client()
+    spec = hostile_state.spec
+    weights = [{"id": {"id": i.id, "type": "ovw-weight"}, "property": "value",
+                "value": i.weight + 0.5} for i in spec.indicators]  # a what-if profile
+    clicks = [{"id": f"{page}-export-{f}", "property": "n_clicks", "value": 1 if f == fmt else None}
+              for f in ("csv", "xlsx", "geojson")]
+    if page == "ovw":
+        output = "ovw-download.data"
+        outputs = {"id": "ovw-download", "property": "data"}
+        state = [weights, {"id": "ovw-norm", "property": "value", "value": "zscore"},
+                 {"id": "ovw-banding", "property": "value", "value": "stddev"},
+                 {"id": "ovw-bands", "property": "value", "value": ["Very High", "High", "Medium"]},
+                 {"id": "ovw-district", "property": "value", "value": "county"}]
+    else:
+        output = "..dst-download.data...dst-export-msg.children.."
+        outputs = [{"id": "dst-download", "property": "data"},
+                   {"id": "dst-export-msg", "property": "children"}]
+        state = [{"id": "dst-code", "property": "data", "value": "E07000219"}]
+    resp = client.post("/_dash-update-component", headers=_basic(USER, PASSWORD), json={
+        "output": output, "outputs": outputs, "inputs": clicks, "state": state,
+        "changedPropIds": [f"{page}-export-{fmt}.n_clicks"]})
+    assert resp.status_code == 200, resp.data[:300]
+    payload = resp.get_json()["response"][f"{page}-download"]["data"]
+    assert payload["filename"].endswith(f".{fmt}")
+    content = payload["content"]
+    blob = base64.b64decode(content) if payload["base64"] else content.encode()
+    cells = [c for c in _cells(fmt, blob) if isinstance(c, str)]
+    hostile = [c for c in cells if any(f in c for f in FORMULAS)]
+    assert len(hostile) > 20  # the poisoned names did reach the file
+    for cell in cells:
+        if NUMBER.match(cell):
+            continue  # a negative number in a CSV field is a number, not a formula
+        assert not cell.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r")), cell
