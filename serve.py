@@ -52,6 +52,9 @@ def options(settings: Settings) -> dict:
         "preload_app": True,
         "timeout": TIMEOUT_S,
         "graceful_timeout": 10,
+        # idle keep-alive connections stay open this long (gunicorn's 2 s default makes a browser
+        # that pauses between clicks reconnect, or meet a connection closed under it)
+        "keepalive": 75,
         "proc_name": "svrp",
         "accesslog": None,
         "errorlog": "-",
