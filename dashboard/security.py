@@ -162,19 +162,16 @@ def content_security_policy(hashes: list[str], tiles_url: str = "") -> str:
 def security_headers(hashes: Callable[[], list[str]], tiles_url: str):
     """An ``after_request`` hook adding the CSP and the other security headers to every response.
 
-    The hashes are taken at the first response, once every inline clientside callback has been
-    registered (pages are imported when the app is built).
+    The hashes are taken for each response (a few SHA-256 of short strings): Dash registers some
+    inline scripts only in its own first-request hooks (the pages' title callback), which a
+    request refused by the sign-in never reaches, so a policy fixed at the first response could
+    lack them.
     """
-    policy: list[str] = []
-    lock = threading.Lock()
 
     def add_security_headers(response: Response) -> Response:
-        if not policy:
-            with lock:
-                if not policy:
-                    policy.append(content_security_policy(list(hashes()), tiles_url))
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy[0])
+        headers.setdefault("Content-Security-Policy",
+                           content_security_policy(list(hashes()), tiles_url))
         headers.setdefault("X-Content-Type-Options", "nosniff")
         # the origin alone to other sites: tile servers ask for a referrer, paths stay private
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

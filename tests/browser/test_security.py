@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 
 import pytest
@@ -86,3 +87,62 @@ def test_sec103_explore_draws_with_no_violations(csp_page, server):
     wait_for(lambda: drv.find_elements(By.CSS_SELECTOR, "#exp-map canvas"), timeout=10)
     screenshot(drv, "csp-explore")
     assert _violations(drv) == []
+
+
+@pytest.fixture(scope="module")
+def basic_server():
+    """A second app, started as ``make run`` starts it, with HTTP Basic sign-in on."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SVRP_")}
+    env |= {"SVRP_PORT": str(port), "SVRP_TILES_URL": "", "SVRP_AUTH": "basic",
+            "SVRP_AUTH_USER": "analyst", "SVRP_AUTH_PASSWORD": "pw-for-tests",
+            "DASH_DISABLE_VERSION_CHECK": "true"}
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=Path(__file__).resolve().parents[2],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)  # noqa: S310 - loopback only
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            log.seek(0)
+            pytest.fail(f"app.py with sign-in did not start:\n{log.read()}")
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+def test_sec104_signed_in_browser_gets_the_map(fresh_driver, basic_server):
+    import base64
+
+    drv = fresh_driver
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(basic_server + "/data/warwickshire-lsoa21.geojson", timeout=5)  # noqa: S310
+    assert refused.value.code == 401
+    token = base64.b64encode(b"analyst:pw-for-tests").decode()
+    drv.execute_cdp_cmd("Network.enable", {})
+    drv.execute_cdp_cmd("Network.setExtraHTTPHeaders",
+                        {"headers": {"Authorization": f"Basic {token}"}})
+    drv.get(basic_server + "/")
+    wait_for(lambda: _coloured_paths(drv, "ovw-map") >= 354, timeout=30,
+             message="signed in: the geometry, callbacks and bundles did not all get through")
+    errors = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors

@@ -45,6 +45,10 @@ def apps():
     basic = create_app(Settings(tiles_url="", data_dir=ROOT / "data", auth="basic",
                                 auth_user=USER, auth_password_hash=digest))
     proxy = create_app(Settings(tiles_url="", data_dir=ROOT / "data", auth="proxy"))
+    # Refused first requests: Dash then has not run its first-request hooks, which register the
+    # pages' inline title script; the CSP must still hash it on later pages (sec005).
+    assert basic.server.test_client().get("/").status_code == 401
+    assert proxy.server.test_client().get("/").status_code == 401
     return {"basic": basic, "proxy": proxy}
 
 
