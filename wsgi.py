@@ -7,8 +7,8 @@
 With ``--preload`` the data is loaded and validated once, in gunicorn's master process, and the
 workers forked from it share those pages of memory. The first render of each kind of page
 (:func:`warm_up`) is done here too, so lazy imports (mapclassify and numba for the district
-page's banding comparison, ~3 s) happen once before the fork instead of on each worker's first
-visitor.
+page's banding comparison, ~3 s) and the district pages' cached parts happen once before the
+fork instead of on each worker's first visitors.
 """
 
 from __future__ import annotations
@@ -25,10 +25,14 @@ os.environ.setdefault("DASH_DISABLE_VERSION_CHECK", "true")
 
 
 def warm_up() -> None:
-    """Render the overview, one district page and the explore page once (results discarded)."""
+    """Render the overview, each district page and the explore page once (results discarded).
+
+    The district pages' default-profile parts are cached by then, and the workers inherit them.
+    """
     pages = dash.page_registry
     pages["pages.overview"]["layout"]()
-    pages["pages.district"]["layout"](code=next(iter(WARWICKSHIRE_DISTRICTS)))
+    for code in WARWICKSHIRE_DISTRICTS:
+        pages["pages.district"]["layout"](code=code)
     pages["pages.explore"]["layout"]()
 
 
