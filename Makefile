@@ -1,10 +1,11 @@
 # Two commands a user needs: `make run` (set up, start the dashboard) and `make test` (set up, pass every test).
+# In production: `make serve` (gunicorn, SVRP_WORKERS processes); `make load` load-tests it on loopback.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint build setup browser-deps clean
+.PHONY: run serve load test bench lint build setup browser-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +17,13 @@ setup: $(STAMP)
 
 run: $(STAMP)
 	$(PY) app.py
+
+serve: $(STAMP)
+	$(PY) serve.py
+
+# 50 users for 60 s against a 2-worker gunicorn on a free loopback port; prints a table
+load: $(STAMP)
+	$(PY) -m benchmarks.load
 
 # Debian's chromium + chromium-driver for the browser tests, installed when root and missing.
 browser-deps:

@@ -12,6 +12,7 @@ from flask import Response, request
 from flask_compress import Compress
 
 from dashboard.area import scope_geometry_gz, validate_scope
+from dashboard.security import install as install_security
 from dashboard.settings import Settings
 from dashboard.state import AREA_GEOMETRY_ROUTE, GEOMETRY_ROUTE, current, load_state
 from profiler.errors import ProfilerError
@@ -86,6 +87,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         title="Serious-violence risk profile",
         update_title=None,
     )
+    # before any route is added: sign-in guards every request, headers go on every response
+    install_security(app, settings)
     _compress_callbacks(app)
     _preload_geometry(app)
     # Partner uploads arrive base64-encoded in a callback request: refuse absurd bodies before

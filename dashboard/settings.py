@@ -1,52 +1,166 @@
-"""Settings from the environment, declared once with their defaults and help, parsed strictly."""
+"""Settings from the environment, declared once with their defaults and help, parsed strictly.
+
+Each setting is one field of :class:`Settings`, read from ``SVRP_<FIELD>``; its default, help text
+and allowed values are declared on the field (:func:`setting`). Anything not allowed stops start-up
+with a one-line :class:`~profiler.errors.ProfilerError` naming the variable, the value received
+and what to do.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from profiler.errors import ProfilerError
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+ENVIRONMENTS = ("development", "production")
+AUTH_MODES = ("none", "basic", "proxy")
+# werkzeug.security hash formats (generate_password_hash): "method$salt$hash"
+PASSWORD_HASH_RE = re.compile(r"^(scrypt|pbkdf2):[^$]+\$[^$]+\$[0-9a-f]+$")
+HEADER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
+    r"[A-Za-z0-9])?)*$"
+)
+TILES_RE = re.compile(r"^(https?://[^/\s]+)?/(?!/)\S*$")  # absolute http(s), or a path on this site
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[str, ...] | None = None,
+    between: tuple[int, int] | None = None,
+    secret: bool = False,
+):
+    """Declare one setting: its default, help text and allowed values (``choices``/``between``).
+
+    A ``secret`` one is left out of the repr, so it never reaches a log or a traceback.
+    """
+    meta = {"help": help, "choices": choices, "between": between}
+    return field(default=default, metadata=meta, repr=not secret)
 
 
 @dataclass(frozen=True)
 class Settings:
     """Dashboard settings; each field is read from ``SVRP_<FIELD>`` in the environment."""
 
-    host: str = "127.0.0.1"
-    port: int = 8050
-    debug: bool = False
-    tiles_url: str = OSM_TILES
-    tiles_attribution: str = OSM_ATTRIBUTION
-    data_dir: Path = Path("data")
-    disclosure_threshold: int = 5
-    partner_max_bytes: int = 20_000_000
-    partner_sessions: int = 20
+    host: str = setting("127.0.0.1", "address to listen on (an IP address or a host name)")
+    port: int = setting(8050, "port to listen on (1-65535)", between=(1, 65535))
+    debug: bool = setting(False, "Dash debug mode: true or false (refused in production)")
+    tiles_url: str = setting(
+        OSM_TILES,
+        "basemap tile URL template with {z}, {x} and {y}; empty for no basemap (offline, tests)",
+    )
+    tiles_attribution: str = setting(OSM_ATTRIBUTION, "attribution text shown for the basemap")
+    data_dir: Path = setting(Path("data"), "folder holding sources/, boundaries/ and indicators/")
+    env: str = setting(
+        "development", "development or production (production refuses debug)", choices=ENVIRONMENTS
+    )
+    workers: int = setting(2, "gunicorn worker processes for make serve (1-32)", between=(1, 32))
+    auth: str = setting(
+        "none",
+        "none, basic (HTTP Basic, SVRP_AUTH_USER and a password) or proxy (a header set by an "
+        "authenticating reverse proxy)",
+        choices=AUTH_MODES,
+    )
+    auth_user: str = setting("", "user name for SVRP_AUTH=basic")
+    auth_password_hash: str = setting(
+        "",
+        "password hash for SVRP_AUTH=basic (werkzeug format: python -m dashboard.security hash)",
+        secret=True,
+    )
+    auth_password: str = setting(
+        "", "plain password for SVRP_AUTH=basic (prefer SVRP_AUTH_PASSWORD_HASH)", secret=True
+    )
+    auth_header: str = setting(
+        "X-Forwarded-User",
+        "header carrying the signed-in user, trusted only with SVRP_AUTH=proxy",
+    )
+    disclosure_threshold: int = setting(
+        5,
+        "partner counts from 1 to this minus 1 (and their rates) are shown as <5 / suppressed; "
+        "a whole number of incidents (default 5)",
+        between=(1, 1000),
+    )
+    partner_max_bytes: int = setting(
+        20_000_000, "largest partner upload accepted, in bytes", between=(1000, 200_000_000)
+    )
+    partner_sessions: int = setting(
+        20,
+        "partner uploads kept in server memory (least recently used dropped first); never "
+        "written to disk",
+        between=(1, 1000),
+    )
+    csp: bool = setting(
+        True, "send a Content-Security-Policy and other security headers: true or false"
+    )
 
-    HELP = {
-        "host": "address to listen on",
-        "port": "port to listen on (1-65535)",
-        "debug": "Dash debug mode: true or false (never in production)",
-        "tiles_url": "basemap tile URL template; empty for no basemap (offline use, tests)",
-        "tiles_attribution": "attribution text shown for the basemap",
-        "data_dir": "folder holding sources/, boundaries/ and indicators/",
-        "disclosure_threshold": "partner counts from 1 to this minus 1 (and their rates) are "
-        "shown as <5 / suppressed; a whole number >= 1 (default 5)",
-        "partner_max_bytes": "largest partner upload accepted, in bytes (default 20,000,000)",
-        "partner_sessions": "partner uploads kept in server memory (least recently used "
-        "dropped first; default 20); never written to disk",
-    }
-    #: Allowed range of each whole-number setting, and what the value means (for errors).
-    INT_RANGES = {
-        "port": (1, 65535, "a port number"),
-        "disclosure_threshold": (1, 1000, "a whole number of incidents"),
-        "partner_max_bytes": (1000, 200_000_000, "a size in bytes"),
-        "partner_sessions": (1, 1000, "a number of sessions"),
-    }
+    def __post_init__(self) -> None:
+        """Check the settings that depend on each other (also for ``Settings(...)`` in tests)."""
+        if self.env not in ENVIRONMENTS:
+            raise ProfilerError(f"SVRP_ENV={self.env!r}: use one of {', '.join(ENVIRONMENTS)}")
+        if self.auth not in AUTH_MODES:
+            raise ProfilerError(f"SVRP_AUTH={self.auth!r}: use one of {', '.join(AUTH_MODES)}")
+        if self.env == "production" and self.debug:
+            raise ProfilerError(
+                "SVRP_DEBUG=true: debug mode is refused with SVRP_ENV=production; "
+                "set SVRP_DEBUG=false"
+            )
+        password, digest = self.auth_password, self.auth_password_hash
+        if self.auth == "basic":
+            if not self.auth_user:
+                raise ProfilerError("SVRP_AUTH=basic needs SVRP_AUTH_USER: set the user name")
+            if bool(password) == bool(digest):
+                raise ProfilerError(
+                    "SVRP_AUTH=basic needs exactly one of SVRP_AUTH_PASSWORD_HASH and "
+                    f"SVRP_AUTH_PASSWORD (got {'both' if password else 'neither'}): set one"
+                )
+            if ":" in self.auth_user:
+                raise ProfilerError(
+                    f"SVRP_AUTH_USER={self.auth_user!r}: HTTP Basic user names cannot contain ':'"
+                )
+        elif password or digest or self.auth_user:
+            name = (
+                "SVRP_AUTH_PASSWORD" if password
+                else "SVRP_AUTH_PASSWORD_HASH" if digest
+                else "SVRP_AUTH_USER"
+            )
+            raise ProfilerError(
+                f"{name} is set but SVRP_AUTH={self.auth!r}: set SVRP_AUTH=basic or unset {name}"
+            )
+        if digest and not PASSWORD_HASH_RE.match(digest):
+            raise ProfilerError(
+                "SVRP_AUTH_PASSWORD_HASH: not a werkzeug password hash (scrypt:... or "
+                "pbkdf2:...); make one with 'python -m dashboard.security hash'"
+            )
+        if not HEADER_RE.match(self.auth_header):
+            raise ProfilerError(
+                f"SVRP_AUTH_HEADER={self.auth_header!r}: use a header name such as "
+                "X-Forwarded-User (letters, digits and '-')"
+            )
+        placeholders = all(k in self.tiles_url for k in ("{z}", "{x}", "{y}"))
+        if self.tiles_url and not (TILES_RE.match(self.tiles_url) and placeholders):
+            raise ProfilerError(
+                f"SVRP_TILES_URL={self.tiles_url!r}: use an http(s) URL template with {{z}}, "
+                "{x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png, or empty"
+            )
+        if not _is_host(self.host):
+            raise ProfilerError(
+                f"SVRP_HOST={self.host!r}: use an IP address or a host name, e.g. 127.0.0.1"
+            )
+
+    @classmethod
+    def help(cls) -> dict[str, str]:
+        """``{SVRP_NAME: help text}`` for every setting, in declaration order."""
+        return {f"SVRP_{f.name.upper()}": f.metadata["help"] for f in fields(cls)}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -61,21 +175,37 @@ class Settings:
         values = {}
         for f in fields(cls):
             name = f"SVRP_{f.name.upper()}"
-            if name not in env:
-                continue
-            raw = env[name]
-            if f.type in ("bool", bool):
-                if raw not in ("true", "false"):
-                    raise ProfilerError(f"{name}={raw!r}: use true or false")
-                values[f.name] = raw == "true"
-            elif f.type in ("int", int):
-                low, high, what = cls.INT_RANGES[f.name]
-                # isascii: "²".isdigit() is True but int("²") fails
-                if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-                    raise ProfilerError(f"{name}={raw!r}: use {what} from {low:,} to {high:,}")
-                values[f.name] = int(raw)
-            elif f.type in ("Path", Path):
-                values[f.name] = Path(raw)
-            else:
-                values[f.name] = raw
+            if name in env:
+                values[f.name] = _parse(name, env[name], f)
         return cls(**values)
+
+
+def _parse(name: str, raw: str, f) -> Any:
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    if kind == "bool":
+        if raw not in ("true", "false"):
+            raise ProfilerError(f"{name}={raw!r}: use true or false")
+        return raw == "true"
+    if kind == "int":
+        lo, hi = f.metadata["between"]
+        if not (raw.isascii() and raw.isdigit()) or not lo <= int(raw) <= hi:
+            raise ProfilerError(f"{name}={raw!r}: use a whole number from {lo} to {hi}")
+        return int(raw)
+    if kind == "Path":
+        return Path(raw)
+    choices = f.metadata["choices"]
+    if choices and raw not in choices:
+        raise ProfilerError(f"{name}={raw!r}: use one of {', '.join(choices)}")
+    return raw
+
+
+def _is_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(HOSTNAME_RE.match(host))
+    return True
+
+
+# The help texts by field name (kept for callers of the original ``Settings.HELP``).
+Settings.HELP = {f.name: f.metadata["help"] for f in fields(Settings)}

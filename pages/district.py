@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dash
 from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
 
@@ -193,6 +195,21 @@ def _banding_comparison(state, code: str) -> html.Section:
     )
 
 
+@lru_cache(maxsize=16)
+def _default_parts(state_id: int, code: str):
+    """The district's indicator chart and banding comparison, built once per state and district.
+
+    Both show the default profile, so every visit gets the same; they are ~70% of the page's
+    server time (plotly figure building, four re-bandings). ``state_id`` keys the cache to the
+    loaded state.
+    """
+    state = current()
+    county = state.county
+    rows = county[county["lad24_code"] == code]
+    figure = _comparison_figure(county, rows, state.spec, WARWICKSHIRE_DISTRICTS[code])
+    return figure, _banding_comparison(state, code)
+
+
 def change_rows(change, code: str) -> list[dict]:
     """Rows of ``dst-change-table``: the district's LSOAs whose comparison band rose or fell.
 
@@ -319,6 +336,7 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
     )
     n_high = int(rows["band"].isin(HIGH).sum())
     presenting = present == "1"
+    figure, banding = _default_parts(id(state), code)
     return html.Div(
         [
             dcc.Store(id="dst-code", data=code),
@@ -407,7 +425,7 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                 [
                     html.Section(
                         dcc.Graph(
-                            figure=_comparison_figure(county, rows, state.spec, name),
+                            figure=figure,
                             config={"displayModeBar": False},
                             id="dst-compare",
                         ),
@@ -418,7 +436,7 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                 className="svrp-district-grid svrp-hide-present svrp-second-row",
                 style={"marginTop": "12px"},
             ),
-            _banding_comparison(state, code),
+            banding,
             _change_section(state, code, name),
         ],
         id="dst-root",

@@ -1,0 +1,91 @@
+"""``make serve``: the dashboard under gunicorn, data loaded once before the workers fork.
+
+Settings come from the environment (``SVRP_HOST``, ``SVRP_PORT``, ``SVRP_WORKERS`` and the rest,
+see dashboard/settings.py); a bad one stops start-up with a one-line ``error: ...`` and exit
+status 2, before gunicorn starts. Workers are threaded (``gthread``), so a slow client or a
+download does not hold a whole worker; CPU-bound callbacks still share each worker's GIL, which
+is why there are several processes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from gunicorn.app.base import BaseApplication
+
+from dashboard.settings import Settings
+from profiler.errors import ProfilerError
+
+THREADS = 4  # per worker: overlaps network waits, not Python work
+TIMEOUT_S = 60  # a worker silent for this long is restarted (an England export takes ~5 s)
+
+
+class Gunicorn(BaseApplication):
+    """gunicorn serving an already-built WSGI app (the ``--preload`` case, in code)."""
+
+    def __init__(self, application, options: dict):
+        self.application = application
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply the options."""
+        for key, value in self.options.items():
+            if key in self.cfg.settings:  # e.g. control_socket_disable is new in gunicorn 27
+                self.cfg.set(key, value)
+
+    def load(self):
+        """The app, built before gunicorn started."""
+        return self.application
+
+
+def options(settings: Settings) -> dict:
+    """The gunicorn options for ``settings``."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host  # IPv6
+    return {
+        "bind": f"{host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": "gthread",
+        "threads": THREADS,
+        "preload_app": True,
+        "timeout": TIMEOUT_S,
+        "graceful_timeout": 10,
+        # idle keep-alive connections stay open this long (gunicorn's 2 s default makes a browser
+        # that pauses between clicks reconnect, or meet a connection closed under it)
+        "keepalive": 75,
+        "proc_name": "svrp",
+        "accesslog": None,
+        "errorlog": "-",
+        # gunicorn 27's control socket defaults to one path in $HOME: two instances would clash
+        "control_socket_disable": True,
+    }
+
+
+def main() -> int:
+    """Check the settings, build the app (one-line errors), then run gunicorn."""
+    os.environ.setdefault("DASH_DISABLE_VERSION_CHECK", "true")
+    started = time.perf_counter()
+    try:
+        settings = Settings.from_env()
+        if settings.debug:
+            raise ProfilerError(
+                "SVRP_DEBUG=true: make serve never runs Dash's debug mode; "
+                "use make run to debug, or set SVRP_DEBUG=false"
+            )
+        import wsgi  # builds the app: data loaded and validated once, before the fork
+    except ProfilerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"data loaded in {time.perf_counter() - started:.1f} s (pid {os.getpid()}); serving "
+        f"http://{options(settings)['bind']}/ with {settings.workers} workers",
+        flush=True,
+    )
+    Gunicorn(wsgi.server, options(settings)).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""The Content-Security-Policy in a real browser: no violations, maps and charts still draw."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import pytest
+from browserkit import screenshot, wait_for
+from selenium.webdriver.common.by import By
+
+pytestmark = pytest.mark.browser
+
+# Runs before any page script, so it sees every violation (a CDP script is not subject to CSP).
+RECORD_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(
+  e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + (e.sourceFile || '') + ':' +
+  e.lineNumber));
+"""
+
+
+@pytest.fixture
+def csp_page(page):
+    """The session browser recording CSP violations on every document it loads."""
+    script = page.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                  {"source": RECORD_VIOLATIONS})
+    yield page
+    page.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                         {"identifier": script["identifier"]})
+
+
+def _violations(drv) -> list[str]:
+    violations = drv.execute_script("return window.__csp || null")
+    assert violations is not None, "the violation recorder did not run"
+    csp_logs = [e["message"] for e in drv.get_log("browser")
+                if "Content Security Policy" in e["message"]]
+    return violations + csp_logs
+
+
+def _coloured_paths(drv, map_id: str) -> int:
+    fills = drv.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]))"
+        ".map(p => p.getAttribute('fill'))",
+        f"#{map_id} path.leaflet-interactive",
+    )
+    return len(fills) if "#d7191c" in fills else 0
+
+
+def test_sec101_server_sends_the_policy(server):
+    with urllib.request.urlopen(server + "/", timeout=10) as resp:  # noqa: S310 - loopback only
+        policy = resp.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "'sha256-" in policy and "unsafe-eval" not in policy
+
+
+def test_sec102_overview_and_district_draw_with_no_violations(csp_page, server):
+    drv = csp_page
+    drv.get(server + "/")
+    wait_for(lambda: _coloured_paths(drv, "ovw-map") >= 354, timeout=30,
+             message="overview: 354 coloured LSOA shapes not drawn under the CSP")
+    # plotly draws the sensitivity chart (SVG, inline styles) with nothing selected
+    wait_for(lambda: drv.find_elements(By.CSS_SELECTOR, "#panel-sensitivity .main-svg"),
+             timeout=15, message="overview: sensitivity chart not drawn under the CSP")
+    screenshot(drv, "csp-overview")
+    assert _violations(drv) == []
+
+    drv.get(server + "/district/E07000219")
+    wait_for(lambda: _coloured_paths(drv, "dst-map") >= 354, timeout=30,
+             message="district: LSOA shapes not drawn under the CSP")
+    wait_for(lambda: drv.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .main-svg"),
+             timeout=15, message="district: comparison chart not drawn under the CSP")
+    # select an LSOA from the table: the panel's charts draw too
+    drv.find_element(By.CSS_SELECTOR, "#dst-table td[data-dash-column='lsoa21_code']").click()
+    wait_for(lambda: drv.find_elements(By.CSS_SELECTOR, "#panel-chart .main-svg"), timeout=15,
+             message="district: LSOA panel chart not drawn under the CSP")
+    screenshot(drv, "csp-district")
+    assert _violations(drv) == []
+
+
+def test_sec103_explore_draws_with_no_violations(csp_page, server):
+    drv = csp_page
+    drv.get(server + "/explore")
+    # canvas renderer: no path per shape, so read the page's own marks of features drawn
+    wait_for(lambda: (drv.execute_script("return window.svrp.marks.exp") or {}).get("features", 0)
+             >= 354, timeout=30, message="explore: shapes not drawn under the CSP")
+    wait_for(lambda: drv.find_elements(By.CSS_SELECTOR, "#exp-map canvas"), timeout=10)
+    screenshot(drv, "csp-explore")
+    assert _violations(drv) == []
+
+
+@pytest.fixture(scope="module")
+def basic_server():
+    """A second app, started as ``make run`` starts it, with HTTP Basic sign-in on."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SVRP_")}
+    env |= {"SVRP_PORT": str(port), "SVRP_TILES_URL": "", "SVRP_AUTH": "basic",
+            "SVRP_AUTH_USER": "analyst", "SVRP_AUTH_PASSWORD": "pw-for-tests",
+            "DASH_DISABLE_VERSION_CHECK": "true"}
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=Path(__file__).resolve().parents[2],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)  # noqa: S310 - loopback only
+        except urllib.error.HTTPError as exc:
+            if exc.code == 401:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            log.seek(0)
+            pytest.fail(f"app.py with sign-in did not start:\n{log.read()}")
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+def test_sec104_signed_in_browser_gets_the_map(fresh_driver, basic_server):
+    import base64
+
+    drv = fresh_driver
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(basic_server + "/data/warwickshire-lsoa21.geojson", timeout=5)  # noqa: S310
+    assert refused.value.code == 401
+    token = base64.b64encode(b"analyst:pw-for-tests").decode()
+    drv.execute_cdp_cmd("Network.enable", {})
+    drv.execute_cdp_cmd("Network.setExtraHTTPHeaders",
+                        {"headers": {"Authorization": f"Basic {token}"}})
+    drv.get(basic_server + "/")
+    wait_for(lambda: _coloured_paths(drv, "ovw-map") >= 354, timeout=30,
+             message="signed in: the geometry, callbacks and bundles did not all get through")
+    errors = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
