@@ -49,6 +49,32 @@ def validate_weights(values: Sequence, ids: Sequence[str]) -> tuple[tuple[str, f
     return tuple(pairs)
 
 
+def alert_box(component_id: str, errors: Sequence[str]) -> html.Div:
+    """The page's message box (``role=alert``), hidden when there is nothing to say."""
+    return html.Div(
+        [html.P(e) for e in errors],
+        id=component_id,
+        className="svrp-alert",
+        role="alert",
+        hidden=not errors,
+    )
+
+
+def map_grid(controls, map_children: list, panel_id: str, panel_children=None) -> html.Div:
+    """The three-column map page: controls, the map with its legend and hover box, the panel."""
+    panel = {} if panel_children is None else {"children": panel_children}
+    return html.Div(
+        [
+            controls,
+            html.Section(map_children, className="svrp-map-wrap", **{"aria-label": "Risk map"}),
+            html.Section(
+                id=panel_id, className="svrp-panel", **panel, **{"aria-label": "Selected area"}
+            ),
+        ],
+        className="svrp-grid",
+    )
+
+
 def weights_panel(prefix: str, spec, weights: dict[str, float]) -> html.Details:
     """What-if weight sliders, ids ``{"type": f"{prefix}-weight", "id": <indicator id>}``."""
     rows = []

@@ -22,8 +22,10 @@ from dashboard.area import (
     validate_scope,
 )
 from dashboard.components import (
+    alert_box,
     diverging_bars,
     high_risk_table,
+    map_grid,
     validate_method,
     validate_weights,
     weights_panel,
@@ -205,37 +207,20 @@ def layout(**query) -> html.Div:
             dcc.Location(id="exp-nav", refresh="callback-nav"),
             dcc.Store(id="exp-view", data=data),
             dcc.Store(id="exp-restyled"),
-            html.Div(
-                [html.P(e) for e in errors],
-                id="exp-alert",
-                className="svrp-alert",
-                role="alert",
-                hidden=not errors,
-            ),
-            html.Div(
+            alert_box("exp-alert", errors),
+            map_grid(
+                controls,
                 [
-                    controls,
-                    html.Section(
-                        [
-                            the_map,
-                            html.Div(_legend(result, view.layer), id="exp-legend"),
-                            html.Div(
-                                "Hover over an area to see its name, district and band.",
-                                id="exp-hover",
-                                className="svrp-hover",
-                            ),
-                        ],
-                        className="svrp-map-wrap",
-                        **{"aria-label": "Risk map"},
-                    ),
-                    html.Section(
-                        _panel(state, result, selected),
-                        id="exp-panel",
-                        className="svrp-panel",
-                        **{"aria-label": "Selected area"},
+                    the_map,
+                    html.Div(_legend(result, view.layer), id="exp-legend"),
+                    html.Div(
+                        "Hover over an area to see its name, district and band.",
+                        id="exp-hover",
+                        className="svrp-hover",
                     ),
                 ],
-                className="svrp-grid",
+                "exp-panel",
+                _panel(state, result, selected),
             ),
             html.Section(
                 [

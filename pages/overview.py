@@ -10,10 +10,12 @@ from dash import ALL, ClientsideFunction, Input, Output, State, callback, ctx, d
 
 from dashboard import partner_state as ps
 from dashboard.components import (
+    alert_box,
     export_download,
     high_risk_rows,
     high_risk_table,
     lsoa_panel,
+    map_grid,
     validate_method,
     validate_weights,
     weights_panel,
@@ -204,30 +206,15 @@ def layout(**query) -> html.Div:
             # one id per browser tab (sessionStorage keeps the first one), for the job registry
             dcc.Store(id="ovw-session", storage_type="session", data=uuid.uuid4().hex),
             dcc.Store(id="ovw-stb-done"),
-            html.Div(
-                [html.P(e) for e in errors],
-                id="ovw-alert",
-                className="svrp-alert",
-                role="alert",
-                hidden=not errors,
-            ),
-            html.Div(
+            alert_box("ovw-alert", errors),
+            map_grid(
+                controls,
                 [
-                    controls,
-                    html.Section(
-                        [
-                            the_map,
-                            html.Div(legend_box, id="ovw-legend"),
-                            html.Div(HOVER_HINT, id="ovw-hover", className="svrp-hover"),
-                        ],
-                        className="svrp-map-wrap",
-                        **{"aria-label": "Risk map"},
-                    ),
-                    html.Section(
-                        id="ovw-panel", className="svrp-panel", **{"aria-label": "Selected area"}
-                    ),
+                    the_map,
+                    html.Div(legend_box, id="ovw-legend"),
+                    html.Div(HOVER_HINT, id="ovw-hover", className="svrp-hover"),
                 ],
-                className="svrp-grid",
+                "ovw-panel",
             ),
             html.Section(
                 [
