@@ -81,8 +81,8 @@ def test_chg020_change_layer_draws_rose_fell_and_counts_match_the_data(page, ser
     code = change.loc[change["band_change"] == "rose", "lsoa21_code"].iloc[0]
     row = change.set_index("lsoa21_code").loc[code]
     page.execute_script(
-        "const l = window.svrp.registry.ovw[arguments[0]]; "
-        "l.openTooltip(l.getBounds().getCenter());", code)
+        "const l = window.svrp.registry.ovw[arguments[0]]; "  # a hover, as Leaflet fires it
+        "l.fire('mouseover', {latlng: l.getBounds().getCenter()}, true);", code)
     tip = wait_for(lambda: page.find_element(By.CSS_SELECTOR, ".leaflet-tooltip .svrp-tip-band")
                    .text, timeout=10)
     assert tip == f"Change since IoD2019: Band rose ({row['band_2019']} → {row['band_2025']})"

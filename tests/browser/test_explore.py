@@ -197,6 +197,7 @@ def test_exp006_clicking_the_canvas_fills_the_panel(page, server, scored):
         const canvas = map.getContainer().querySelector('canvas');
         const opts = {bubbles: true, cancelable: true, clientX: box.left + p.x,
                       clientY: box.top + p.y, view: window};
+        canvas.dispatchEvent(new MouseEvent('mousemove', opts));
         canvas.dispatchEvent(new MouseEvent('mousedown', opts));
         canvas.dispatchEvent(new MouseEvent('mouseup', opts));
         canvas.dispatchEvent(new MouseEvent('click', opts));
@@ -209,6 +210,10 @@ def test_exp006_clicking_the_canvas_fills_the_panel(page, server, scored):
     assert code in title
     band = nuneaton.set_index("lsoa21_code").loc[code, "band"]
     assert f"overall {band}" in page.find_element(By.ID, "exp-panel-rank").text
+    # the hover tooltip (one per map, opened on the shape under the pointer) names it too
+    tip = wait_for(lambda: page.find_element(By.CSS_SELECTOR, ".leaflet-tooltip").text,
+                   timeout=10, message="no tooltip on hover")
+    assert code in tip and f"Overall risk: {band}" in tip
 
 
 def _interior_point(code: str) -> list[float]:
