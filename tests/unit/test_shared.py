@@ -221,3 +221,45 @@ def test_shr008_stale_jobs_are_reported_stopped_and_do_not_block():
         time.sleep(0.01)
     assert registry.status(A).result == 1
     registry.shutdown()
+
+
+def test_shr009_pages_say_one_line_when_the_manager_dies(manager):
+    import json
+
+    from test_serve_shared import LOAD, PANEL, RECOLOUR, STABILITY, Tab
+
+    from app import create_app
+    from benchmarks.load import Callbacks
+    from dashboard.settings import Settings
+    from dashboard.state import current
+
+    app = create_app(Settings(tiles_url="", data_dir=ROOT / "data"))
+    client = app.server.test_client()
+    state = current()
+    tab = Tab(None, Callbacks(client.get("/_dash-dependencies").get_json(), list(state.spec.ids)),
+              state.spec.ids, [i.weight for i in state.spec.indicators], [])
+
+    def call(output, changed, **values):
+        body = tab.cb.body(output, tab.values | {tuple(k.rsplit(".", 1)): v
+                                                 for k, v in values.items()}, changed)
+        resp = client.post("/_dash-update-component", json=body)
+        assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+        return resp.get_json()["response"]
+
+    got = call(LOAD, "ovw-load-synthetic.n_clicks", **{"ovw-load-synthetic.n_clicks": 1})
+    tab.values[("ovw-partner", "data")] = got["ovw-partner"]["data"]
+    assert "SYNTHETIC" in call(RECOLOUR, "ovw-layer.value")["ovw-view"]["data"]["layer_label"]
+    os.kill(manager.pid, signal.SIGKILL)
+    time.sleep(0.3)
+    got = call(RECOLOUR, "ovw-layer.value")
+    assert "ovw-view" not in got  # no_update: the previous map stays
+    assert "not answering" in got["ovw-error"]["children"]["props"]["children"]
+    assert "not answering" in json.dumps(call(PANEL, "ovw-selected.data",
+                                              **{"ovw-selected.data": "E01031011"}))
+    got = call(LOAD, "ovw-load-synthetic.n_clicks", **{"ovw-load-synthetic.n_clicks": 2})
+    assert "ovw-partner" not in got and "not answering" in json.dumps(got)
+    tab.values[("ovw-weight", "value")] = [3.0, *tab.values[("ovw-weight", "value")][1:]]
+    got = call(STABILITY, "ovw-stb-run.n_clicks", **{"ovw-stb-run.n_clicks": 1})
+    assert got["ovw-stb-poll"]["disabled"] is True and "not answering" in json.dumps(got)
+    got = call(STABILITY, "ovw-stb-poll.n_intervals", **{"ovw-stb-poll.n_intervals": 1})
+    assert got["ovw-stb-poll"]["disabled"] is True and "not answering" in json.dumps(got)
