@@ -12,9 +12,11 @@ its start-up pipe, the workers inherit it by fork; it is never in a file or the 
 Values cross the manager as pickled bytes made by the worker, so the manager process never
 unpickles anything and needs no pandas. Each worker keeps the last value it unpickled per key
 with its stamp and asks the manager for the bytes only when the stamp changed. Sizes, pickled:
-the SYNTHETIC extract is about 31 KB, a county indicator table about 0.2-0.4 MB, a stability
-result about 20 KB; at most ``SVRP_PARTNER_SESSIONS`` (default 20) partner sessions and 16
-stability results are held, so the manager holds a few MB at most.
+the SYNTHETIC extract is about 31 KB, a county indicator upload (spec and 354-row table) about
+0.7 MB (about 9 ms to pickle and unpickle), a stability result about 20 KB. At most
+``SVRP_PARTNER_SESSIONS`` (default 20) partner sessions and 16 stability results are held, so
+the manager holds some 15 MB at most. The manager listens on a Unix socket in a private
+(0700) temporary folder; only the socket's name is on disk, never a value.
 
 If the manager dies or does not answer, every call raises :class:`SharedStateError` (a
 :class:`profiler.errors.ProfilerError`: pages show its one-line message and keep the previous
