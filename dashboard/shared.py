@@ -273,6 +273,21 @@ class _Manager(BaseManager):
     pass
 
 
+def _exit_with(parent: int) -> None:
+    """In the manager process: exit once ``parent`` (gunicorn's master) is gone.
+
+    The master stops the manager when it exits normally; this covers a master that was killed,
+    so no partner data outlives the server in an orphaned process.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="svrp-parent-watch", daemon=True).start()
+
+
 _Manager.register("tables", callable=_tables, exposed=(
     "get", "has", "put", "pop", "items", "count", "sizes", "acquire", "release", "pid"))
 
@@ -305,7 +320,7 @@ def start() -> Server:
         return _SERVER
     authkey = secrets.token_bytes(32)
     manager = _Manager(authkey=authkey, ctx=multiprocessing.get_context("spawn"))
-    manager.start()
+    manager.start(initializer=_exit_with, initargs=(os.getpid(),))
     process = manager._process  # the manager's Process, forgotten in forks (below)
     # gunicorn's workers are os.fork()s, so they inherit multiprocessing's list of children and
     # at exit would try to join a process that is not theirs (an AssertionError in atexit)

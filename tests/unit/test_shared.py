@@ -263,3 +263,29 @@ def test_shr009_pages_say_one_line_when_the_manager_dies(manager):
     assert got["ovw-stb-poll"]["disabled"] is True and "not answering" in json.dumps(got)
     got = call(STABILITY, "ovw-stb-poll.n_intervals", **{"ovw-stb-poll.n_intervals": 1})
     assert got["ovw-stb-poll"]["disabled"] is True and "not answering" in json.dumps(got)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" in status  # a zombie no one has reaped yet: exited
+
+
+def test_shr010_manager_exits_with_its_master_even_a_killed_one():
+    parent, child = FORK.Pipe()
+
+    def master():
+        child.send(shared.start().pid)
+        os.kill(os.getpid(), signal.SIGKILL)  # no atexit: the manager is not told to stop
+
+    proc = FORK.Process(target=master)
+    proc.start()
+    assert parent.poll(20)
+    pid = parent.recv()
+    proc.join(10)
+    deadline = time.time() + 5
+    while not _gone(pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert _gone(pid), "the manager outlived its master"
