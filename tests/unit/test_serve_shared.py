@@ -56,6 +56,14 @@ def _holders(workers: list[int], port: int) -> dict[int, int]:
     return out
 
 
+def _gone(pid: int) -> bool:
+    """The process has exited (or is a zombie no one reaped yet)."""
+    try:
+        return "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+
+
 class Tab:
     """One browser tab's view; each callback on a new connection, its worker noted."""
 
@@ -108,10 +116,14 @@ def test_shr020_two_workers_share_partner_data_and_what_if_runs():
     spec = load_spec(ROOT / "data/indicators/spec.toml")
     weights = [i.weight for i in spec.indicators]
     with Server(workers=2) as server:
+        deadline = time.time() + 30
+        while len(re.findall("Booting worker", server.output())) < 2 and time.time() < deadline:
+            time.sleep(0.2)  # the first worker may answer before the second has booted
         log = server.output()
         workers = [int(p) for p in re.findall(r"Booting worker with pid: (\d+)", log)]
         assert len(workers) == 2, log
-        assert re.search(r"session state shared through manager pid \d+", log), log
+        manager = re.search(r"session state shared through manager pid (\d+)", log)
+        assert manager, log
         deps = requests.get(server.url + "/_dash-dependencies", timeout=TIMEOUT_S).json()
         tab = Tab(server, Callbacks(deps, list(spec.ids)), spec.ids, weights, workers)
 
@@ -160,7 +172,10 @@ def test_shr020_two_workers_share_partner_data_and_what_if_runs():
             views.append(got["ovw-view"]["data"])
         assert all(v["opacity"] == views[0]["opacity"] for v in views)  # the same run...
         assert views[0]["opacity"] != before["ovw-view"]["data"]["opacity"]  # ...not the shipped
-        log = server.output()
+    log = server.output()  # stopped: the workers' exit is logged too
+    assert "Traceback" not in log and "Exception ignored" not in log, log
+    assert log.count("Worker exiting") == 2, log
+    assert _gone(int(manager.group(1))), "the manager outlived the server"
 
     per = Counter(pid for _, pid in tab.hits)
     print(f"\nshr020: {len(tab.hits)} callbacks, per worker {dict(per)}; upload on {loader}, "
@@ -171,4 +186,3 @@ def test_shr020_two_workers_share_partner_data_and_what_if_runs():
     assert set(per) == set(workers)  # both workers answered this tab
     assert any(pid != loader for what, pid in tab.hits if what in ("recolour", "panel"))
     assert any(pid != starter for what, pid in tab.hits if what in ("poll", "after run"))
-    assert "Traceback" not in log, log

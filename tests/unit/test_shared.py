@@ -265,15 +265,9 @@ def test_shr009_pages_say_one_line_when_the_manager_dies(manager):
     assert got["ovw-stb-poll"]["disabled"] is True and "not answering" in json.dumps(got)
 
 
-def _gone(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return True
-    return "\nState:\tZ" in status  # a zombie no one has reaped yet: exited
-
-
 def test_shr010_manager_exits_with_its_master_even_a_killed_one():
+    from test_serve_shared import _gone
+
     parent, child = FORK.Pipe()
 
     def master():
