@@ -16,8 +16,8 @@ the SYNTHETIC extract is about 31 KB, a county indicator upload (spec and 354-ro
 0.7 MB (about 9 ms to pickle and unpickle), a stability result about 20 KB. At most
 ``SVRP_PARTNER_SESSIONS`` (default 20) partner sessions and 16 stability results are held, so
 the manager holds some 15 MB of values at most (the process itself is about 25 MB: it
-imports no pandas). The manager listens on a Unix socket in a private
-(0700) temporary folder; only the socket's name is on disk, never a value.
+imports no pandas). The manager listens on a Unix socket in a private (0700) temporary folder;
+only the socket's name is on disk, never a value.
 
 If the manager dies or does not answer, every call raises :class:`SharedStateError` (a
 :class:`profiler.errors.ProfilerError`: pages show its one-line message and keep the previous
