@@ -112,11 +112,16 @@ class JobRegistry:
         """The store in use (the manager's once it runs, unless one was given)."""
         return self._local if self._fixed else (shared.managed() or self._local)
 
+    def _live(self, record: dict) -> bool:
+        """Queued or running, and not gone quiet."""
+        return (record["state"] in (QUEUED, RUNNING)
+                and time.time() - record["beat"] <= self.stale_s)
+
     def _snapshot(self, store: Store, record: dict | None) -> Job | None:
         if record is None:
             return None
         job = Job(**record)
-        if not job.finished and time.time() - job.beat > self.stale_s:
+        if not job.finished and not self._live(record):
             return Job(**{**record, "state": ERROR, "message": STOPPED})
         if job.state == DONE:
             return Job(**{**record, "result": store.get(self._results, job.key)})
@@ -172,8 +177,7 @@ class JobRegistry:
                 )
             job = self._snapshot(store, store.get(self._jobs, key))
             if job is None or job.finished:
-                live = sum(1 for r in store.values(self._jobs)
-                           if not self._snapshot(store, r).finished)
+                live = sum(1 for r in store.values(self._jobs) if self._live(r))
                 if live >= self.max_live:
                     raise JobRefused(f"the server is busy with {live} runs; try again in a minute")
                 job = Job(key, beat=time.time(), pid=os.getpid())

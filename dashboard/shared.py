@@ -131,7 +131,7 @@ class Tables:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._freed.wait(min(left, self._until - time.monotonic()))
+                self._freed.wait(max(0.0, min(left, self._until - time.monotonic())))
             if self._holder is not None:
                 LOG.warning("shared lock held over %.0f s by %s: taken back", LEASE_S,
                             self._holder)
