@@ -153,7 +153,7 @@ def test_shr020_two_workers_share_partner_data_and_what_if_runs():
         assert got["ovw-stb-poll"]["disabled"] is False, got  # queued or running
         # poll (every 0.2 s, as the page does at 0.4 s) until done, then on until a poll has
         # reached the other worker too: every poll must see the job, running or finished
-        deadline, done, polls, elsewhere = time.time() + 60, None, 0, 0
+        deadline, done, polls, elsewhere, running = time.time() + 60, None, 0, 0, 0
         while time.time() < deadline and not (done and elsewhere) and polls < 200:
             time.sleep(0.2)
             polls += 1
@@ -161,6 +161,7 @@ def test_shr020_two_workers_share_partner_data_and_what_if_runs():
                                    **{"ovw-stb-poll.n_intervals": polls})
             status = json.dumps(got["ovw-stb-status"]["children"])
             assert "Working" in status or "ovw-stb-finished" in status, got  # the job is seen
+            running += "Working" in status
             done = done or got.get("ovw-stb-done", {}).get("data")
             elsewhere += worker != starter
         assert done, "the what-if run did not finish in 60 s"
@@ -179,7 +180,7 @@ def test_shr020_two_workers_share_partner_data_and_what_if_runs():
 
     per = Counter(pid for _, pid in tab.hits)
     print(f"\nshr020: {len(tab.hits)} callbacks, per worker {dict(per)}; upload on {loader}, "
-          f"run started on {starter}; " + ", ".join(
+          f"run started on {starter}, {running} of {polls} polls saw it running; " + ", ".join(
               f"{what}: {dict(Counter(p for w, p in tab.hits if w == what))}"
               for what in ("recolour", "panel", "poll", "after run")))
     assert None not in per, "a callback's connection was not found in /proc"
