@@ -315,13 +315,23 @@ def start() -> Server:
     Call it once, in gunicorn's master before the workers fork; it is stopped when that process
     exits (or by :func:`stop`). ``spawn``, not fork: the manager does not carry a copy of the
     loaded data, the app or its threads, only this module.
+
+    Raises
+    ------
+    SharedStateError
+        The manager process could not be started.
     """
     global _SERVER
     if _SERVER is not None:
         return _SERVER
     authkey = secrets.token_bytes(32)
     manager = _Manager(authkey=authkey, ctx=multiprocessing.get_context("spawn"))
-    manager.start(initializer=_exit_with, initargs=(os.getpid(),))
+    try:
+        manager.start(initializer=_exit_with, initargs=(os.getpid(),))
+    except (OSError, EOFError) as exc:  # a start-up error: serve.py prints it on one line
+        raise SharedStateError(
+            f"could not start the shared session store ({type(exc).__name__}: {exc}); check "
+            "that the temporary folder is writable, or set SVRP_WORKERS=1") from None
     process = manager._process  # the manager's Process, forgotten in forks (below)
     # gunicorn's workers are os.fork()s, so they inherit multiprocessing's list of children and
     # at exit would try to join a process that is not theirs (an AssertionError in atexit)

@@ -827,6 +827,7 @@ def load_partner(ind_contents, inc_contents, _synthetic, _clear, ind_name, inc_n
     ``ovw-load-synthetic``, ``ovw-clear-partner`` and ``ovw-partner`` (the session key); writes
     ``ovw-partner`` (only on a clean load, so a refused file leaves the profile as it was),
     ``ovw-partner-report``, ``ovw-layer-sources`` and whether ``ovw-export-partner`` is enabled.
+    If the shared session store is not answering, the report says so in one line.
     """
     state = current()
     cache = ps.cache_for(state)

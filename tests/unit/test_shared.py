@@ -283,3 +283,14 @@ def test_shr010_manager_exits_with_its_master_even_a_killed_one():
     while not _gone(pid) and time.time() < deadline:
         time.sleep(0.1)
     assert _gone(pid), "the manager outlived its master"
+
+
+def test_shr011_a_manager_that_cannot_start_is_a_one_line_error(monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise EOFError
+
+    monkeypatch.setattr(shared._Manager, "start", refuse)
+    with pytest.raises(SharedStateError, match=r"^could not start the shared session store "
+                                               r"\(EOFError: \);.*SVRP_WORKERS=1$"):
+        shared.start()
+    assert shared.server() is None
