@@ -4,7 +4,9 @@ Settings come from the environment (``SVRP_HOST``, ``SVRP_PORT``, ``SVRP_WORKERS
 see dashboard/settings.py); a bad one stops start-up with a one-line ``error: ...`` and exit
 status 2, before gunicorn starts. Workers are threaded (``gthread``), so a slow client or a
 download does not hold a whole worker; CPU-bound callbacks still share each worker's GIL, which
-is why there are several processes.
+is why there are several processes. With several, per-session state (partner uploads, what-if
+stability runs) is kept in a manager process that wsgi.py starts before the fork
+(:mod:`dashboard.shared`), so any worker can answer any callback of a tab.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 
 from gunicorn.app.base import BaseApplication
 
+from dashboard import shared
 from dashboard.settings import Settings
 from profiler.errors import ProfilerError
 
@@ -78,9 +81,11 @@ def main() -> int:
     except ProfilerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    store = shared.server()
     print(
         f"data loaded in {time.perf_counter() - started:.1f} s (pid {os.getpid()}); serving "
-        f"http://{options(settings)['bind']}/ with {settings.workers} workers",
+        f"http://{options(settings)['bind']}/ with {settings.workers} workers; session state "
+        + (f"shared through manager pid {store.pid}" if store else "in process"),
         flush=True,
     )
     Gunicorn(wsgi.server, options(settings)).run()

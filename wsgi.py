@@ -9,6 +9,11 @@ workers forked from it share those pages of memory. The first render of each kin
 (:func:`warm_up`) is done here too, so lazy imports (mapclassify and numba for the district
 page's banding comparison, ~3 s) and the district pages' cached parts happen once before the
 fork instead of on each worker's first visitors.
+
+With more than one worker (``SVRP_WORKERS``; give gunicorn the same ``--workers``), the
+per-session state (partner uploads, what-if stability runs) goes to a manager process started
+here, before the fork, so every worker sees it (:mod:`dashboard.shared`; memory only).
+Without ``--preload`` each worker would start its own: always preload.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import dash
 
 from app import create_app
+from dashboard import shared
 from dashboard.settings import Settings
 from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 
@@ -36,6 +42,9 @@ def warm_up() -> None:
     pages["pages.explore"]["layout"]()
 
 
-app = create_app(Settings.from_env())
+settings = Settings.from_env()
+app = create_app(settings)
 warm_up()
+if settings.workers > 1:
+    shared.start()  # after the data load, before gunicorn forks the workers
 server = app.server

@@ -1,8 +1,10 @@
 """Partner data of one browser session, held in server memory; no Dash, no disk.
 
 A session's uploads (a partner indicator table, an incident extract) live in a bounded,
-least-recently-used in-process cache (:class:`PartnerCache`) under a random key; the page keeps
-only that key in a ``dcc.Store``. Nothing here writes partner data to disk. A failed upload
+least-recently-used cache (:class:`PartnerCache`) under a random key; the page keeps only that
+key in a ``dcc.Store``. The cache is in process, or, under gunicorn with several workers, in
+the manager process of :mod:`dashboard.shared` that every worker reads. Nothing here writes
+partner data to disk. A failed upload
 raises :class:`profiler.partner.PartnerDataError` before anything is stored, so the session's
 previous partner data (and the profile drawn from it) stays as it was.
 
@@ -27,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dashboard import shared
+from dashboard.shared import Store
 from dashboard.state import AppState
 from profiler.disclosure import display_value, small_mask, suppress
 from profiler.engine import (
@@ -92,6 +96,13 @@ class PartnerData:
     # callbacks of one page run in parallel threads and share this session's results
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    def __getstate__(self) -> dict:
+        # what crosses to the shared store: the uploads, not this process's scored views
+        return {"indicators": self.indicators, "extract": self.extract}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
+
     def replace(self, **changes) -> PartnerData:
         """A new session value with some uploads replaced (and an empty result cache)."""
         return PartnerData(**{"indicators": self.indicators, "extract": self.extract, **changes})
@@ -103,42 +114,47 @@ class PartnerData:
 
 
 class PartnerCache:
-    """Bounded in-process store of :class:`PartnerData` by random session key (thread-safe)."""
+    """Bounded store of :class:`PartnerData` by random session key, seen by every worker.
 
-    def __init__(self, max_sessions: int = 20) -> None:
+    One process: an in-process least-recently-used table, as before. Under gunicorn with
+    several workers (:func:`dashboard.shared.start`): a table in the manager process, so a
+    callback on any worker finds what another stored. Never on disk either way.
+
+    Raises :class:`dashboard.shared.SharedStateError` (a ``ProfilerError``) when the manager
+    cannot be reached.
+    """
+
+    TABLE = "partner"
+
+    def __init__(self, max_sessions: int = 20, store: Store | None = None) -> None:
         self.max_sessions = max_sessions
-        self._items: OrderedDict[str, PartnerData] = OrderedDict()
-        self._lock = threading.Lock()
+        self._local = store or shared.local()  # one process (no manager running)
+
+    @property
+    def store(self) -> Store:
+        """The manager's store when one runs (looked up per call: it starts after import)."""
+        return shared.managed() or self._local
 
     def get(self, key) -> PartnerData | None:
         """The session's data, or None for an unknown, expired or malformed key."""
-        if not isinstance(key, str):
-            return None
-        with self._lock:
-            data = self._items.get(key)
-            if data is not None:
-                self._items.move_to_end(key)
-            return data
+        return self.store.get(self.TABLE, key)
 
     def put(self, key, data: PartnerData) -> str:
         """Store ``data`` under ``key`` (a new random key if ``key`` is not one of ours)."""
-        with self._lock:
-            if not isinstance(key, str) or key not in self._items:
+        store = self.store
+        with store.lock():
+            if not store.has(self.TABLE, key):
                 key = secrets.token_urlsafe(18)
-            self._items[key] = data
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_sessions:
-                self._items.popitem(last=False)
-            return key
+            store.put(self.TABLE, key, data, self.max_sessions)
+        return key
 
     def drop(self, key) -> None:
         """Forget a session's data."""
-        with self._lock:
-            self._items.pop(key, None)
+        self.store.pop(self.TABLE, key)
 
     def __len__(self) -> int:
         """Number of sessions held."""
-        return len(self._items)
+        return self.store.count(self.TABLE)
 
 
 _CACHES: dict[int, PartnerCache] = {}

@@ -29,6 +29,7 @@ from dashboard.jobs import (
     stability_for,
     stability_job,
 )
+from dashboard.shared import SharedStateError
 from dashboard.state import (
     CHANGE_CLASSES,
     CHANGE_LABELS,
@@ -570,17 +571,17 @@ def recolour(weights, norm, banding, layer, selected, district, store, _stb_done
     ``svrp.restyle``) and ``ovw-error``. Kept to the map alone so the recolour is not held up by
     the table.
     """
-    try:
+    try:  # a ProfilerError includes the shared store not answering (dashboard.shared)
         state, pairs, result, norm, banding = _result(weights, norm, banding, store)
+        data = _partner(store)
+        stab = _stability_view(state, pairs, norm, banding)
     except ProfilerError as exc:
         return no_update, html.P(str(exc), className="svrp-error")
-    data = _partner(store)
     error = None
     if data is None and isinstance(store, dict) and store.get("key"):
         # dropped from the bounded in-memory cache (or the server restarted)
         error = html.P("Partner data is no longer held by the server: the open-data profile is "
                        "shown; upload the files again.", className="svrp-error")
-    stab = _stability_view(state, pairs, norm, banding)
     return view_hideout(state, result, layer, selected, _district(district), data=data,
                         stab=stab), error
 
@@ -616,10 +617,10 @@ def update_details(
     """
     try:
         state, pairs, result, norm, banding = _result(weights, norm, banding, store)
-    except ProfilerError:
+        data = _partner(store)
+        stab = _stability_view(state, pairs, norm, banding)
+    except ProfilerError:  # recolour shows the message
         return no_update, no_update, no_update, no_update, no_update
-    data = _partner(store)
-    stab = _stability_view(state, pairs, norm, banding)
     details = view_details(
         state, pairs, result, norm, banding, layer, selected, bands, _district(district),
         incidents, data=data, stab=stab,
@@ -734,13 +735,13 @@ def show_panel(code, weights, norm, banding, store, drawn):
         return no_update
     try:
         state, pairs, result, norm, banding = _result(weights, norm, banding, store)
+        data = _partner(store)
+        stability, source = _stability_view(state, pairs, norm, banding)
     except ProfilerError as exc:
         return html.P(str(exc), className="svrp-error")
-    data = _partner(store)
     threshold = state.settings.disclosure_threshold
     hidden = ps.hidden_indicator_values(data, result, threshold)
     extra = partner_panel_rows(data, code, threshold) if code else []
-    stability, source = _stability_view(state, pairs, norm, banding)
     return lsoa_panel(state, result, code, hidden=hidden, extra=extra,
                       stability=stability if source != "default" else None)
 
@@ -813,10 +814,19 @@ def load_partner(ind_contents, inc_contents, _synthetic, _clear, ind_name, inc_n
     ``ovw-load-synthetic``, ``ovw-clear-partner`` and ``ovw-partner`` (the session key); writes
     ``ovw-partner`` (only on a clean load, so a refused file leaves the profile as it was),
     ``ovw-partner-report``, ``ovw-layer-sources`` and whether ``ovw-export-partner`` is enabled.
+    If the shared session store is not answering, the report says so in one line.
     """
     state = current()
     cache = ps.cache_for(state)
     key = (store or {}).get("key") if isinstance(store, dict) else None
+    try:
+        return _load_partner(state, cache, key, store, ind_contents, inc_contents, ind_name,
+                             inc_name)
+    except SharedStateError as exc:
+        return no_update, report_view([str(exc)], error=True), no_update, no_update
+
+
+def _load_partner(state, cache, key, store, ind_contents, inc_contents, ind_name, inc_name):
     data = cache.get(key) or ps.PartnerData()
     trigger = ctx.triggered_id
     try:
@@ -868,7 +878,10 @@ def report_view(lines, error: bool = False) -> html.Div:
 )
 def export_partner(_n, store):
     """Send the loaded extract's per-LSOA theme counts, suppressed, as CSV (``ovw-partner``)."""
-    data = _partner(store)
+    try:
+        data = _partner(store)
+    except SharedStateError:
+        return no_update
     if data is None or data.extract is None:
         return no_update
     state = current()
@@ -917,13 +930,17 @@ def stability_run(_clicks, _ticks, weights, norm, banding, session):
     ``ovw-stb-status`` and, when it finishes, ``ovw-stb-done`` (its key), which makes
     :func:`recolour` use the result.
     """
+    try:
+        return _stability_run(weights, norm, banding, session)
+    except ProfilerError as exc:  # bad what-if inputs, or the shared store not answering
+        return True, "0", True, html.Span(str(exc), className="svrp-error"), no_update
+
+
+def _stability_run(weights, norm, banding, session):
     job = STABILITY_JOBS.status(session)
     if ctx.triggered_id == "ovw-stb-poll":
         return _job_outputs(job)
-    try:
-        state, pairs, _, norm, banding = _result(weights, norm, banding)
-    except ProfilerError as exc:
-        return True, "0", True, html.Span(str(exc), className="svrp-error"), no_update
+    state, pairs, _, norm, banding = _result(weights, norm, banding)
     key, run = stability_job(state, pairs, norm, banding)
     if ctx.triggered_id != "ovw-stb-run":  # the what-if settings changed
         if job is not None and not job.finished:

@@ -17,10 +17,13 @@ from profiler.stability import StabilitySettings, area_stability, stability_key
 A, B = "a" * 32, "b" * 32
 
 
-def _wait(job, timeout=10.0):
+def _wait(registry, session, timeout=10.0):
+    """The session's job once finished (a snapshot: records live in the store)."""
     deadline = time.time() + timeout
+    job = registry.status(session)
     while not job.finished and time.time() < deadline:
         time.sleep(0.01)
+        job = registry.status(session)
     assert job.finished, "job did not finish"
     return job
 
@@ -49,12 +52,13 @@ def registry():
 
 def test_job001_progress_is_reported_while_running(registry):
     fn, gate, halfway = _gated()
-    job = registry.submit(A, "k1", fn)
+    registry.submit(A, "k1", fn)
     assert halfway.wait(5)
-    assert registry.status(A) is job
+    job = registry.status(A)
+    assert job.key == "k1"
     assert job.state == "running" and job.progress == 0.5 and not job.finished
     gate.set()
-    _wait(job)
+    job = _wait(registry, A)
     assert job.state == DONE and job.result == "ok" and job.progress == 1.0
     assert job.seconds is not None and job.seconds >= 0
 
@@ -65,10 +69,12 @@ def test_job002_one_job_per_session(registry):
     assert halfway.wait(5)
     with pytest.raises(JobRefused, match="still going in this tab"):
         registry.submit(A, "k2", lambda progress: "other")
-    assert registry.submit(A, "k1", fn) is job  # asking again for the same run is no new job
+    again = registry.submit(A, "k1", fn)  # asking again for the same run is no new job
+    assert again.key == job.key and not again.finished
     gate.set()
-    _wait(job)
-    assert _wait(registry.submit(A, "k2", lambda progress: "other")).result == "other"
+    _wait(registry, A)
+    registry.submit(A, "k2", lambda progress: "other")
+    assert _wait(registry, A).result == "other"
 
 
 def test_job003_sessions_share_a_running_job_and_the_cached_result(registry):
@@ -81,9 +87,10 @@ def test_job003_sessions_share_a_running_job_and_the_cached_result(registry):
 
     first = registry.submit(A, "k1", counted)
     assert halfway.wait(5)
-    assert registry.submit(B, "k1", counted) is first
+    assert registry.submit(B, "k1", counted).key == first.key
     gate.set()
-    _wait(first)
+    _wait(registry, A)
+    _wait(registry, B)
     again = registry.submit(B, "k1", counted)
     assert again.finished and again.result == "ok" and again.message == "already computed"
     assert registry.cached("k1") == "ok" and len(calls) == 1
@@ -91,7 +98,8 @@ def test_job003_sessions_share_a_running_job_and_the_cached_result(registry):
 
 def test_job004_cache_keeps_the_most_recent_results(registry):
     for key in ("k1", "k2", "k3"):
-        _wait(registry.submit(A, key, lambda progress, key=key: key))
+        registry.submit(A, key, lambda progress, key=key: key)
+        _wait(registry, A)
     assert registry.cached("k1") is None
     assert registry.cached("k2") == "k2" and registry.cached("k3") == "k3"
 
@@ -100,16 +108,19 @@ def test_job005_errors_become_messages_and_are_not_cached(registry):
     def bad(progress):
         raise ProfilerError("weights: at least one indicator needs a weight above 0")
 
-    job = _wait(registry.submit(A, "k1", bad))
+    registry.submit(A, "k1", bad)
+    job = _wait(registry, A)
     assert job.state == ERROR and "weight above 0" in job.message
     assert registry.cached("k1") is None
 
     def crash(progress):
         raise ValueError("boom")
 
-    job = _wait(registry.submit(A, "k2", crash))
+    registry.submit(A, "k2", crash)
+    job = _wait(registry, A)
     assert job.state == ERROR and "ValueError" in job.message and "server log" in job.message
-    assert _wait(registry.submit(A, "k1", lambda progress: 1)).result == 1  # retried, not stuck
+    registry.submit(A, "k1", lambda progress: 1)
+    assert _wait(registry, A).result == 1  # retried, not stuck
 
 
 def test_job006_bounded_and_session_ids_checked(registry):
