@@ -9,9 +9,10 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
+import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import dash_table, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dash_table, dcc, html
 
 from dashboard.state import AppState
 from dashboard.urlstate import LSOA_RE, WEIGHT_MAX, WEIGHT_MIN
@@ -47,6 +48,27 @@ def validate_weights(values: Sequence, ids: Sequence[str]) -> tuple[tuple[str, f
     if not any(w > 0 for _, w in pairs):
         raise ProfilerError("weights: at least one indicator needs a weight above 0")
     return tuple(pairs)
+
+
+def map_clientside_callbacks(prefix: str) -> None:
+    """Register a map page's two clientside callbacks (ids ``<prefix>-...``).
+
+    ``svrp.restyle`` restyles the drawn shapes in place whenever ``<prefix>-view`` changes
+    (writing ``<prefix>-restyled``); ``svrp.hoverText`` writes the hovered LSOA's details to
+    ``<prefix>-hover`` from ``<prefix>-lsoas.hoverData`` and the view.
+    """
+    dash.clientside_callback(
+        ClientsideFunction(namespace="svrp", function_name="restyle"),
+        Output(f"{prefix}-restyled", "data"),
+        Input(f"{prefix}-view", "data"),
+    )
+    dash.clientside_callback(
+        ClientsideFunction(namespace="svrp", function_name="hoverText"),
+        Output(f"{prefix}-hover", "children"),
+        Input(f"{prefix}-lsoas", "hoverData"),
+        State(f"{prefix}-view", "data"),
+        prevent_initial_call=True,
+    )
 
 
 def alert_box(component_id: str, errors: Sequence[str]) -> html.Div:

@@ -10,7 +10,7 @@ import dataclasses
 from urllib.parse import urlencode
 
 import dash
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard.area import (
     REFERENCE_LABELS,
@@ -25,6 +25,7 @@ from dashboard.components import (
     alert_box,
     diverging_bars,
     high_risk_table,
+    map_clientside_callbacks,
     map_grid,
     validate_method,
     validate_weights,
@@ -407,16 +408,4 @@ def show_panel(click, cell, weights, banding, scope, reference):
     return _panel(state, result, code)
 
 
-dash.clientside_callback(
-    ClientsideFunction(namespace="svrp", function_name="restyle"),
-    Output("exp-restyled", "data"),
-    Input("exp-view", "data"),
-)
-
-dash.clientside_callback(
-    ClientsideFunction(namespace="svrp", function_name="hoverText"),
-    Output("exp-hover", "children"),
-    Input("exp-lsoas", "hoverData"),
-    State("exp-view", "data"),
-    prevent_initial_call=True,
-)
+map_clientside_callbacks("exp")

@@ -6,7 +6,7 @@ import uuid
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import partner_state as ps
 from dashboard.components import (
@@ -15,6 +15,7 @@ from dashboard.components import (
     high_risk_rows,
     high_risk_table,
     lsoa_panel,
+    map_clientside_callbacks,
     map_grid,
     validate_method,
     validate_weights,
@@ -631,19 +632,7 @@ def update_details(
     return (*details, columns)
 
 
-dash.clientside_callback(
-    ClientsideFunction(namespace="svrp", function_name="restyle"),
-    Output("ovw-restyled", "data"),
-    Input("ovw-view", "data"),
-)
-
-dash.clientside_callback(
-    ClientsideFunction(namespace="svrp", function_name="hoverText"),
-    Output("ovw-hover", "children"),
-    Input("ovw-lsoas", "hoverData"),
-    State("ovw-view", "data"),
-    prevent_initial_call=True,
-)
+map_clientside_callbacks("ovw")
 
 
 @callback(
