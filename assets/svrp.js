@@ -33,7 +33,7 @@ window.svrp = Object.assign({}, window.svrp, {
 
     /* Maps whose page has a "<key>-drawn" store: it gets the feature count once the shapes are
      * drawn, so the page can hold back heavy components (plotly charts) until then. */
-    drawnStores: ["ovw"],
+    drawnStores: ["ovw", "dst"],
 
     notifyDrawn: function (key, n) {
         const dc = window.dash_clientside;

@@ -275,6 +275,7 @@ class User:
             ("ovw-partner", "data"): None,  # no partner upload in the load mix
             ("ovw-stb-done", "data"): None,
             ("ovw-drawn", "data"): {"features": 354},  # the map has drawn: the panel fills
+            ("dst-drawn", "data"): {"features": 354},
             ("ovw-table", "columns"): None,
         }
         for n in ("csv", "xlsx", "geojson"):

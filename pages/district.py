@@ -336,10 +336,11 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
     )
     n_high = int(rows["band"].isin(HIGH).sum())
     presenting = present == "1"
-    figure, banding = _default_parts(id(state), code)
+    _, banding = _default_parts(id(state), code)
     return html.Div(
         [
             dcc.Store(id="dst-code", data=code),
+            dcc.Store(id="dst-drawn"),  # set by svrp.notifyDrawn once the LSOAs are drawn
             html.Div(
                 [
                     html.H1(f"{name}: serious-violence risk profile", id="dst-title"),
@@ -424,11 +425,8 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
             html.Div(
                 [
                     html.Section(
-                        dcc.Graph(
-                            figure=figure,
-                            config={"displayModeBar": False},
-                            id="dst-compare",
-                        ),
+                        # the chart arrives once the map is drawn (see show_comparison)
+                        html.Div(id="dst-compare-slot"),
                         className="svrp-card svrp-compare-card",
                     ),
                     html.Section(id="dst-panel", className="svrp-card svrp-panel svrp-no-print"),
@@ -454,12 +452,36 @@ dash.clientside_callback(
 
 
 @callback(
+    Output("dst-compare-slot", "children"),
+    Input("dst-drawn", "data"),
+    State("dst-code", "data"),
+    prevent_initial_call=True,
+)
+def show_comparison(drawn, code):
+    """Put the district-vs-county chart in ``dst-compare-slot`` once ``dst-drawn`` is set.
+
+    The first plotly chart on a page loads plotly.js (4.8 MB), which would otherwise hold up
+    the map by a second or more. Reads ``dst-code``.
+    """
+    if not drawn or code not in WARWICKSHIRE_DISTRICTS:
+        return no_update
+    figure, _ = _default_parts(id(current()), code)
+    return dcc.Graph(figure=figure, config={"displayModeBar": False}, id="dst-compare")
+
+
+@callback(
     Output("dst-panel", "children"),
     Input("dst-lsoas", "clickData"),
     Input("dst-table", "active_cell"),
+    Input("dst-drawn", "data"),
 )
-def show_panel(click, cell):
-    """Fill ``dst-panel`` with the LSOA clicked on ``dst-lsoas`` or selected in ``dst-table``."""
+def show_panel(click, cell, drawn):
+    """Fill ``dst-panel`` with the LSOA clicked on ``dst-lsoas`` or selected in ``dst-table``.
+
+    Waits for ``dst-drawn`` (the map first, as in :func:`show_comparison`).
+    """
+    if not drawn:
+        return html.P("Loading the map…", className="svrp-hint")
     state = current()
     code = None
     if ctx.triggered_id == "dst-lsoas" and click:
