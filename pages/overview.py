@@ -203,8 +203,9 @@ def layout(**query) -> html.Div:
             dcc.Store(id="ovw-restyled"),
             # set by svrp.notifyDrawn once the LSOAs are drawn: the panel's chart waits for it
             dcc.Store(id="ovw-drawn"),
-            # a random key into the server's in-memory partner cache; the data stays there
-            dcc.Store(id="ovw-partner", storage_type="memory"),
+            # a random key into the server's in-memory partner cache; the data stays there. Kept
+            # for the tab (sessionStorage), so a visit to a district page does not drop an upload
+            dcc.Store(id="ovw-partner", storage_type="session"),
             # one id per browser tab (sessionStorage keeps the first one), for the job registry
             dcc.Store(id="ovw-session", storage_type="session", data=uuid.uuid4().hex),
             dcc.Store(id="ovw-stb-done"),
@@ -783,10 +784,26 @@ def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district, store
 
 
 @callback(
-    Output("ovw-partner", "data"),
-    Output("ovw-partner-report", "children"),
     Output("ovw-layer-sources", "children"),
     Output("ovw-export-partner", "disabled"),
+    Input("ovw-partner", "data"),
+)
+def partner_sources(store):
+    """Say which source each theme layer uses (``ovw-layer-sources``) for the session's data.
+
+    Reads ``ovw-partner`` (also as restored for the tab when the page opens again); enables
+    ``ovw-export-partner`` while an extract is loaded.
+    """
+    try:
+        data = _partner(store)
+    except SharedStateError:
+        data = None
+    return source_items(data), data is None or data.extract is None
+
+
+@callback(
+    Output("ovw-partner", "data"),
+    Output("ovw-partner-report", "children"),
     Input("ovw-upload-indicators", "contents"),
     Input("ovw-upload-incidents", "contents"),
     Input("ovw-load-synthetic", "n_clicks"),
@@ -801,8 +818,8 @@ def load_partner(ind_contents, inc_contents, _synthetic, _clear, ind_name, inc_n
 
     Reads ``ovw-upload-indicators`` / ``ovw-upload-incidents`` (file contents and names),
     ``ovw-load-synthetic``, ``ovw-clear-partner`` and ``ovw-partner`` (the session key); writes
-    ``ovw-partner`` (only on a clean load, so a refused file leaves the profile as it was),
-    ``ovw-partner-report``, ``ovw-layer-sources`` and whether ``ovw-export-partner`` is enabled.
+    ``ovw-partner`` (only on a clean load, so a refused file leaves the profile as it was) and
+    ``ovw-partner-report``; :func:`partner_sources` follows the store.
     If the shared session store is not answering, the report says so in one line.
     """
     state = current()
@@ -812,7 +829,7 @@ def load_partner(ind_contents, inc_contents, _synthetic, _clear, ind_name, inc_n
         return _load_partner(state, cache, key, store, ind_contents, inc_contents, ind_name,
                              inc_name)
     except SharedStateError as exc:
-        return no_update, report_view([str(exc)], error=True), no_update, no_update
+        return no_update, report_view([str(exc)], error=True)
 
 
 def _load_partner(state, cache, key, store, ind_contents, inc_contents, ind_name, inc_name):
@@ -821,8 +838,7 @@ def _load_partner(state, cache, key, store, ind_contents, inc_contents, ind_name
     try:
         if trigger == "ovw-clear-partner":
             cache.drop(key)
-            return None, report_view(["Partner data cleared: open proxies in use."]), \
-                source_items(None), True
+            return None, report_view(["Partner data cleared: open proxies in use."])
         if trigger == "ovw-load-synthetic":
             new = data.replace(extract=ps.load_synthetic(state))
             lines = new.extract.lines
@@ -837,17 +853,15 @@ def _load_partner(state, cache, key, store, ind_contents, inc_contents, ind_name
             new = data.replace(indicators=ps.load_indicator_upload(state, content, name))
             lines = new.indicators.lines
         else:
-            return no_update, no_update, no_update, no_update
+            return no_update, no_update
     except PartnerDataError as exc:
         failed = ps.failure_lines(exc)
         kept = "the previous partner data and profile stay" if not data.empty else \
             "the open-data profile stays"
-        return no_update, report_view([*failed, f"Nothing was loaded; {kept}."], error=True), \
-            no_update, no_update
+        return no_update, report_view([*failed, f"Nothing was loaded; {kept}."], error=True)
     key = cache.put(key, new)
     version = (store or {}).get("v", 0) + 1 if isinstance(store, dict) else 1
-    return ({"key": key, "v": version}, report_view(["Loaded.", *lines]), source_items(new),
-            new.extract is None)
+    return {"key": key, "v": version}, report_view(["Loaded.", *lines])
 
 
 def report_view(lines, error: bool = False) -> html.Div:

@@ -139,6 +139,9 @@ def fresh_driver(tmp_path):
 def page(driver, server):
     """The session browser, with a check after each test that the console had no errors."""
     driver.get_log("browser")  # drop earlier entries
+    if driver.current_url.startswith("http"):
+        # a fresh tab session for each test: no partner upload or job id left from the last one
+        driver.execute_script("window.sessionStorage.clear();")
     yield driver
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, f"browser console errors: {errors}"

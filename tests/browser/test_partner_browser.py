@@ -133,3 +133,26 @@ def test_upl010_synthetic_extract_names_its_source_and_suppresses(page, server, 
     page.find_element(By.ID, "ovw-clear-partner").click()
     wait_for(lambda: page.find_element(By.ID, "ovw-layer-sources").text.count("open proxies")
              == 3, timeout=15)
+
+
+def test_upl012_an_upload_survives_a_visit_to_a_district_page(page, server):
+    _open(page, server)
+    page.find_element(By.ID, "ovw-load-synthetic").click()
+    wait_for(lambda: page.find_element(By.ID, "ovw-layer-sources").text.count(
+        "partner extract, SYNTHETIC example") == 3, timeout=30, message="example not loaded")
+    page.find_element(By.LINK_TEXT, "Rugby").click()  # in-app navigation, same tab
+    wait_for(lambda: page.find_elements(By.ID, "dst-title"), timeout=30,
+             message="district page not opened")
+    page.find_element(By.LINK_TEXT, "County overview").click()
+    wait_for(lambda: len(page.find_elements(By.CSS_SELECTOR, PATHS)) >= 354, timeout=30,
+             message="overview not drawn again")
+    wait_for(lambda: page.find_element(By.ID, "ovw-layer-sources").get_attribute(
+        "textContent").count("partner extract, SYNTHETIC example") == 3, timeout=15,
+        message="the upload was dropped by leaving the overview")
+    page.find_element(By.CSS_SELECTOR, "#ovw-layer input[value='knife']").click()
+    wait_for(lambda: "SYNTHETIC" in page.find_element(By.ID, "ovw-legend").text, timeout=15,
+             message="the knife layer does not use the upload after coming back")
+    page.find_element(By.ID, "ovw-partner-summary").click()
+    page.find_element(By.ID, "ovw-clear-partner").click()
+    wait_for(lambda: page.find_element(By.ID, "ovw-layer-sources").text.count("open proxies")
+             == 3, timeout=15)

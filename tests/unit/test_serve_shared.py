@@ -22,8 +22,7 @@ import requests
 from benchmarks.load import TIMEOUT_S, Callbacks, Server
 
 ROOT = Path(__file__).resolve().parents[2]
-LOAD = "..ovw-partner.data...ovw-partner-report.children...ovw-layer-sources.children" \
-       "...ovw-export-partner.disabled.."
+LOAD = "..ovw-partner.data...ovw-partner-report.children.."
 RECOLOUR = "..ovw-view.data...ovw-error.children.."
 PANEL = "ovw-panel.children"
 STABILITY = "..ovw-stb-poll.disabled...ovw-stb-progress.value...ovw-stb-progress.hidden" \
