@@ -6,6 +6,7 @@ import uuid
 
 import dash
 import dash_leaflet as dl
+import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import partner_state as ps
@@ -70,6 +71,7 @@ INCIDENT_MODES = dict(
     zip(INCIDENT_KEYS, ("Off", "Clusters", "Points", "Heat (kernel density)"), strict=True)
 )
 COUNTY = "county"  # ovw-district value for the whole county
+NO_STABILITY = pd.DataFrame({"p_high": pd.Series(dtype=float)})  # P(High+) unknown for all
 HOVER_HINT = "Hover over an area to see its name, MSOA, district and band."
 
 
@@ -519,7 +521,12 @@ def view_details(
     bands = [b for b in (bands or []) if b in BANDS]
     changed = changed_bands(state, result)
     names = dict(zip(result["lsoa21_code"], result["lsoa21_name"], strict=True))
-    rows = high_risk_rows(result, state, bands, district, stab[0] if stab else None)
+    stability = stab[0] if stab else None
+    if stab and stab[1] == "default":
+        # what-if weights with no run of their own yet: the shipped analysis describes another
+        # profile, so the P(High+) cells stay empty until "How sure are these bands?" is run
+        stability = NO_STABILITY
+    rows = high_risk_rows(result, state, bands, district, stability)
     partner = ps.table_text(data, [r["lsoa21_code"] for r in rows],
                             state.settings.disclosure_threshold)
     for row in rows:
