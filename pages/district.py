@@ -33,6 +33,14 @@ dash.register_page(
 HIGH = ["Very High", "High"]
 
 
+# Cells of the district page's secondary tables (banding comparison, change since IoD2019).
+COMPACT_CELL = {
+    "textAlign": "left",
+    "fontFamily": "system-ui, sans-serif",
+    "fontSize": "0.85rem",
+    "padding": "3px 6px",
+}
+
 def district_table(rows: list[dict], result, spec):
     """The High/Very High table (``dst-table``): no District column, one driver per line."""
     lines = top_contributors(result, spec, sep="\n")
@@ -182,12 +190,7 @@ def _banding_comparison(state, code: str) -> html.Section:
                 sort_action="native",
                 page_size=10,
                 style_as_list_view=True,
-                style_cell={
-                    "textAlign": "left",
-                    "fontFamily": "system-ui, sans-serif",
-                    "fontSize": "0.85rem",
-                    "padding": "3px 6px",
-                },
+                style_cell=COMPACT_CELL,
             ),
         ],
         className="svrp-card svrp-hide-present svrp-no-print",
@@ -274,13 +277,7 @@ def _change_section(state, code: str, name: str) -> html.Section:
                 sort_action="native",
                 page_size=max(len(rows), 1),  # one page, so a printed profile lists them all
                 style_as_list_view=True,
-                style_cell={
-                    "textAlign": "left",
-                    "fontFamily": "system-ui, sans-serif",
-                    "fontSize": "0.85rem",
-                    "padding": "3px 6px",
-                    "whiteSpace": "normal",
-                },
+                style_cell={**COMPACT_CELL, "whiteSpace": "normal"},
                 style_data_conditional=[
                     {"if": {"filter_query": '{change} = "Rose"', "column_id": "change"},
                      "fontWeight": "bold"},

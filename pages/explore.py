@@ -7,7 +7,7 @@ layer or banding change sends one character per LSOA and restyles the shapes in 
 from __future__ import annotations
 
 import dataclasses
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import dash
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
@@ -376,10 +376,10 @@ def change_area(scope, search):
     except ProfilerError:
         return no_update
     reference = default_reference(scope)
-    query = dict(p.split("=", 1) for p in (search or "").lstrip("?").split("&") if "=" in p)
+    query = dict(parse_qsl((search or "").lstrip("?")))
     query.update(scope=scope, ref=reference)
     query.pop("lsoa", None)
-    return "/explore?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return "/explore?" + urlencode(query, safe=",:")
 
 
 @callback(
