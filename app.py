@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import sys
+from html import escape
 
 import dash
 from dash import Dash, dcc, html
@@ -34,33 +36,51 @@ def _navbar() -> html.Nav:
     )
 
 
-def _preload_geometry(app: Dash) -> None:
-    """Start fetching the LSOA geometry with the page on map pages, not when the map mounts.
+WORKER_ASSET = "lsoa-worker.js"
+BOOT_ASSET = "svrp-boot.js"
+# Loaded by hand (the boot script in <head>, the worker by the boot script), not by Dash.
+ASSETS_IGNORE = rf"(^|[/\\])({re.escape(WORKER_ASSET)}|{re.escape(BOOT_ASSET)})$"
 
-    The GeoJSON layer mounts only after the page callback and the component bundles have run
-    (~0.5 s in); a preload lets the download overlap them. Only map pages get the link, since
-    Chromium warns about a preload that is never used.
+
+def _preload_geometry(app: Dash) -> None:
+    """Start on the LSOA geometry with the page on map pages, not when the map mounts.
+
+    The county overview's and district pages' GeoJSON layers mount only after the page callback
+    and the component bundles have run (~0.5 s in): a preload link lets the download overlap
+    them. The explore page instead names its scope's geometry to ``assets/svrp-boot.js``, the
+    first script of every page, which has ``assets/lsoa-worker.js`` fetch, parse and project it
+    on the other core while Dash starts. Only map pages get either, since Chromium warns about a
+    preload that is never used.
     """
+
     def link(route: str) -> str:
         href = app.get_relative_path(route)
         return f'<link rel="preload" href="{href}" as="fetch" crossorigin="anonymous">'
+
+    def boot(geometry: str | None) -> str:
+        attrs = {
+            "src": app.get_asset_url(BOOT_ASSET),
+            "data-worker": app.get_asset_url(WORKER_ASSET),
+        }
+        if geometry:
+            attrs["data-geometry"] = app.get_relative_path(geometry)
+        return "<script " + " ".join(f'{k}="{escape(v)}"' for k, v in attrs.items()) + "></script>"
 
     interpolate = app.interpolate_index
 
     def interpolate_index(**kwargs) -> str:
         path = request.path.rstrip("/")
-        extra = ""
+        extra, geometry = "", None
         if path in ("", app.get_relative_path("/").rstrip("/")) or "/district/" in path:
             extra = link(GEOMETRY_ROUTE)
         elif path.endswith("/explore"):
-            # the scope's geometry (validated: only a known scope gets a link)
+            # the scope's geometry (validated: only a known scope gets one)
             try:
                 scope = validate_scope(current(), request.args.get("scope") or "warwickshire")
+                geometry = AREA_GEOMETRY_ROUTE.replace("<scope>", scope)
             except ProfilerError:
-                scope = None
-            if scope:
-                extra = link(AREA_GEOMETRY_ROUTE.replace("<scope>", scope))
-        kwargs["metas"] = kwargs.get("metas", "") + extra
+                geometry = None
+        kwargs["metas"] = kwargs.get("metas", "") + extra + boot(geometry)
         return interpolate(**kwargs)
 
     app.interpolate_index = interpolate_index
@@ -82,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         use_pages=True,
         pages_folder=os.path.join(here, "pages"),
         assets_folder=os.path.join(here, "assets"),
+        assets_ignore=ASSETS_IGNORE,
         serve_locally=True,
         suppress_callback_exceptions=True,
         title="Serious-violence risk profile",

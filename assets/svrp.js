@@ -1,7 +1,7 @@
 /* Map functions referenced from Python as {"variable": "svrp.<name>"}.
  * Hand-written (not generated at import time). Data strings are only ever set with textContent,
  * never parsed as HTML. */
-window.svrp = Object.assign({}, window.svrp, {
+window.svrp = Object.assign(window.svrp || {}, {
     BANDS: ["Very Low", "Low", "Medium", "High", "Very High"],
     /* Latest view per map key ({bands, changed, selected, ...}) and the Leaflet layer of each
      * LSOA, so a recolour restyles shapes in place instead of rebuilding them. */
@@ -56,6 +56,7 @@ window.svrp = Object.assign({}, window.svrp, {
     restyle: function (view) {
         if (!view || !view.key) { return window.dash_clientside.no_update; }
         window.svrp.state[view.key] = view;
+        if (window.svrp.canvas) { window.svrp.canvas.view(view); }  /* explore: attach its layer */
         const layers = window.svrp.registry[view.key] || {};
         const context = {hideout: view};
         Object.keys(layers).forEach(function (code) {
@@ -155,28 +156,31 @@ window.svrp = Object.assign({}, window.svrp, {
         if (!group || group._svrpTooltip) { return; }
         group._svrpTooltip = true;
         group.bindTooltip(function (shape) {
-            const p = shape.feature.properties;
-            const context = shape._svrpContext;
-            const h = window.svrp.current(context && context.hideout);
-            const band = window.svrp.bandOf(h, p);
-            const box = document.createElement("div");
-            const lines = [
-                [p.lsoa21_name + " (" + p.lsoa21_code + ")", "svrp-tip-title"],
-                ["MSOA: " + p.msoa21_hcl_name, ""],
-                ["District: " + p.lad24_name, ""],
-                [(h.layer_label || "Risk") + ": " + window.svrp.classText(h, p, band), "svrp-tip-band"]
-            ];
-            /* partner counts, already suppressed on the server ("<5", "rate suppressed") */
-            const detail = (h.detail || {})[p.lsoa21_code];
-            if (typeof detail === "string") { lines.push([detail, "svrp-tip-detail"]); }
-            lines.forEach(function (pair) {
-                const row = document.createElement("div");
-                row.textContent = pair[0];
-                if (pair[1]) { row.className = pair[1]; }
-                box.appendChild(row);
-            });
-            return box;
+            return window.svrp.tooltipBox(shape.feature.properties, shape._svrpContext);
         }, {sticky: true, direction: "top", offset: [0, -6]});
+    },
+
+    /* A hovered LSOA's tooltip: name, MSOA, district, class and partner detail, as text. */
+    tooltipBox: function (p, context) {
+        const h = window.svrp.current(context && context.hideout);
+        const band = window.svrp.bandOf(h, p);
+        const box = document.createElement("div");
+        const lines = [
+            [p.lsoa21_name + " (" + p.lsoa21_code + ")", "svrp-tip-title"],
+            ["MSOA: " + p.msoa21_hcl_name, ""],
+            ["District: " + p.lad24_name, ""],
+            [(h.layer_label || "Risk") + ": " + window.svrp.classText(h, p, band), "svrp-tip-band"]
+        ];
+        /* partner counts, already suppressed on the server ("<5", "rate suppressed") */
+        const detail = (h.detail || {})[p.lsoa21_code];
+        if (typeof detail === "string") { lines.push([detail, "svrp-tip-detail"]); }
+        lines.forEach(function (pair) {
+            const row = document.createElement("div");
+            row.textContent = pair[0];
+            if (pair[1]) { row.className = pair[1]; }
+            box.appendChild(row);
+        });
+        return box;
     },
 
     /* The class name of a feature in the current view, with its detail (e.g. "Medium → High")

@@ -443,6 +443,15 @@ return performance.getEntriesByType('resource').map(function (e) {
     return {name: e.name, start: e.startTime, end: e.responseEnd, transfer: e.transferSize,
             encoded: e.encodedBodySize, decoded: e.decodedBodySize};
 });"""
+# Geometry fetched by the explore page's web worker (not in the page's resource list): the
+# timings svrp-canvas.js keeps, in ms since the epoch, turned into ms since navigation.
+WORKER_RESOURCES_JS = """
+const t = (window.svrpBoot && window.svrpBoot.timings) || {};
+return Object.keys(t).map(function (url) {
+    const e = t[url];
+    return {name: url, start: e.start - performance.timeOrigin, end: e.end - performance.timeOrigin,
+            transfer: e.transfer, encoded: e.encoded, decoded: e.decoded};
+});"""
 # Record the body of every Dash callback request, so the harness can re-post it for the gzip size.
 HOOK_FETCH_JS = """
 window.__bench = {bodies: []};
@@ -553,10 +562,12 @@ def measure(
         run.detail = (
             f" (JSON parsed at {fmt(marks['parsed'])}, layers built at {fmt(marks['built'])})"
         )
+    elif "built_from" in marks:
+        run.detail = f" (shapes made from {fmt(marks['built_from'])})"
     size = browser.js(MAP_SIZE_JS)
     run.map_size = tuple(size) if size else None
     wait_quiet(browser)
-    for e in browser.js(RESOURCES_JS):
+    for e in browser.js(RESOURCES_JS) + (browser.js(WORKER_RESOURCES_JS) or []):
         if e["name"].split("?", 1)[0].endswith(geometry):
             run.geometry_transfer, run.geometry_encoded = e["transfer"], e["encoded"]
             run.geometry_decoded, run.geometry_end_ms = e["decoded"], e["end"]
@@ -691,8 +702,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--baseline",
         default="",
         metavar="REV",
-        help="also measure the Warwickshire overview of git revision REV (checked out in a "
+        help="also measure a target (--baseline-target) of git revision REV (checked out in a "
         "temporary worktree, run with this environment), alternating runs with this checkout",
+    )
+    parser.add_argument(
+        "--baseline-target",
+        default=TARGETS[0].name,
+        metavar="TEXT",
+        help="the target compared with --baseline: the first whose name contains TEXT "
+        "(default %(default)r)",
     )
     args = parser.parse_args(argv)
     if args.runs < 3:
@@ -820,7 +838,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.stop()
         bare.stop()
 
-    baseline = compare_baseline(args.baseline, args.runs, log) if args.baseline else ""
+    baseline = (
+        compare_baseline(args.baseline, args.runs, log, args.baseline_target)
+        if args.baseline
+        else ""
+    )
     info["Chromium"] = version
     info["load average at end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     rows += server_rows(score_ms, rss)
@@ -855,13 +877,17 @@ class Worktree:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def compare_baseline(rev: str, runs: int, log: Callable[[str], None]) -> str:
-    """The Warwickshire overview of this checkout against revision ``rev``, side by side.
+def compare_baseline(
+    rev: str, runs: int, log: Callable[[str], None], name: str = TARGETS[0].name
+) -> str:
+    """One target (the first whose name contains ``name``) of this checkout against ``rev``.
 
     Both apps run at once; each run opens a fresh browser on one, then on the other, so machine
     load falls on both alike. Returns a Markdown table (empty if the baseline cannot run).
     """
-    target = TARGETS[0]
+    target = next((t for t in TARGETS if name.lower() in t.name.lower()), None)
+    if target is None:
+        return f"Baseline {rev}: skipped (no target named like {name!r})."
     log(f"\nbaseline: {target.name} of this checkout against {rev}, alternating runs")
     try:
         with Worktree(rev) as path:
@@ -871,13 +897,15 @@ def compare_baseline(rev: str, runs: int, log: Callable[[str], None]) -> str:
             try:
                 for app in apps.values():
                     app.start()
+                gz, _ = fetch_geometry(apps["this checkout"].url, target)
+                expected = len(json.loads(gzip.decompress(gz))["features"])
                 for i in range(runs):
                     for name, app in apps.items():
                         value = WEIGHT_VALUES[i % len(WEIGHT_VALUES)]
                         browser = Browser()
                         try:
                             run = measure(browser, app.url + target.path, target.key,
-                                          target.geometry, 354,
+                                          target.geometry, expected,
                                           lambda b, v=value: b.js(TYPE_WEIGHT_JS, target.weight,
                                                                   v))
                         finally:

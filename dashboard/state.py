@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -158,18 +160,64 @@ def _score_cached(state_id: int, weights, normalisation, banding) -> pd.DataFram
     )
 
 
-@lru_cache(maxsize=6)  # an England result is ~20 MB: keep few, for the memory target
+class ResultCache:
+    """Scored results kept least-recently-used first, under a budget of bytes, not of entries.
+
+    A district's result is tens of kB and an England one ~20 MB: counting entries would either
+    keep few districts or let a handful of England what-ifs push the server past its memory
+    target. The first result is always kept, however large. Thread-safe; a result is computed
+    outside the lock (two threads may both compute one; the second is dropped).
+    """
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget = budget_bytes
+        self._items: OrderedDict = OrderedDict()  # key -> (result, bytes)
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key, make):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]
+        result = make()
+        size = int(result.memory_usage(deep=True).sum())
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = (result, size)
+                self._bytes += size
+                while self._bytes > self.budget and len(self._items) > 1:
+                    _, (_, dropped) = self._items.popitem(last=False)
+                    self._bytes -= dropped
+        return result
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held (pandas' deep memory usage of each result)."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+# about two England results, or any number of districts: keeps England under 600 MB resident
+AREA_RESULTS = ResultCache(48_000_000)
+
+
 def _score_area_cached(state_id: int, scope, reference, weights, banding) -> pd.DataFrame:
     state = _STATES[state_id]
     if scope == "warwickshire" and reference == "county" and not weights and banding is None:
         return state.county
-    return score_scope(
-        state.table,
-        state.spec,
-        scope=scope,
-        reference=reference,
-        weights=dict(weights),
-        banding=banding,
+    return AREA_RESULTS.get(
+        (state_id, scope, reference, weights, banding),
+        lambda: score_scope(
+            state.table,
+            state.spec,
+            scope=scope,
+            reference=reference,
+            weights=dict(weights),
+            banding=banding,
+        ),
     )
 
 

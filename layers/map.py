@@ -64,6 +64,16 @@ def lsoa_layer(layer_id: str, url: str, hideout: dict) -> dl.GeoJSON:
     )
 
 
+def canvas_lsoa_events(layer_id: str) -> dl.GeoJSON:
+    """The explore page's LSOA layer as Dash sees it: an empty GeoJSON for click and hover.
+
+    The shapes are drawn by ``assets/svrp-canvas.js`` from geometry a web worker has already
+    fetched and projected (the view's ``geometry`` URL), not by dash-leaflet; a click or hover
+    there writes ``clickData`` and ``hoverData``, so callbacks read them as from :func:`lsoa_layer`.
+    """
+    return dl.GeoJSON(id=layer_id, interactive=False)
+
+
 def district_layer(data: dict) -> dl.GeoJSON:
     """District outlines with permanent name labels; not interactive."""
     return dl.GeoJSON(

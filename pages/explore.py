@@ -33,7 +33,7 @@ from dashboard.components import (
 )
 from dashboard.state import AREA_GEOMETRY_ROUTE, LAYERS, PALETTE, current, layer_column
 from dashboard.urlstate import ViewState, parse_query, to_query
-from layers.map import base_map, legend, lsoa_layer
+from layers.map import base_map, canvas_lsoa_events, legend
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
 from profiler.export import top_contributors
@@ -110,6 +110,8 @@ def view_data(state, result, scope: str, layer: str, selected: str | None) -> di
         "palette": list(PALETTE),
         "selected": selected,
         "layer_label": MAP_LAYERS.get(layer, "Overall risk"),
+        # drawn by assets/svrp-canvas.js from this URL (fetched and projected in a worker)
+        "geometry": dash.get_relative_path(AREA_GEOMETRY_ROUTE.replace("<scope>", scope)),
     }
     if scope == "england":
         view["outline_min_zoom"] = OUTLINE_MIN_ZOOM
@@ -161,7 +163,6 @@ def layout(**query) -> html.Div:
     result = _score(scope, reference, pairs, banding)
     selected = view.lsoa if view.lsoa in set(result["lsoa21_code"]) else None
     data = view_data(state, result, scope, view.layer, selected)
-    hideout = {"key": KEY, "scope": scope}  # static: the view travels in exp-view only
     controls = html.Aside(
         [
             html.Label("Area", htmlFor="exp-scope", className="svrp-h2"),
@@ -197,7 +198,7 @@ def layout(**query) -> html.Div:
     the_map = base_map(
         "exp-map",
         scope_bounds(state, scope),
-        [lsoa_layer("exp-lsoas", AREA_GEOMETRY_ROUTE.replace("<scope>", scope), hideout)],
+        [canvas_lsoa_events("exp-lsoas")],
         state.settings.tiles_url,
         state.settings.tiles_attribution,
         canvas=True,

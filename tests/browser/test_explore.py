@@ -277,3 +277,53 @@ def test_exp008_reference_and_layer_changes_restyle_in_place(page, server, score
     assert page.execute_script(
         "const r = window.svrp.registry.exp; return r[Object.keys(r)[0]]._tag;") == 1
     assert "banded against its county" in page.find_element(By.ID, "exp-summary").text
+
+
+def _hover(drv, code: str) -> None:
+    """A real mousemove on the canvas at a point inside ``code``'s shape."""
+    drv.execute_script(
+        """
+        const layer = window.svrp.registry.exp[arguments[0]];
+        const map = layer._map;
+        const p = map.latLngToContainerPoint(arguments[1]);
+        const box = map.getContainer().getBoundingClientRect();
+        map.getContainer().querySelector('canvas').dispatchEvent(new MouseEvent('mousemove',
+            {bubbles: true, clientX: box.left + p.x, clientY: box.top + p.y, view: window}));
+        """,
+        code,
+        _interior_point(code),
+    )
+
+
+def test_exp009_hover_box_and_a_browser_without_workers(fresh_driver, server, scored):
+    """Hover writes the hover box; with no Web Worker the page does the worker's job itself."""
+    drv = fresh_driver
+    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                        {"source": "Object.defineProperty(window, 'Worker', {value: undefined});"})
+    county = scored("warwickshire", "county")
+    nuneaton = county[county["lad24_code"] == NUNEATON]
+    _open(drv, f"{server}/explore?scope={NUNEATON}", len(nuneaton))
+    assert drv.execute_script("return typeof window.svrpLoadGeometry") == "function"
+    want = dict(zip(nuneaton["lsoa21_code"], map(_colour, nuneaton["band"]), strict=True))
+    _wait_fills(drv, want)
+    code = nuneaton["lsoa21_code"].iloc[-1]
+    _hover(drv, code)
+    text = wait_for(lambda: code in (t := drv.find_element(By.ID, "exp-hover").text) and t,
+                    timeout=10, message="hover box not filled")
+    assert nuneaton.set_index("lsoa21_code").loc[code, "band"] in text
+    assert "leaflet-interactive" in drv.execute_script(
+        "return document.querySelector('#exp-map canvas').className;")
+
+
+def test_exp010_geometry_that_fails_to_load_is_reported(fresh_driver, server):
+    # blocked URLs apply to the page's own requests, not a worker's: the page loads it here
+    drv = fresh_driver
+    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                        {"source": "Object.defineProperty(window, 'Worker', {value: undefined});"})
+    drv.execute_cdp_cmd("Network.enable", {})
+    drv.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/data/lsoa21/*"]})
+    drv.get(f"{server}/explore?scope={NUNEATON}")
+    alert = wait_for(lambda: drv.find_element(By.ID, "exp-alert").text, timeout=20,
+                     message="no message when the geometry could not be loaded")
+    assert "could not be loaded" in alert and "Reload the page" in alert
+    assert not (drv.execute_script(MARKS_JS) or {}).get("drawn")

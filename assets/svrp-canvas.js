@@ -1,0 +1,392 @@
+/* The explore page's LSOA layer: every LSOA of the scope on one Leaflet canvas, from
+ * geometry that assets/lsoa-worker.js fetched, parsed and projected on the other core.
+ *
+ * Leaflet's own canvas renderer makes an L.Polygon per LSOA with an L.LatLng per vertex and
+ * re-projects them all on every zoom: at England scale that is ~0.8 s of main-thread work and
+ * garbage collection before the first frame. This layer (an L.Canvas, so Leaflet still sizes,
+ * moves and zoom-animates the canvas) keeps the worker's Float32 coordinates, builds one Path2D
+ * per LSOA once, and draws them with a transform for the current zoom.
+ *
+ * What the rest of svrp.js expects of a shape is kept: svrp.registry[key][code] is a light
+ * object with feature, options (the Leaflet path options of its last style), setStyle(),
+ * getBounds() and _map, so svrp.restyle and the zoom watcher work as for dash-leaflet layers.
+ * Hover opens one tooltip (built with textContent only) and writes <key>-lsoas.hoverData; a
+ * click writes <key>-lsoas.clickData, as dash-leaflet's GeoJSON does.
+ *
+ * The layer is attached when three things are there: the Leaflet map (id "<key>-map"), the
+ * view (<key>-view, whose "geometry" is the scope's geometry URL) and the geometry. */
+(function () {
+    "use strict";
+    if (!window.L || !L.Canvas) { return; }
+    const svrp = window.svrp = window.svrp || {};
+    const maps = {};        /* map container id -> L.Map (the latest with that id) */
+    const active = {};      /* key -> the CanvasLsoas layer of the current view */
+    const stale = {};       /* key -> a view left from a page that has gone (never drawn) */
+    const DEFAULTS = {stroke: true, color: "#3388ff", weight: 3, opacity: 1, fill: true,
+                      fillColor: null, fillOpacity: 0.2, dashArray: null};
+
+    /* The projected geometry of a URL (a Promise), started by svrp-boot.js or here. */
+    function geometry(url) {
+        const boot = window.svrpBoot = window.svrpBoot || {jobs: {}};
+        boot.jobs = boot.jobs || {};
+        if (!boot.jobs[url]) {
+            boot.jobs[url] = new Promise(function (resolve) {
+                let w = null;
+                try { w = boot.worker && window.Worker ? new Worker(boot.worker) : null; } catch (e) { w = null; }
+                if (!w) { resolve(onPage(url)); return; }
+                w.onmessage = function (e) { resolve(e.data); w.terminate(); };
+                w.onerror = function (e) {  /* e.g. a proxy's policy refusing workers */
+                    e.preventDefault(); w.terminate(); resolve(onPage(url));
+                };
+                w.postMessage({url: url});
+            });
+        }
+        return boot.jobs[url];
+    }
+
+    /* The worker's work on the page itself: loads lsoa-worker.js as a plain script. */
+    function onPage(url) {
+        const run = function () {
+            return window.svrpLoadGeometry(url).catch(function (err) { return {url: url, error: String(err)}; });
+        };
+        if (window.svrpLoadGeometry) { return run(); }
+        return new Promise(function (resolve) {
+            const s = document.createElement("script");
+            s.src = (window.svrpBoot || {}).worker || "/assets/lsoa-worker.js";
+            s.onload = function () { resolve(run()); };
+            s.onerror = function () { resolve({url: url, error: "could not load " + s.src}); };
+            document.head.appendChild(s);
+        });
+    }
+
+    function Shape(layer, i, props) {
+        this._layer = layer;
+        this._i = i;
+        this._map = null;
+        this.feature = {type: "Feature", properties: props, geometry: null};
+        this.options = Object.assign({}, DEFAULTS);
+    }
+    Shape.prototype.setStyle = function (style) {
+        Object.assign(this.options, style);
+        this._layer._changed();
+        return this;
+    };
+    Shape.prototype.getBounds = function () { return this._layer._boundsOf(this._i); };
+    Shape.prototype.getCenter = function () { return this.getBounds().getCenter(); };
+
+    const CanvasLsoas = L.Canvas.extend({
+        options: {padding: 0.1, key: null, url: null},
+
+        initialize: function (options) {
+            L.Canvas.prototype.initialize.call(this, options);
+            this._data = null;
+            this._shapes = [];
+            this._paths = null;
+            this._grid = null;
+            this._hovered = -1;
+            this._tooltip = null;
+        },
+
+        /* Geometry from the worker: make the shapes, style them from the view and register
+         * them; the first draw follows when the layer is on the map. */
+        setData: function (data) {
+            const key = this.options.key;
+            const marks = svrp.marks[key] = svrp.marks[key] || {};
+            marks.built_from = performance.now();
+            this._data = data;
+            const names = Object.keys(data.props);
+            const shapes = new Array(data.n);
+            const registry = {};
+            const context = {hideout: {key: key, scope: (svrp.state[key] || {}).scope}};
+            this._context = context;
+            for (let i = 0; i < data.n; i++) {
+                const props = {};
+                for (let k = 0; k < names.length; k++) { props[names[k]] = data.props[names[k]][i]; }
+                const s = shapes[i] = new Shape(this, i, props);
+                Object.assign(s.options, svrp.lsoaStyle(s.feature, context));
+                registry[props.lsoa21_code] = s;
+            }
+            this._shapes = shapes;
+            svrp.registry[key] = registry;
+            return this;
+        },
+
+        onAdd: function (map) {
+            L.Canvas.prototype.onAdd.call(this, map);
+            this._shapes.forEach(function (s) { s._map = map; });
+            this._tooltip = L.tooltip({direction: "top", offset: [0, -6], className: "svrp-canvas-tip"});
+            const key = this.options.key;
+            const n = this._shapes.length;
+            svrp.mark(key, "drawn", {features: n});
+            if (svrp.notifyDrawn) { svrp.notifyDrawn(key, n); }
+            if (n && svrp.watchZoom) { svrp.watchZoom(key, this._shapes[0]); }
+        },
+
+        onRemove: function (map) {
+            if (this._tooltip) { map.closeTooltip(this._tooltip); }
+            L.Canvas.prototype.onRemove.call(this, map);
+        },
+
+        /* Remember the transform of this update (not while Leaflet animates a zoom: the canvas
+         * is then only scaled by CSS, as Leaflet's renderer does). */
+        _update: function () {
+            if (this._map._animatingZoom && this._bounds) { return; }
+            this._origin = this._map.getPixelOrigin();
+            this._k = this._map.getZoomScale(this._map.getZoom(), this._data ? this._data.z : 12);
+            L.Canvas.prototype._update.call(this);
+        },
+
+        /* Leaflet's canvas layers are kept in a linked list; here the shapes are ours. */
+        _updatePaths: function () { this._redraw(); },
+
+        _changed: function () {
+            if (!this._map || this._redrawRequest) { return; }
+            this._redrawRequest = L.Util.requestAnimFrame(this._redraw, this);
+        },
+
+        _buildPaths: function () {
+            const d = this._data;
+            const paths = new Array(d.n);
+            const c = d.coords;
+            for (let f = 0; f < d.n; f++) {
+                const p = new Path2D();
+                for (let r = d.parts[f]; r < d.parts[f + 1]; r++) {
+                    const a = 2 * d.rings[r];
+                    const b = 2 * d.rings[r + 1];
+                    p.moveTo(c[a], c[a + 1]);
+                    for (let v = a + 2; v < b; v += 2) { p.lineTo(c[v], c[v + 1]); }
+                    p.closePath();
+                }
+                paths[f] = p;
+            }
+            this._paths = paths;
+        },
+
+        /* The view in the worker's units (pixels at zoom z, less the area's corner). */
+        _viewBox: function () {
+            const d = this._data;
+            const k = this._k;
+            const b = this._bounds;
+            return [(b.min.x + this._origin.x) / k - d.x0, (b.min.y + this._origin.y) / k - d.y0,
+                    (b.max.x + this._origin.x) / k - d.x0, (b.max.y + this._origin.y) / k - d.y0];
+        },
+
+        _draw: function () {
+            const d = this._data;
+            if (!d || !this._map || !this._bounds) { return; }
+            if (!this._paths) { this._buildPaths(); }
+            const ctx = this._ctx;
+            const k = this._k;
+            const box = this._viewBox();
+            const bb = d.bbox;
+            const shapes = this._shapes;
+            const paths = this._paths;
+            ctx.save();
+            ctx.translate(d.x0 * k - this._origin.x, d.y0 * k - this._origin.y);
+            ctx.scale(k, k);
+            const strokes = [];
+            for (let i = 0; i < d.n; i++) {
+                const j = 4 * i;
+                if (bb[j] > box[2] || bb[j + 2] < box[0] || bb[j + 1] > box[3] || bb[j + 3] < box[1]) { continue; }
+                const o = shapes[i].options;
+                if (o.fill !== false) {
+                    ctx.globalAlpha = o.fillOpacity;
+                    ctx.fillStyle = o.fillColor || o.color;
+                    ctx.fill(paths[i], "evenodd");
+                }
+                if (o.stroke !== false && o.weight > 0) { strokes.push(i); }
+            }
+            /* Outlines after all fills, heavier ones last, so a selected or High LSOA's outline
+             * is never hidden under a neighbour's fill or thin outline. */
+            strokes.sort(function (a, b) { return shapes[a].options.weight - shapes[b].options.weight || a - b; });
+            ctx.lineJoin = "round";
+            ctx.lineCap = "round";
+            for (let s = 0; s < strokes.length; s++) {
+                const o = shapes[strokes[s]].options;
+                ctx.globalAlpha = o.opacity;
+                ctx.strokeStyle = o.color;
+                ctx.lineWidth = o.weight / k;
+                ctx.setLineDash(o.dashArray ? String(o.dashArray).split(/[ ,]+/).map(function (v) { return Number(v) / k; }) : []);
+                ctx.stroke(paths[strokes[s]]);
+            }
+            ctx.restore();
+        },
+
+        /* Uniform grid over the area: for each cell, the shapes whose box meets it. */
+        _index: function () {
+            const d = this._data;
+            const bb = d.bbox;
+            let w = 1, h = 1;
+            for (let i = 0; i < d.n; i++) { w = Math.max(w, bb[4 * i + 2]); h = Math.max(h, bb[4 * i + 3]); }
+            const g = Math.max(1, Math.ceil(Math.sqrt(d.n)));
+            const cw = w / g, ch = h / g;
+            const cell = function (x, y) {
+                return [Math.min(g - 1, Math.max(0, Math.floor(x / cw))), Math.min(g - 1, Math.max(0, Math.floor(y / ch)))];
+            };
+            const lists = new Array(g * g);
+            for (let i = 0; i < d.n; i++) {
+                const a = cell(bb[4 * i], bb[4 * i + 1]);
+                const b = cell(bb[4 * i + 2], bb[4 * i + 3]);
+                for (let y = a[1]; y <= b[1]; y++) {
+                    for (let x = a[0]; x <= b[0]; x++) { (lists[y * g + x] = lists[y * g + x] || []).push(i); }
+                }
+            }
+            this._grid = {g: g, cell: cell, lists: lists};
+        },
+
+        _contains: function (i, x, y) {
+            const d = this._data;
+            const c = d.coords;
+            let inside = false;
+            for (let r = d.parts[i]; r < d.parts[i + 1]; r++) {
+                const a = 2 * d.rings[r];
+                const b = 2 * d.rings[r + 1];
+                for (let v = a, u = b - 2; v < b; u = v, v += 2) {
+                    if ((c[v + 1] > y) !== (c[u + 1] > y) &&
+                        x < (c[u] - c[v]) * (y - c[v + 1]) / (c[u + 1] - c[v + 1]) + c[v]) {
+                        inside = !inside;
+                    }
+                }
+            }
+            return inside;
+        },
+
+        /* The shape under a mouse event (the last drawn, as on screen), or -1. */
+        _hit: function (e) {
+            const d = this._data;
+            if (!d || !this._map) { return -1; }
+            if (!this._grid) { this._index(); }
+            const p = this._map.mouseEventToLayerPoint(e);
+            const x = (p.x + this._origin.x) / this._k - d.x0;
+            const y = (p.y + this._origin.y) / this._k - d.y0;
+            const at = this._grid.cell(x, y);
+            const list = this._grid.lists[at[1] * this._grid.g + at[0]] || [];
+            const bb = d.bbox;
+            for (let n = list.length - 1; n >= 0; n--) {
+                const i = list[n];
+                const j = 4 * i;
+                if (x >= bb[j] && x <= bb[j + 2] && y >= bb[j + 1] && y <= bb[j + 3] &&
+                    this._shapes[i].options.interactive !== false && this._contains(i, x, y)) {
+                    return i;
+                }
+            }
+            return -1;
+        },
+
+        _boundsOf: function (i) {
+            const d = this._data;
+            const bb = d.bbox;
+            const map = this._map;
+            const a = map.unproject(L.point(bb[4 * i] + d.x0, bb[4 * i + 3] + d.y0), d.z);
+            const b = map.unproject(L.point(bb[4 * i + 2] + d.x0, bb[4 * i + 1] + d.y0), d.z);
+            return L.latLngBounds(a, b);
+        },
+
+        _props: function (i) { return this._shapes[i].feature.properties; },
+
+        _setProps: function (prop, i) {
+            const dc = window.dash_clientside;
+            if (!dc || !dc.set_props) { return; }
+            const value = {};
+            value[prop] = {type: "Feature", properties: Object.assign({}, this._props(i)), geometry: null};
+            dc.set_props(this.options.key + "-lsoas", value);
+        },
+
+        _onMouseMove: function (e) {
+            const map = this._map;
+            if (!map || map.dragging.moving() || map._animatingZoom) { return; }
+            const i = this._hit(e);
+            if (i !== this._hovered) {
+                this._hovered = i;
+                L.DomUtil[i >= 0 ? "addClass" : "removeClass"](this._container, "leaflet-interactive");
+                if (i < 0) {
+                    map.closeTooltip(this._tooltip);
+                } else {
+                    this._tooltip.setContent(svrp.tooltipBox(this._props(i), this._context));
+                    this._setProps("hoverData", i);
+                }
+            }
+            if (i >= 0) {
+                this._tooltip.setLatLng(map.mouseEventToLatLng(e));
+                if (!map.hasLayer(this._tooltip)) { map.openTooltip(this._tooltip); }
+            }
+        },
+
+        _handleMouseOut: function () {
+            if (this._hovered >= 0 && this._map) {
+                this._hovered = -1;
+                L.DomUtil.removeClass(this._container, "leaflet-interactive");
+                this._map.closeTooltip(this._tooltip);
+            }
+        },
+
+        /* Clicks select the LSOA under the pointer; every mouse event still reaches the map
+         * (double-click zoom, the map's own click). */
+        _onClick: function (e) {
+            const map = this._map;
+            if (!map) { return; }
+            if (e.type === "click" && !map._draggableMoved(map)) {
+                const i = this._hit(e);
+                if (i >= 0) { this._setProps("clickData", i); }
+            }
+            map._fireDOMEvent(e, e.type);
+            /* Leaflet closes open tooltips on a map click (preclick): keep the hovered one. */
+            if (this._hovered >= 0 && !map.hasLayer(this._tooltip)) { map.openTooltip(this._tooltip); }
+        }
+    });
+
+    function attach(key) {
+        const view = svrp.state[key];
+        const map = maps[key + "-map"];
+        if (!view || view === stale[key] || !view.geometry || !map || !map._loaded) { return; }
+        const layer = active[key];
+        if (layer && layer._want === map && layer.options.url === view.geometry) { return; }
+        if (layer && layer._map) { layer._map.removeLayer(layer); }
+        const next = active[key] = new CanvasLsoas({key: key, url: view.geometry});
+        next._want = map;
+        geometry(view.geometry).then(function (data) {
+            const boot = window.svrpBoot;
+            if (data.timing) { (boot.timings = boot.timings || {})[view.geometry] = data.timing; }
+            if (active[key] !== next || maps[key + "-map"] !== map) { return; }
+            if (data.error) {
+                (svrp.marks[key] = svrp.marks[key] || {}).error = data.error;
+                const dc = window.dash_clientside;
+                if (dc && dc.set_props) {
+                    dc.set_props(key + "-alert", {hidden: false,
+                        children: "The map's shapes could not be loaded (" + data.error + "). Reload the page to try again."});
+                }
+                return;
+            }
+            next.setData(data);
+            map.addLayer(next);
+        });
+    }
+
+    /* Every Leaflet map registers itself by its container's id, once it has a view. A view
+     * already there when a second map of that id comes (or left when its map goes) belongs to
+     * the page being left: the new page sends its own, and the old one is never drawn on it
+     * (seen in Chromium: new map, old map unloaded, then the new view). */
+    L.Map.addInitHook(function () {
+        const id = this.getContainer().id;
+        if (!id) { return; }
+        const key = id.replace(/-map$/, "");
+        if (maps[id] && maps[id] !== this) { stale[key] = svrp.state[key]; }
+        const map = maps[id] = this;
+        this.whenReady(function () { if (maps[id] === map) { attach(key); } });
+        this.on("unload", function () {
+            if (maps[id] === map) { delete maps[id]; }
+            const layer = active[key];
+            if (layer && layer._want === map) {
+                delete active[key];
+                stale[key] = svrp.state[key];
+            }
+        });
+    });
+
+    svrp.canvas = {
+        /* Called by svrp.restyle with each new view: attaches the layer on the first one. */
+        view: function (view) { if (view && view.geometry) { attach(view.key); } },
+        geometry: geometry,
+        layer: function (key) { return active[key] || null; }
+    };
+}());

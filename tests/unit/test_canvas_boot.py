@@ -1,0 +1,137 @@
+"""The explore page's early geometry: the boot script in <head>, the worker, the result cache.
+
+The worker (``assets/lsoa-worker.js``) is run with Node where it is installed, against the same
+projection computed here, so the shapes the canvas draws are where Leaflet would put them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard.settings import Settings
+from dashboard.state import ResultCache
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def client():
+    os.environ.setdefault("DASH_DISABLE_VERSION_CHECK", "true")
+    from app import create_app
+
+    return create_app(Settings(tiles_url="", data_dir=ROOT / "data")).server.test_client()
+
+
+def _scripts(html: str) -> list[str]:
+    return re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", html)
+
+
+def test_cvs001_explore_head_starts_the_worker_on_its_scope(client):
+    html = client.get("/explore?scope=E07000219").get_data(as_text=True)
+    head = html.split("</head>", 1)[0]
+    boot = re.search(r"<script src=\"/assets/svrp-boot.js\"[^>]*>", head)
+    assert boot, "no boot script in <head>"
+    assert 'data-worker="/assets/lsoa-worker.js"' in boot.group(0)
+    assert 'data-geometry="/data/lsoa21/E07000219.geojson"' in boot.group(0)
+    # ahead of every Dash bundle, and neither boot nor worker added again by Dash
+    scripts = _scripts(html)
+    assert scripts[0] == "/assets/svrp-boot.js"
+    assert sum("svrp-boot.js" in s for s in scripts) == 1
+    assert not any("lsoa-worker.js" in s for s in scripts)
+    assert any("svrp-canvas.js" in s for s in scripts) and any("/svrp.js" in s for s in scripts)
+    # the worker fetches the geometry: a preload link would download it twice
+    assert 'rel="preload"' not in head
+    assert client.get("/assets/lsoa-worker.js").status_code == 200
+
+
+def test_cvs002_other_pages_and_bad_scopes_name_no_geometry(client):
+    overview = client.get("/").get_data(as_text=True).split("</head>", 1)[0]
+    assert 'rel="preload" href="/data/warwickshire-lsoa21.geojson"' in overview
+    assert "svrp-boot.js" in overview and "data-geometry" not in overview
+    bad = client.get('/explore?scope="><script>x</script>').get_data(as_text=True)
+    head = bad.split("</head>", 1)[0]
+    assert "data-geometry" not in head and "<script>x</script>" not in head
+
+
+def _frame(rows: int) -> pd.DataFrame:
+    return pd.DataFrame({"x": range(rows)})
+
+
+def test_cvs003_result_cache_keeps_under_its_byte_budget():
+    one = int(_frame(1000).memory_usage(deep=True).sum())
+    cache = ResultCache(int(one * 2.5))
+    made = []
+
+    def make(key):
+        made.append(key)
+        return _frame(1000)
+
+    for key in "abc":
+        cache.get(key, lambda key=key: make(key))
+    assert len(cache) == 2 and cache.nbytes <= cache.budget  # "a" went first
+    cache.get("b", lambda: make("b2"))  # a hit: not recomputed, now most recent
+    cache.get("d", lambda: make("d"))  # evicts "c", the least recently used
+    cache.get("b", lambda: make("b3"))
+    cache.get("c", lambda: make("c2"))
+    assert made == ["a", "b", "c", "d", "c2"]
+    # one result over the whole budget is still kept (and replaces the rest)
+    big = ResultCache(10)
+    big.get("x", lambda: _frame(1000))
+    assert len(big) == 1
+
+
+def _project(lon: float, lat: float, z: int = 12) -> tuple[float, float]:
+    """Leaflet's EPSG:3857 pixel at zoom z (its latitude clamp), as the worker computes it."""
+    scale = 256 * 2**z
+    s = math.sin(math.radians(max(min(85.0511287798, lat), -85.0511287798)))
+    return scale * (0.5 + lon / 360), scale * (0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi))
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed")
+def test_cvs004_worker_projects_every_vertex_as_leaflet_does(tmp_path):
+    gz = ROOT / "data/boundaries/england_lsoa21_web.geojson.gz"
+    geo = json.loads(gzip.decompress(gz.read_bytes()))
+    geo["features"] = [f for f in geo["features"] if f["properties"]["lad24_code"] == "E07000219"]
+    src = tmp_path / "nuneaton.geojson"
+    src.write_text(json.dumps(geo))
+    runner = tmp_path / "run.js"
+    runner.write_text(
+        "global.window = global; global.self = global;\n"
+        f"require({json.dumps(str(ROOT / 'assets/lsoa-worker.js'))});\n"
+        "global.fetch = async (u) => ({ok: true, json: async () => "
+        "JSON.parse(require('fs').readFileSync(u, 'utf8'))});\n"
+        f"window.svrpLoadGeometry({json.dumps(str(src))}).then((o) => console.log(JSON.stringify("
+        "{n: o.n, z: o.z, x0: o.x0, y0: o.y0, coords: Array.from(o.coords), "
+        "rings: Array.from(o.rings), parts: Array.from(o.parts), bbox: Array.from(o.bbox), "
+        "codes: o.props.lsoa21_code})));\n"
+    )
+    out = json.loads(subprocess.run(["node", str(runner)], capture_output=True, text=True,
+                                     check=True, timeout=60).stdout)
+    assert out["n"] == len(geo["features"]) == len(out["codes"]) == len(out["parts"]) - 1
+    assert out["codes"] == [f["properties"]["lsoa21_code"] for f in geo["features"]]
+    for f_i, feature in enumerate(geo["features"]):
+        rings = [r for poly in feature["geometry"]["coordinates"] for r in poly]
+        first, last = out["parts"][f_i], out["parts"][f_i + 1]
+        assert last - first == len(rings)
+        xs, ys = [], []
+        for r_i, ring in zip(range(first, last), rings, strict=True):
+            a, b = out["rings"][r_i], out["rings"][r_i + 1]
+            assert b - a == len(ring)
+            for v, (lon, lat) in zip(range(a, b), ring, strict=True):
+                x, y = _project(lon, lat)
+                got = out["coords"][2 * v] + out["x0"], out["coords"][2 * v + 1] + out["y0"]
+                assert abs(got[0] - x) < 0.01 and abs(got[1] - y) < 0.01  # Float32: < 1/100 px
+                xs.append(got[0] - out["x0"])
+                ys.append(got[1] - out["y0"])
+        box = out["bbox"][4 * f_i: 4 * f_i + 4]
+        assert box == pytest.approx([min(xs), min(ys), max(xs), max(ys)], abs=1e-3)
