@@ -2,9 +2,10 @@
  * geometry, parses it and projects every vertex off the main thread, so that Dash's start-up
  * and the geometry work use both cores instead of queueing on one.
  *
- * Not included in the page (app.py lists it in assets_ignore): started by assets/svrp-boot.js,
- * or by svrp-canvas.js for an area opened later. One message in: {url}. One message out:
- * {url, n, z, x0, y0, coords, rings, parts, bbox, props, timing} or {url, error}. Loaded as a plain
+ * Not included in the page (app.py lists it in assets_ignore): started by assets/svrp-boot.js
+ * for the page's scope or an area opened later. One message in: {url}. Out: {url, phase:
+ * "response", status} when the response starts, then {url, n, z, x0, y0, coords, rings, parts,
+ * bbox, props, timing} or {url, error}. Loaded as a plain
  * script instead (where a worker cannot start), it defines window.svrpLoadGeometry(url).
  *
  * Projection: Leaflet's EPSG:3857 (spherical Mercator, its latitude clamp), as pixels at
@@ -96,9 +97,10 @@
                 bbox: bbox, props: names};
     }
 
-    function load(url) {
+    function load(url, onResponse) {
         return fetch(url, {credentials: "same-origin"})
             .then(function (r) {
+                if (onResponse) { onResponse(r.status); }
                 if (!r.ok) { throw new Error("HTTP " + r.status + " for " + url); }
                 return r.json();
             })
@@ -123,7 +125,8 @@
     if (typeof WorkerGlobalScope !== "undefined" && self instanceof WorkerGlobalScope) {
         self.onmessage = function (event) {
             const url = event.data && event.data.url;
-            load(url).then(function (out) {
+            const onResponse = function (status) { self.postMessage({url: url, phase: "response", status: status}); };
+            load(url, onResponse).then(function (out) {
                 self.postMessage(out, [out.coords.buffer, out.rings.buffer, out.parts.buffer,
                                        out.bbox.buffer]);
             }).catch(function (err) { self.postMessage({url: url, error: String(err)}); });

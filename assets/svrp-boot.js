@@ -2,17 +2,40 @@
  * assets_ignore so Dash does not add it again). Its data-worker attribute is the URL of
  * assets/lsoa-worker.js; on the explore page data-geometry is the URL of the scope's geometry,
  * and the worker starts fetching and projecting it at once, while the browser is still
- * running Dash's bundles. svrp-canvas.js picks the result up from window.svrpBoot. */
+ * running Dash's bundles. svrp-canvas.js picks the result up with svrpBoot.start(url). */
 (function () {
     "use strict";
+    /* No response to the worker's request by then: it is stuck (a sign-in challenge only the
+     * page can answer, say), and the page fetches the geometry itself. */
+    const WATCHDOG_MS = 15000;
     const me = document.currentScript;
-    const boot = window.svrpBoot = {worker: me && me.dataset.worker, jobs: {}};
+    const boot = window.svrpBoot = {worker: me && me.dataset.worker, jobs: {}, timings: {}};
+
+    /* The worker's result for a geometry URL, once per URL: a Promise of its message. */
+    boot.start = function (url) {
+        if (boot.jobs[url]) { return boot.jobs[url]; }
+        boot.jobs[url] = new Promise(function (resolve) {
+            let w = null;
+            try { w = new Worker(boot.worker); } catch (err) { resolve({url: url, error: String(err)}); return; }
+            let watch = null;
+            const done = function (data) { clearTimeout(watch); w.terminate(); resolve(data); };
+            watch = setTimeout(function () {
+                done({url: url, error: "no response to the web worker's request in " + WATCHDOG_MS / 1000 + " s"});
+            }, WATCHDOG_MS);
+            w.onmessage = function (e) {
+                if (e.data && e.data.phase === "response") { clearTimeout(watch); return; }
+                boot.ready = performance.now();
+                done(e.data);
+            };
+            w.onerror = function (e) {  /* e.g. a policy refusing workers */
+                e.preventDefault();
+                done({url: url, error: String(e.message || "the web worker failed")});
+            };
+            w.postMessage({url: url});
+        });
+        return boot.jobs[url];
+    };
+
     const url = me && me.dataset.geometry;
-    if (!url || !boot.worker || !window.Worker) { return; }
-    boot.jobs[url] = new Promise(function (resolve) {
-        const w = new Worker(boot.worker);
-        w.onmessage = function (e) { boot.ready = performance.now(); resolve(e.data); w.terminate(); };
-        w.onerror = function (e) { resolve({url: url, error: String(e.message || e)}); w.terminate(); };
-        w.postMessage({url: url});
-    });
+    if (url && boot.worker && window.Worker) { boot.start(url); }
 }());

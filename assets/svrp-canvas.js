@@ -25,36 +25,35 @@
     const DEFAULTS = {stroke: true, color: "#3388ff", weight: 3, opacity: 1, fill: true,
                       fillColor: null, fillOpacity: 0.2, dashArray: null};
 
-    /* The projected geometry of a URL (a Promise), started by svrp-boot.js or here. */
+    /* The projected geometry of a URL (a Promise): the web worker's (svrp-boot.js), or the
+     * page's own where there is no worker. A worker's request can fail where the page's own
+     * succeeds (sign-in a proxy or a test adds to the page's requests only, a stuck request):
+     * then the page tries once itself. */
+    const jobs = {};
     function geometry(url) {
-        const boot = window.svrpBoot = window.svrpBoot || {jobs: {}};
-        boot.jobs = boot.jobs || {};
-        if (!boot.jobs[url]) {
-            boot.jobs[url] = new Promise(function (resolve) {
-                let w = null;
-                try { w = boot.worker && window.Worker ? new Worker(boot.worker) : null; } catch (e) { w = null; }
-                if (!w) { resolve(onPage(url)); return; }
-                w.onmessage = function (e) { resolve(e.data); w.terminate(); };
-                w.onerror = function (e) {  /* e.g. a proxy's policy refusing workers */
-                    e.preventDefault(); w.terminate(); resolve(onPage(url));
-                };
-                w.postMessage({url: url});
+        if (!jobs[url]) {
+            const boot = window.svrpBoot;
+            const first = boot && boot.start && boot.worker && window.Worker ? boot.start(url) : onPage(url);
+            jobs[url] = first.then(function (data) {
+                return data && data.error && !data.onPage ? onPage(url) : data;
             });
         }
-        return boot.jobs[url];
+        return jobs[url];
     }
 
     /* The worker's work on the page itself: loads lsoa-worker.js as a plain script. */
     function onPage(url) {
         const run = function () {
-            return window.svrpLoadGeometry(url).catch(function (err) { return {url: url, error: String(err)}; });
+            return window.svrpLoadGeometry(url).catch(function (err) {
+                return {url: url, error: String(err), onPage: true};
+            });
         };
         if (window.svrpLoadGeometry) { return run(); }
         return new Promise(function (resolve) {
             const s = document.createElement("script");
             s.src = (window.svrpBoot || {}).worker || "/assets/lsoa-worker.js";
             s.onload = function () { resolve(run()); };
-            s.onerror = function () { resolve({url: url, error: "could not load " + s.src}); };
+            s.onerror = function () { resolve({url: url, error: "could not load " + s.src, onPage: true}); };
             document.head.appendChild(s);
         });
     }
@@ -345,7 +344,7 @@
         const next = active[key] = new CanvasLsoas({key: key, url: view.geometry});
         next._want = map;
         geometry(view.geometry).then(function (data) {
-            const boot = window.svrpBoot;
+            const boot = window.svrpBoot = window.svrpBoot || {};
             if (data.timing) { (boot.timings = boot.timings || {})[view.geometry] = data.timing; }
             if (active[key] !== next || maps[key + "-map"] !== map) { return; }
             if (data.error) {
