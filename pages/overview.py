@@ -918,15 +918,18 @@ def _job_outputs(job):
     ), job.key
 
 
+STABILITY_OUTPUTS = ("ovw-stb-poll", "disabled"), ("ovw-stb-progress", "value"), (
+    "ovw-stb-progress", "hidden"), ("ovw-stb-status", "children")
+
+
 @callback(
-    Output("ovw-stb-poll", "disabled"),
-    Output("ovw-stb-progress", "value"),
-    Output("ovw-stb-progress", "hidden"),
-    Output("ovw-stb-status", "children"),
+    *(Output(i, p) for i, p in STABILITY_OUTPUTS),
     Output("ovw-stb-done", "data"),
     Input("ovw-stb-run", "n_clicks"),
     Input("ovw-stb-poll", "n_intervals"),
-    *WHAT_IF_INPUTS,
+    State({"type": "ovw-weight", "id": ALL}, "value"),
+    State("ovw-norm", "value"),
+    State("ovw-banding", "value"),
     State("ovw-session", "data"),
     prevent_initial_call=True,
 )
@@ -934,16 +937,42 @@ def stability_run(_clicks, _ticks, weights, norm, banding, session):
     """Start or poll the band-stability run for the what-if settings of this tab.
 
     ``ovw-stb-run`` starts it (the what-if controls and ``ovw-session`` are read); each
-    ``ovw-stb-poll`` tick reads its progress; a what-if change clears a finished run's status
-    line (the layer then shows whatever exists for the new settings). Writes
-    ``ovw-stb-poll.disabled`` (polling only while it runs), ``ovw-stb-progress``,
-    ``ovw-stb-status`` and, when it finishes, ``ovw-stb-done`` (its key), which makes
-    :func:`recolour` use the result.
+    ``ovw-stb-poll`` tick reads its progress. Writes ``ovw-stb-poll.disabled`` (polling only
+    while it runs), ``ovw-stb-progress``, ``ovw-stb-status`` and, when it finishes,
+    ``ovw-stb-done`` (its key), which makes :func:`recolour` use the result.
     """
     try:
         return _stability_run(weights, norm, banding, session)
     except ProfilerError as exc:  # bad what-if inputs, or the shared store not answering
         return True, "0", True, html.Span(str(exc), className="svrp-error"), no_update
+
+
+@callback(
+    *(Output(i, p, allow_duplicate=True) for i, p in STABILITY_OUTPUTS),
+    *WHAT_IF_INPUTS,
+    State("ovw-session", "data"),
+    prevent_initial_call=True,
+)
+def stability_status(weights, norm, banding, session):
+    """The stability status line after a what-if change (reads the what-if controls).
+
+    A finished run's line is cleared (or says the new settings are already computed); a run in
+    progress is left alone. Its own callback, writing neither ``ovw-stb-done`` nor anything
+    :func:`recolour` reads, so a weight change's recolour never waits for it.
+    """
+    try:
+        job = STABILITY_JOBS.status(session)
+        if job is not None and not job.finished:
+            return no_update, no_update, no_update, no_update
+        state = current()  # validated only: the key needs no scoring (recolour does that)
+        pairs = validate_weights(weights, state.spec.ids)
+        norm, banding = validate_method(norm, banding)
+        key, _ = stability_job(state, pairs, norm, banding)
+    except ProfilerError as exc:
+        return True, "0", True, html.Span(str(exc), className="svrp-error")
+    if key != default_stability_key(state) and STABILITY_JOBS.cached(key) is not None:
+        return True, "100", True, "How sure, for these weights: already computed."
+    return True, "0", True, ""
 
 
 def _stability_run(weights, norm, banding, session):
@@ -952,12 +981,6 @@ def _stability_run(weights, norm, banding, session):
         return _job_outputs(job)
     state, pairs, _, norm, banding = _result(weights, norm, banding)
     key, run = stability_job(state, pairs, norm, banding)
-    if ctx.triggered_id != "ovw-stb-run":  # the what-if settings changed
-        if job is not None and not job.finished:
-            return no_update, no_update, no_update, no_update, no_update
-        if key != default_stability_key(state) and STABILITY_JOBS.cached(key) is not None:
-            return True, "100", True, "How sure, for these weights: already computed.", no_update
-        return True, "0", True, "", no_update
     if key == default_stability_key(state):
         return True, "100", True, (
             "These are the spec's weights: the shipped analysis already covers them (each run "
