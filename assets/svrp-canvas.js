@@ -326,7 +326,10 @@
             if (!map) { return; }
             if (e.type === "click" && !map._draggableMoved(map)) {
                 const i = this._hit(e);
-                if (i >= 0) { this._setProps("clickData", i); }
+                if (i >= 0) {
+                    select(this.options.key, this._props(i).lsoa21_code);
+                    this._setProps("clickData", i);
+                }
             }
             map._fireDOMEvent(e, e.type);
             /* Leaflet closes open tooltips on a map click (preclick): keep the hovered one. */
@@ -361,6 +364,21 @@
         });
     }
 
+    /* Outline one LSOA as selected (a click on the map or a row of the list): only it and the
+     * one selected before are restyled. The view keeps it, so a recolour keeps it too. */
+    function select(key, code) {
+        const view = svrp.state[key];
+        const registry = svrp.registry[key] || {};
+        if (!view || !registry[code]) { return false; }
+        const before = view.selected;
+        view.selected = code;
+        const context = {hideout: {key: key, scope: view.scope}};
+        [before, code].forEach(function (c) {
+            if (c && registry[c]) { registry[c].setStyle(svrp.lsoaStyle(registry[c].feature, context)); }
+        });
+        return true;
+    }
+
     /* Every Leaflet map registers itself by its container's id, once it has a view. A view
      * already there when a second map of that id comes (or left when its map goes) belongs to
      * the page being left: the new page sends its own, and the old one is never drawn on it
@@ -383,8 +401,17 @@
     });
 
     svrp.canvas = {
-        /* Called by svrp.restyle with each new view: attaches the layer on the first one. */
-        view: function (view) { if (view && view.geometry) { attach(view.key); } },
+        /* Called by svrp.restyle with each new view (before it restyles the shapes): attaches
+         * the layer on the first one, and keeps the selection of the view it replaces. */
+        view: function (view, before) {
+            if (!view || !view.geometry) { return; }
+            if (!view.selected && before && before.selected && before.scope === view.scope &&
+                before !== stale[view.key]) {
+                view.selected = before.selected;
+            }
+            attach(view.key);
+        },
+        select: select,
         geometry: geometry,
         layer: function (key) { return active[key] || null; }
     };

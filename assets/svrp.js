@@ -55,8 +55,9 @@ window.svrp = Object.assign(window.svrp || {}, {
 
     restyle: function (view) {
         if (!view || !view.key) { return window.dash_clientside.no_update; }
+        const before = window.svrp.state[view.key];
         window.svrp.state[view.key] = view;
-        if (window.svrp.canvas) { window.svrp.canvas.view(view); }  /* explore: attach its layer */
+        if (window.svrp.canvas) { window.svrp.canvas.view(view, before); }  /* explore's layer */
         const layers = window.svrp.registry[view.key] || {};
         const context = {hideout: view};
         Object.keys(layers).forEach(function (code) {
@@ -121,7 +122,7 @@ window.svrp = Object.assign(window.svrp || {}, {
             style.weight = 0; style.stroke = false;
         } else if (h.outline_min_zoom !== undefined) { style.stroke = true; }
         if ((h.changed || []).indexOf(code) >= 0) { style.color = "#000000"; style.weight = 3; style.dashArray = "5 4"; }
-        if (h.selected === code) { style.color = "#1f4dd8"; style.weight = 4; style.dashArray = null; }
+        if (h.selected === code) { style.color = "#1f4dd8"; style.weight = 4; style.dashArray = null; style.stroke = true; }
         return style;
     },
 
@@ -224,6 +225,12 @@ window.svrp = Object.assign(window.svrp || {}, {
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     svrp: {
         restyle: function (view) { return window.svrp.restyle(view); },
+        /* The explore list: a selected row outlines its LSOA on the canvas map. */
+        selectRow: function (cell) {
+            const dc = window.dash_clientside;
+            if (!cell || !cell.row_id || !window.svrp.canvas) { return dc.no_update; }
+            return window.svrp.canvas.select("exp", cell.row_id) ? cell.row_id : dc.no_update;
+        },
         /* Hover details as plain text for a Dash component (React renders strings as text). */
         hoverText: function (hover, view) {
             if (!hover || !hover.properties) { return window.dash_clientside.no_update; }

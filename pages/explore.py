@@ -10,7 +10,18 @@ import dataclasses
 from urllib.parse import parse_qsl, urlencode
 
 import dash
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
 
 from dashboard.area import (
     REFERENCE_LABELS,
@@ -209,6 +220,7 @@ def layout(**query) -> html.Div:
             dcc.Location(id="exp-nav", refresh="callback-nav"),
             dcc.Store(id="exp-view", data=data),
             dcc.Store(id="exp-restyled"),
+            dcc.Store(id="exp-selected"),
             alert_box("exp-alert", errors),
             map_grid(
                 controls,
@@ -410,3 +422,10 @@ def show_panel(click, cell, weights, banding, scope, reference):
 
 
 map_clientside_callbacks("exp")
+# a row chosen in the list is outlined on the map (svrp.canvas.select; a map click does it there)
+dash.clientside_callback(
+    ClientsideFunction(namespace="svrp", function_name="selectRow"),
+    Output("exp-selected", "data"),
+    Input("exp-table", "active_cell"),
+    prevent_initial_call=True,
+)

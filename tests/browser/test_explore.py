@@ -214,6 +214,25 @@ def test_exp006_clicking_the_canvas_fills_the_panel(page, server, scored):
     tip = wait_for(lambda: page.find_element(By.CSS_SELECTOR, ".leaflet-tooltip").text,
                    timeout=10, message="no tooltip on hover")
     assert code in tip and f"Overall risk: {band}" in tip
+    # the clicked LSOA is outlined as selected; a row chosen in the list moves the outline
+    style = "const o = window.svrp.registry.exp[arguments[0]].options; return [o.color, o.weight];"
+    assert page.execute_script(style, code) == ["#1f4dd8", 4]
+    cells = page.find_elements(By.CSS_SELECTOR, "#exp-table td[data-dash-column=lsoa21_code]")
+    other = next(c for c in cells if c.text != code)
+    other_code = other.text
+    other.click()
+    wait_for(lambda: page.execute_script(style, other_code) == ["#1f4dd8", 4], timeout=10,
+             message="the list's LSOA not outlined on the map")
+    assert page.execute_script(style, code)[0] != "#1f4dd8"
+    wait_for(lambda: other_code in page.find_element(By.ID, "exp-panel-title").text, timeout=10)
+    # a recolour keeps the selection
+    before = page.execute_script(MARKS_JS)["restyles"]
+    box = page.find_element(By.CSS_SELECTOR, WEIGHT_BOX)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("3.5", Keys.ENTER, Keys.TAB)
+    wait_for(lambda: page.execute_script(MARKS_JS)["restyles"] > before, timeout=20,
+             message="no recolour after a weight change")
+    assert page.execute_script(style, other_code) == ["#1f4dd8", 4]
 
 
 def _interior_point(code: str) -> list[float]:
