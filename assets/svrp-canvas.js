@@ -36,6 +36,12 @@
             const first = boot && boot.start && boot.worker && window.Worker ? boot.start(url) : onPage(url);
             jobs[url] = first.then(function (data) {
                 return data && data.error && !data.onPage ? onPage(url) : data;
+            }).then(function (data) {
+                if (data && data.error) {  /* not kept: the next page for this area tries again */
+                    delete jobs[url];
+                    if (window.svrpBoot && window.svrpBoot.jobs) { delete window.svrpBoot.jobs[url]; }
+                }
+                return data;
             });
         }
         return jobs[url];
