@@ -42,7 +42,7 @@ BOOT_ASSET = "svrp-boot.js"
 ASSETS_IGNORE = rf"(^|[/\\])({re.escape(WORKER_ASSET)}|{re.escape(BOOT_ASSET)})$"
 
 
-def _preload_geometry(app: Dash) -> None:
+def _early_geometry(app: Dash) -> None:
     """Start on the LSOA geometry with the page on map pages, not when the map mounts.
 
     The county overview's and district pages' GeoJSON layers mount only after the page callback
@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     # before any route is added: sign-in guards every request, headers go on every response
     install_security(app, settings)
     _compress_callbacks(app)
-    _preload_geometry(app)
+    _early_geometry(app)
     # Partner uploads arrive base64-encoded in a callback request: refuse absurd bodies before
     # they are read, leaving room for the clear "over the limit" message up to twice the limit.
     app.server.config["MAX_CONTENT_LENGTH"] = settings.partner_max_bytes * 3 + 5_000_000
