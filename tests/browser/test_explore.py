@@ -187,24 +187,8 @@ def test_exp006_clicking_the_canvas_fills_the_panel(page, server, scored):
     nuneaton = county[county["lad24_code"] == NUNEATON]
     _open(page, f"{server}/explore?scope={NUNEATON}", len(nuneaton))
     code = nuneaton["lsoa21_code"].iloc[0]  # the district's highest score
-    # click at the shape's interior point, on the canvas (Leaflet hit-tests the click)
-    page.execute_script(
-        """
-        const layer = window.svrp.registry.exp[arguments[0]];
-        const map = layer._map;
-        const p = map.latLngToContainerPoint(arguments[1]);
-        const box = map.getContainer().getBoundingClientRect();
-        const canvas = map.getContainer().querySelector('canvas');
-        const opts = {bubbles: true, cancelable: true, clientX: box.left + p.x,
-                      clientY: box.top + p.y, view: window};
-        canvas.dispatchEvent(new MouseEvent('mousemove', opts));
-        canvas.dispatchEvent(new MouseEvent('mousedown', opts));
-        canvas.dispatchEvent(new MouseEvent('mouseup', opts));
-        canvas.dispatchEvent(new MouseEvent('click', opts));
-        """,
-        code,
-        _interior_point(code),
-    )
+    # click at the shape's interior point, on the canvas (the layer hit-tests the click)
+    _mouse(page, code, "mousemove", "mousedown", "mouseup", "click")
     title = wait_for(lambda: page.find_element(By.ID, "exp-panel-title").text, timeout=15,
                      message="panel not filled after a click on the canvas")
     assert code in title
@@ -298,27 +282,33 @@ def test_exp008_reference_and_layer_changes_restyle_in_place(page, server, score
     assert "banded against its county" in page.find_element(By.ID, "exp-summary").text
 
 
-def _hover(drv, code: str) -> None:
-    """A real mousemove on the canvas at a point inside ``code``'s shape."""
+def _mouse(drv, code: str, *events: str) -> None:
+    """Real mouse events on the map's canvas at a point inside ``code``'s shape, in order."""
     drv.execute_script(
         """
         const layer = window.svrp.registry.exp[arguments[0]];
         const map = layer._map;
         const p = map.latLngToContainerPoint(arguments[1]);
         const box = map.getContainer().getBoundingClientRect();
-        map.getContainer().querySelector('canvas').dispatchEvent(new MouseEvent('mousemove',
-            {bubbles: true, clientX: box.left + p.x, clientY: box.top + p.y, view: window}));
+        const canvas = map.getContainer().querySelector('canvas');
+        const opts = {bubbles: true, cancelable: true, clientX: box.left + p.x,
+                      clientY: box.top + p.y, view: window};
+        arguments[2].forEach(function (type) { canvas.dispatchEvent(new MouseEvent(type, opts)); });
         """,
         code,
         _interior_point(code),
+        list(events),
     )
+
+
+# Before any page script: a browser with no Web Worker (the page then does the worker's job).
+NO_WORKER = {"source": "Object.defineProperty(window, 'Worker', {value: undefined});"}
 
 
 def test_exp009_hover_box_and_a_browser_without_workers(fresh_driver, server, scored):
     """Hover writes the hover box; with no Web Worker the page does the worker's job itself."""
     drv = fresh_driver
-    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
-                        {"source": "Object.defineProperty(window, 'Worker', {value: undefined});"})
+    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", NO_WORKER)
     county = scored("warwickshire", "county")
     nuneaton = county[county["lad24_code"] == NUNEATON]
     _open(drv, f"{server}/explore?scope={NUNEATON}", len(nuneaton))
@@ -326,7 +316,7 @@ def test_exp009_hover_box_and_a_browser_without_workers(fresh_driver, server, sc
     want = dict(zip(nuneaton["lsoa21_code"], map(_colour, nuneaton["band"]), strict=True))
     _wait_fills(drv, want)
     code = nuneaton["lsoa21_code"].iloc[-1]
-    _hover(drv, code)
+    _mouse(drv, code, "mousemove")
     text = wait_for(lambda: code in (t := drv.find_element(By.ID, "exp-hover").text) and t,
                     timeout=10, message="hover box not filled")
     assert nuneaton.set_index("lsoa21_code").loc[code, "band"] in text
@@ -337,8 +327,7 @@ def test_exp009_hover_box_and_a_browser_without_workers(fresh_driver, server, sc
 def test_exp010_geometry_that_fails_to_load_is_reported(fresh_driver, server):
     # blocked URLs apply to the page's own requests, not a worker's: the page loads it here
     drv = fresh_driver
-    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
-                        {"source": "Object.defineProperty(window, 'Worker', {value: undefined});"})
+    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", NO_WORKER)
     drv.execute_cdp_cmd("Network.enable", {})
     drv.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/data/lsoa21/*"]})
     drv.get(f"{server}/explore?scope={NUNEATON}")

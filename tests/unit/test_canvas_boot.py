@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from dashboard.settings import Settings
-from dashboard.state import ResultCache
+from dashboard.state import ResultCache, frame_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,6 +88,14 @@ def test_cvs003_result_cache_keeps_under_its_byte_budget():
     big = ResultCache(10)
     big.get("x", lambda: _frame(1000))
     assert len(big) == 1
+
+
+def test_cvs005_frame_bytes_sizes_text_columns_from_a_sample():
+    frame = pd.DataFrame({"code": [f"E{i:08d}" for i in range(5000)], "x": range(5000)})
+    deep = int(frame.memory_usage(deep=True).sum())
+    assert 0.8 * deep <= frame_bytes(frame) <= 1.2 * deep
+    numbers = _frame(1000)
+    assert frame_bytes(numbers) == int(numbers.memory_usage(deep=True).sum())
 
 
 def _project(lon: float, lat: float, z: int = 12) -> tuple[float, float]:
