@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from profiler.engine import BANDS
-from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 from profiler.spec import BANDINGS, NORMALISATIONS, Spec
 
 LSOA_RE = re.compile(r"^E01\d{6}$")
@@ -35,12 +35,16 @@ class ViewState:
     weights: dict[str, float] = field(default_factory=dict)  # only those differing from the spec
     lsoa: str | None = None
     bands: tuple[str, ...] = DEFAULT_BANDS
-    district: str | None = None  # None: the whole county
+    district: str | None = None  # a sub-area (district or ward) code; None: the whole area
     incidents: str = "off"
 
 
 def parse_query(
-    query: dict[str, str], spec: Spec, known_lsoas: set[str] | None = None
+    query: dict[str, str],
+    spec: Spec,
+    known_lsoas: set[str] | None = None,
+    subareas: Mapping[str, str] | None = None,
+    area: str = "the area",
 ) -> tuple[ViewState, list[str]]:
     """Parse query parameters into a view state.
 
@@ -52,6 +56,11 @@ def parse_query(
         For indicator ids and default weights.
     known_lsoas : set of str, optional
         LSOA codes in the view; a well-formed code not in it is reported.
+    subareas : mapping of str to str, optional
+        The area's sub-areas (code to name) a ``district`` value may name; without it, any
+        ``district`` value is reported and dropped.
+    area : str
+        The area's name, for messages.
 
     Returns
     -------
@@ -94,7 +103,7 @@ def parse_query(
     if lsoa is not None and (
         not LSOA_RE.match(lsoa) or (known_lsoas is not None and lsoa not in known_lsoas)
     ):
-        errors.append(f"LSOA {lsoa[:20]!r} is not a Warwickshire 2021 LSOA code (like E01031010)")
+        errors.append(f"LSOA {lsoa[:20]!r} is not a 2021 LSOA code in {area} (like E01031010)")
         lsoa = None
     bands_raw = query.get("bands")
     bands = DEFAULT_BANDS
@@ -105,10 +114,12 @@ def parse_query(
         else:
             errors.append(f"bands {bands_raw[:60]!r} must be from {', '.join(BANDS)}")
     district = query.get("district") or None
-    if district is not None and district not in WARWICKSHIRE_DISTRICTS:
+    subareas = subareas or {}
+    if district is not None and district not in subareas:
+        shown = ", ".join(list(subareas)[:8]) + (", ..." if len(subareas) > 8 else "")
         errors.append(
-            f"district {district[:20]!r} is not a Warwickshire district code "
-            f"({', '.join(WARWICKSHIRE_DISTRICTS)}); showing the whole county"
+            f"district {district[:20]!r} is not a sub-area code of {area}"
+            + (f" ({shown})" if shown else "") + f"; showing the whole of {area}"
         )
         district = None
     incidents = query.get("incidents") or "off"

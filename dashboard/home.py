@@ -1,0 +1,332 @@
+"""One home area's profile: everything the area pages read, built on the area's first use.
+
+An :class:`AreaProfile` is to a :class:`~profiler.area.HomeArea` what the county was to the
+Warwickshire-only dashboard: its rows of the indicator table (its own reference population),
+the default profile scored against it, its means, map bounds, sub-area outlines, police.uk
+incidents, and the derived tables (Gi* hot spots, band stability, change since IoD2019). The
+cheap parts are built at once (a few hundred milliseconds for a county); the derived tables on
+first use, from a shipped file when the data folder has one for the area (``<kind>_<slug>.csv``,
+written by the CLI), else computed and kept. Profiles are kept in :data:`PROFILES`, a small LRU
+of areas; the default area's is built at start-up and never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from profiler.area import HomeArea
+from profiler.engine import RiskProfiler
+from profiler.errors import ProfilerError
+from profiler.pipeline import score_scope
+
+# police.uk types shown as incidents and counted as serious violence (the four the issue names)
+INCIDENT_TYPES = (
+    "Possession of weapons",
+    "Robbery",
+    "Violence and sexual offences",
+    "Public order",
+)
+# most recent months of police.uk points a map shows (a longer run is for trends)
+INCIDENT_MONTHS = 12
+AREA_REFERENCE = "area"
+
+
+def _bounds(minx, miny, maxx, maxy) -> list[list[float]]:
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+def latest_block(months: list[str], most: int = INCIDENT_MONTHS) -> tuple[str, ...]:
+    """The latest run of consecutive ``YYYY-MM`` months, at most ``most`` long.
+
+    Warwickshire's shipped months are 2018-10..2019-02 and 2024-01..2024-04: the map shows the
+    second run, not a mix of two periods five years apart.
+    """
+    ordered = sorted(set(months))
+    if not ordered:
+        return ()
+
+    def index(m: str) -> int:
+        return int(m[:4]) * 12 + int(m[5:7]) - 1
+
+    run = [ordered[-1]]
+    for month in reversed(ordered[:-1]):
+        if index(run[-1]) - index(month) != 1 or len(run) >= most:
+            break
+        run.append(month)
+    return tuple(reversed(run))
+
+
+def month_span(months: tuple[str, ...]) -> str:
+    """``"Jan-Apr 2024"`` / ``"Nov 2021-Oct 2022"`` / ``""`` for a sorted month run."""
+    if not months:
+        return ""
+    names = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+    def name(m: str) -> tuple[str, str]:
+        return names[int(m[5:7]) - 1], m[:4]
+
+    (m0, y0), (m1, y1) = name(months[0]), name(months[-1])
+    if months[0] == months[-1]:
+        return f"{m0} {y0}"
+    return f"{m0}-{m1} {y1}" if y0 == y1 else f"{m0} {y0}-{m1} {y1}"
+
+
+class AreaProfile:
+    """The default profile of one home area and the tables its pages read.
+
+    Parameters
+    ----------
+    state : AppState
+        The loaded app state (spec, England table, geometry, data folder).
+    area : HomeArea
+        The area.
+    """
+
+    def __init__(self, state, area: HomeArea) -> None:
+        self.area = area
+        self.code = area.code
+        self.name = area.name
+        self._state = state
+        self._data: Path = state.settings.data_dir
+        self._lock = threading.Lock()
+        self._what_if: OrderedDict = OrderedDict()
+        codes = pd.Index(area.lsoa_codes)
+        table = state.table
+        self.table: pd.DataFrame = table[table["lsoa21_code"].isin(codes)]
+        if len(self.table) != len(codes):
+            raise ProfilerError(
+                f"{area.label}: {len(codes) - len(self.table)} LSOA(s) not in the indicator "
+                "table; rebuild it with `python -m profiler build`"
+            )
+        self.codes: list[str] = list(area.lsoa_codes)  # sorted: the geometry's feature order
+        self.profile: pd.DataFrame = self._score()
+        self.means: dict[str, float] = dict(
+            RiskProfiler(state.spec).fit(self.table).reference_means()
+        )
+
+    # -- scoring ---------------------------------------------------------------------------
+    def _score(self, weights=None, normalisation=None, banding=None) -> pd.DataFrame:
+        return score_scope(
+            self.table,
+            self._state.spec,
+            scope="england",  # the area's own rows: the whole table given
+            reference="england",  # fitted on the rows given, i.e. the area itself
+            weights=weights,
+            normalisation=normalisation,
+            banding=banding,
+        )
+
+    def score(
+        self,
+        weights: tuple[tuple[str, float], ...] = (),
+        normalisation: str | None = None,
+        banding: str | None = None,
+    ) -> pd.DataFrame:
+        """The area's profile for what-if settings (inputs already validated; kept, LRU of 32)."""
+        if not weights and normalisation is None and banding is None:
+            return self.profile
+        key = (weights, normalisation, banding)
+        with self._lock:
+            if key in self._what_if:
+                self._what_if.move_to_end(key)
+                return self._what_if[key]
+        result = self._score(dict(weights), normalisation, banding)
+        with self._lock:
+            self._what_if[key] = result
+            while len(self._what_if) > 32:
+                self._what_if.popitem(last=False)
+        return result
+
+    # -- geometry --------------------------------------------------------------------------
+    @cached_property
+    def bounds(self) -> list[list[float]]:
+        """[[south, west], [north, east]] of the area."""
+        return self.subarea_bounds["__area__"]
+
+    @cached_property
+    def _subarea_shapes(self) -> dict[str, object]:
+        shapes = self._state.lsoa_shapes(self.codes)
+        out = {}
+        for sub in self.area.subareas:
+            geoms = [shapes[c] for c in sub.lsoa_codes if c in shapes]
+            out[sub.code] = shapely.coverage_union_all(geoms) if geoms else None
+        return out
+
+    @cached_property
+    def subarea_bounds(self) -> dict[str, list[list[float]]]:
+        """Bounds of each sub-area by code, and of the whole area under ``"__area__"``."""
+        out = {}
+        boxes = []
+        for code, geom in self._subarea_shapes.items():
+            if geom is not None:
+                box = shapely.bounds(geom)
+                boxes.append(box)
+                out[code] = _bounds(*box)
+        arr = np.array(boxes)
+        out["__area__"] = _bounds(arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(),
+                                  arr[:, 3].max())
+        return out
+
+    @cached_property
+    def subareas_geojson(self) -> dict:
+        """Sub-area outlines (``lad_code``, ``lad_name``), dissolved from the LSOA shapes."""
+        features = []
+        for sub in self.area.subareas:
+            geom = self._subarea_shapes.get(sub.code)
+            if geom is None:
+                continue
+            geom = shapely.set_precision(geom, 1e-4)
+            features.append({
+                "type": "Feature",
+                "properties": {"lad_code": sub.code, "lad_name": sub.name},
+                "geometry": json.loads(shapely.to_geojson(geom)),
+            })
+        return {"type": "FeatureCollection", "features": features}
+
+    # -- police.uk -------------------------------------------------------------------------
+    @cached_property
+    def incidents(self) -> pd.DataFrame:
+        """police.uk records of the serious-violence types in the latest months covering it."""
+        return self._state.load_incidents(self.codes, INCIDENT_TYPES)
+
+    @cached_property
+    def incident_months(self) -> tuple[str, ...]:
+        """The months of :attr:`incidents`, sorted (empty: no police.uk data for the area)."""
+        return tuple(sorted(self.incidents["month"].unique())) if len(self.incidents) else ()
+
+    @property
+    def incident_period(self) -> str:
+        """``"Jan-Apr 2024"``, or empty."""
+        return month_span(self.incident_months)
+
+    @cached_property
+    def incidents_geojson(self) -> dict:
+        """Incident points (``crime_type``, ``month``) for the map's cluster and point modes."""
+        points = self.incidents
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": {"crime_type": crime, "month": month},
+                }
+                for lon, lat, crime, month in zip(
+                    points["longitude"].round(5),
+                    points["latitude"].round(5),
+                    points["crime_type"],
+                    points["month"],
+                    strict=True,
+                )
+            ],
+        }
+
+    @cached_property
+    def heat_geojson(self) -> dict:
+        """Kernel-density cells of the incidents (``intensity`` 0-1) for the heat mode."""
+        from profiler.density import kernel_density
+
+        if not len(self.incidents):
+            return {"type": "FeatureCollection", "features": []}
+        kde = kernel_density(self.incidents, bandwidth_m=500, cell_m=400, min_share=0.05)
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": {"intensity": round(float(i), 3)},
+                }
+                for lon, lat, i in zip(
+                    kde["longitude"], kde["latitude"], kde["intensity"], strict=True
+                )
+            ],
+        }
+
+    # -- derived tables --------------------------------------------------------------------
+    def _shipped(self, kind: str, load: Callable[[Path], pd.DataFrame]) -> pd.DataFrame | None:
+        path = self._data / "indicators" / f"{kind}_{self.area.slug}.csv"
+        return load(path) if path.exists() else None
+
+    @cached_property
+    def hotspots(self) -> pd.DataFrame:
+        """Gi* classes of the default profile's scores, by LSOA code."""
+        shipped = self._shipped("hotspots", _read_by_code)
+        if shipped is not None:
+            return shipped
+        from profiler.derived import area_hotspots
+
+        return area_hotspots(self.profile, self._data).set_index("lsoa21_code")
+
+    @cached_property
+    def stability(self) -> pd.DataFrame | None:
+        """Band stability of the default profile (P(High+) etc.), by LSOA code."""
+        shipped = self._shipped("stability", _read_by_code)
+        if shipped is not None:
+            return shipped
+        from profiler.derived import area_stability
+
+        return area_stability(self._state.table, self._state.spec, self.codes).set_index(
+            "lsoa21_code"
+        )
+
+    @cached_property
+    def change(self) -> pd.DataFrame:
+        """IoD2019 vs IoD2025 comparison profiles and police.uk counts, by LSOA code."""
+        from profiler.change import load_change_table
+
+        shipped = self._shipped("change", load_change_table)
+        if shipped is None:
+            from profiler.derived import area_change
+
+            shipped = area_change(self._data, self._state.spec, self._state.table, self.codes)
+        return shipped.set_index("lsoa21_code")
+
+    @cached_property
+    def sensitivity(self) -> pd.DataFrame:
+        """Rank shift when each indicator is left out (default profile)."""
+        from profiler.stability import indicator_sensitivity
+
+        return indicator_sensitivity(self.table, self._state.spec)
+
+
+def _read_by_code(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"lsoa21_code": str}).set_index("lsoa21_code")
+
+
+class ProfileCache:
+    """Area profiles by area code, least recently used dropped first; the default is pinned."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._items: OrderedDict[str, AreaProfile] = OrderedDict()
+        self._pinned: dict[str, AreaProfile] = {}
+        self._lock = threading.Lock()
+
+    def pin(self, profile: AreaProfile) -> None:
+        """Keep ``profile`` for good (the default area)."""
+        self._pinned[profile.code] = profile
+
+    def get(self, code: str, make: Callable[[], AreaProfile]) -> AreaProfile:
+        """The profile for ``code``, made with ``make`` on first use."""
+        if code in self._pinned:
+            return self._pinned[code]
+        with self._lock:
+            if code in self._items:
+                self._items.move_to_end(code)
+                return self._items[code]
+        profile = make()
+        with self._lock:
+            self._items.setdefault(code, profile)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return self._items[code]
