@@ -625,7 +625,17 @@ def _empty_manifest() -> dict[str, Any]:
 
 
 def _manifest_bytes(manifest: dict[str, Any]) -> bytes:
-    return (json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    """Serialise in one fixed key order (months before the long per-LSOA counts)."""
+    forces = {}
+    for slug in sorted(manifest["forces"]):
+        force = manifest["forces"][slug]
+        forces[slug] = {
+            "name": force["name"],
+            "months": {m: force["months"][m] for m in sorted(force["months"])},
+            "lsoa_records": {k: force["lsoa_records"][k] for k in sorted(force["lsoa_records"])},
+        }
+    canonical = {**_empty_manifest(), "forces": forces}
+    return (json.dumps(canonical, indent=1, ensure_ascii=False) + "\n").encode()
 
 
 def _lsoa_records(folder: Path, months: Iterable[str]) -> dict[str, int]:
@@ -723,9 +733,7 @@ def _write_store(store: Path, manifest: dict[str, Any], results: list[MonthResul
             touched.add(r.source.force)
         for slug in touched:
             force = manifest["forces"][slug]
-            force["months"] = dict(sorted(force["months"].items()))
             force["lsoa_records"] = _lsoa_records(staging / slug, force["months"])
-        manifest["forces"] = dict(sorted(manifest["forces"].items()))
         (staging / MANIFEST).write_bytes(_manifest_bytes(manifest))
         if store.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{store.name}.old-", dir=parent))
