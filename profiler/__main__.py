@@ -421,7 +421,8 @@ def _add_police_parser(sub) -> None:
     police = p.add_subparsers(dest="police_command", required=True)
     q = police.add_parser("import", help="import monthly YYYY-MM-<force>-street.csv files "
                           "(files, .csv.gz, folders or zips as police.uk gives them)")
-    q.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    q.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                   help="street files, folders or zips (e.g. a police.uk download)")
     q.add_argument("--data", type=Path, default=DEFAULT_DATA,
                    help="data folder (reference data; the store is DATA/police)")
     q.add_argument("--store", type=Path, help="store folder (default DATA/police)")

@@ -293,12 +293,13 @@ def read_street_file(source: StreetFile) -> pd.DataFrame:
     missing = [c for c in STREET_COLUMNS if c not in columns]
     extra = [c for c in columns if c not in STREET_COLUMNS]
     if missing or extra or len(columns) != len(STREET_COLUMNS):
+        more = f" and {len(missing) - 4} more" if len(missing) > 4 else ""
         what = "; ".join(x for x in (
-            f"missing column(s) {_shown(missing, 12)}" if missing else "",
+            f"missing column(s) {_shown(missing, 4)}{more}" if missing else "",
             f"unexpected column(s) {_shown(extra)}" if extra else "",
-            "duplicate columns" if not missing and not extra else "") if x)
-        raise ProfilerError(f"{label}: not a police.uk street file: {what} (expected "
-                            f"{', '.join(STREET_COLUMNS)}); {FIX_DOWNLOAD}")
+            f"duplicate column(s) (found {len(columns)})" if not missing and not extra else "",
+        ) if x)
+        raise ProfilerError(f"{label}: not a police.uk street file: {what}; {FIX_DOWNLOAD}")
     for col in ("Month", "Falls within", "Longitude", "Latitude", "LSOA code", "Crime type"):
         df[col] = df[col].str.strip()
     month = df["Month"]
