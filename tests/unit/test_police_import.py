@@ -101,7 +101,8 @@ def test_pol001_columns_validated(tmp_path, geo, warks_rows, capsys):
     with pytest.raises(ProfilerError, match=r"unexpected column\(s\) 'Extra'"):
         _import([extra], tmp_path, geo)
     # the CLI: one line on stderr, status 2
-    assert main(["police", "import", str(bad), "--store", str(tmp_path / "s")]) == 2
+    assert main(["police", "import", str(bad), "--data", str(DATA),
+                 "--store", str(tmp_path / "s")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {bad}: not a police.uk street file") and "\n" not in err
     assert not (tmp_path / "s").exists() and not (tmp_path / "data").exists()
@@ -378,13 +379,19 @@ def test_pol013_cli_import_prints_the_table(tmp_path, warks_rows, leics_rows, ca
     a = _write(warks_rows, tmp_path / "in" / "2024-01-warwickshire-street.csv")
     b = _write(leics_rows, tmp_path / "in" / "2019-12-leicestershire-street.csv")
     store = tmp_path / "store"
-    assert main(["police", "import", str(a), str(b), "--store", str(store)]) == 0
+    assert main(["police", "import", str(a), str(b), "--data", str(DATA),
+                 "--store", str(store)]) == 0
     out = capsys.readouterr().out
     assert "imported 2 file(s), 2 force(s), 2019-12..2024-01" in out
     assert "moved: split_point" in out and "dropped: no_location" in out and "total" in out
     assert (store / "manifest.json").exists()
-    assert main(["police", "import", str(a), "--store", str(store)]) == 2
+    assert main(["police", "import", str(a), "--data", str(DATA), "--store", str(store)]) == 2
     assert "already imported" in capsys.readouterr().err
+    assert main(["police", "list", "--data", str(tmp_path / "nothing")]) == 0
+    assert "no police.uk data imported" in capsys.readouterr().out
+    assert main(["police", "list", "--data", str(DATA)]) == 0
+    assert "leicestershire (Leicestershire Police): 35 month(s) 2019-12..2022-10" in \
+        capsys.readouterr().out
     assert STREET_COLUMNS[0] == "Crime ID"
 
 
