@@ -42,7 +42,11 @@ header mtime 0 and no file name, so importing the same file twice gives the same
 1 m; police.uk's snap points are far coarser), blank when the record has none, rows sorted by
 every column in that order of precedence: ``lsoa21_code, crime_type, longitude, latitude,
 placed``. Text is kept as text: gzip stores the repeated month, crime type and ``placed`` words
-in a few bits each, so integer codes would save little and cost a code table.
+in a few bits each, so integer codes would save little and cost a code table. Measured on the
+shipped 44 force-months (332,561 records): 1.91 MB, about 6 bytes a record, against 16.6 MB for
+the raw gzipped police.uk files; integer codes for ``crime_type`` and ``placed`` and no
+``month`` column gave 1.67 MB (13% less). Sorting by LSOA puts police.uk's shared snap points
+next to each other, which is most of the gain.
 ``<data>/police/manifest.json`` lists every force (display name from ``Falls within``), its
 months with the file, the source file name, the records read, stored, placed and dropped by
 reason and the file's SHA-256, and per force the records stored per 2021 LSOA (for
