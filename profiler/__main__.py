@@ -390,6 +390,50 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_police_import(args: argparse.Namespace) -> int:
+    """Import police.uk street files (any force, any months) into the data folder's store."""
+    from profiler.police import import_street_files
+
+    report = import_street_files(args.paths, args.data, store_dir=args.store,
+                                 replace=args.replace)
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def cmd_police_list(args: argparse.Namespace) -> int:
+    """List the imported forces and months."""
+    from profiler.police import imported
+
+    forces = imported(args.data)["forces"]
+    for slug, force in forces.items():
+        months = list(force["months"])
+        stored = sum(m["stored"] for m in force["months"].values())
+        print(f"{slug} ({force['name']}): {len(months)} month(s) {months[0]}..{months[-1]}, "
+              f"{stored:,} records")
+    if not forces:
+        print("no police.uk data imported; run `python -m profiler police import PATH...`")
+    return 0
+
+
+def _add_police_parser(sub) -> None:
+    p = sub.add_parser("police", help="police.uk street-level crime for any force")
+    police = p.add_subparsers(dest="police_command", required=True)
+    q = police.add_parser("import", help="import monthly YYYY-MM-<force>-street.csv files "
+                          "(files, .csv.gz, folders or zips as police.uk gives them)")
+    q.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                   help="street files, folders or zips (e.g. a police.uk download)")
+    q.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                   help="data folder (reference data; the store is DATA/police)")
+    q.add_argument("--store", type=Path, help="store folder (default DATA/police)")
+    q.add_argument("--replace", action="store_true",
+                   help="re-import months already imported (they are replaced)")
+    q.set_defaults(func=cmd_police_import)
+    q = police.add_parser("list", help="list the imported forces and months")
+    q.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    q.set_defaults(func=cmd_police_list)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (exposed for tests and documentation)."""
     parser = argparse.ArgumentParser(prog="python -m profiler", description=__doc__.splitlines()[0])
@@ -474,6 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
     p.add_argument("--readme", type=Path, default=Path("README.md"))
     p.set_defaults(func=cmd_docs)
+
+    _add_police_parser(sub)
     return parser
 
 

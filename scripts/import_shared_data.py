@@ -95,6 +95,12 @@ def main(shared: Path) -> None:
         shutil.copyfile(shared / rel, out / Path(rel).name)
     for src in sorted((shared / "indicators" / "police_uk").glob("*-warwickshire-street.csv")):
         gzip_copy(src, out / "police_uk" / (src.name + ".gz"))
+    # Leicestershire Police (2011 codes), already gzipped in the collection: copied byte for byte;
+    # scripts/import_police.py then rebuilds data/police from data/sources/police_uk.
+    leics = shared / "indicators" / "police_uk" / "leicestershire"
+    for src in sorted(leics.glob("*-leicestershire-street.csv.gz")):
+        (out / "police_uk" / "leicestershire").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, out / "police_uk" / "leicestershire" / src.name)
     for src, dst, cols, rows in BOUNDARIES:
         convert_boundary(shared / "boundaries" / src, ROOT / "data" / "boundaries" / dst, cols,
                          rows)
