@@ -81,6 +81,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from profiler.build import IDACI_SUPPRESSED_VALUE, _read, slug, write_table
+from profiler.codes import LSOA21_RE, lsoa11_shares
 from profiler.engine import BANDS, RiskProfiler, band_index
 from profiler.errors import ProfilerError
 from profiler.spec import Spec
@@ -394,9 +395,7 @@ def carry_to_lsoa21(
         piece = pd.Series(1.0, index=links.index)
     else:
         piece = links["lsoa21_code"].map(households).fillna(0.0).astype(float)
-    total = piece.groupby(links["lsoa11_code"]).transform("sum")
-    parts = links.groupby("lsoa11_code")["lsoa21_code"].transform("size")
-    links["share"] = np.where(total > 0, piece / total.where(total > 0, 1.0), 1.0 / parts)
+    links["share"] = lsoa11_shares(links["lsoa11_code"], piece)
 
     out = {}
     for col in values.columns:
@@ -753,7 +752,7 @@ def load_change_table(path: str | Path) -> pd.DataFrame:
         raise ProfilerError(f"{path}: missing column(s) {', '.join(absent[:5])}; rebuild it "
                             "with `python -m profiler change`")
     codes = df["lsoa21_code"]
-    bad = ~codes.str.fullmatch(r"E01\d{6}", na=False) | codes.duplicated()
+    bad = ~codes.str.fullmatch(LSOA21_RE.pattern, na=False) | codes.duplicated()
     if bad.any():
         raise ProfilerError(f"{path}: malformed or repeated lsoa21_code, first "
                             f"{codes[bad].head(3).tolist()}")
