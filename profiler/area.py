@@ -435,6 +435,33 @@ class AreaCatalogue:
                     out[area.code] = area
         return sorted(out.values(), key=lambda a: (a.name, a.code))
 
+    def geography(self, codes: Iterable[str]) -> pd.DataFrame:
+        """District and upper-tier authority of LSOAs, for a table that lacks them.
+
+        Parameters
+        ----------
+        codes : iterable of str
+            2021 LSOA codes.
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``codes``: ``lad24_code``, ``lad24_name``, ``utla_code``,
+            ``utla_name`` (blank for a code the catalogue does not know).
+        """
+        codes = pd.Index(list(codes))
+        where = pd.Index(self._codes).get_indexer(codes)
+        known = where >= 0
+        out = {}
+        for col, index, names in (("lad24_code", self._lad, self._lad_codes),
+                                  ("lad24_name", self._lad, self._lad_names),
+                                  ("utla_code", self._utla, self._utla_codes),
+                                  ("utla_name", self._utla, self._utla_names)):
+            values = np.full(len(codes), None, dtype=object)
+            values[known] = np.asarray(names, dtype=object)[index[where[known]]]
+            out[col] = pd.array(values, dtype="string")
+        return pd.DataFrame(out, index=codes)
+
     def sizes(self) -> dict[str, int]:
         """Return the number of canonical areas per level."""
         return {level: len(self.areas(level)) for level in LEVELS[:4]}

@@ -790,8 +790,9 @@ def change_summary(change: pd.DataFrame, by: str = "lad24_name") -> pd.DataFrame
     return counts.astype(np.int64)
 
 
-def run_change(data_dir: Path, spec: Spec, out_path: Path) -> tuple[pd.DataFrame, float]:
-    """Build the change table for Warwickshire and write it deterministically.
+def run_change(data_dir: Path, spec: Spec, out_path: Path, county: str = WARWICKSHIRE
+               ) -> tuple[pd.DataFrame, float]:
+    """Build the change table for a county (Warwickshire) and write it deterministically.
 
     Parameters
     ----------
@@ -802,6 +803,8 @@ def run_change(data_dir: Path, spec: Spec, out_path: Path) -> tuple[pd.DataFrame
     out_path : Path
         Output CSV, normally ``data/indicators/change_warwickshire.csv``; floats to 6
         significant digits, LF line ends, written atomically.
+    county : str
+        Upper-tier authority code (see :func:`change_table`).
 
     Returns
     -------
@@ -811,7 +814,7 @@ def run_change(data_dir: Path, spec: Spec, out_path: Path) -> tuple[pd.DataFrame
         Time taken to build it (not counting the write).
     """
     start = time.perf_counter()
-    df = change_table(Path(data_dir), spec)
+    df = change_table(Path(data_dir), spec, county=county)
     elapsed = time.perf_counter() - start
     write_table(df, Path(out_path))
     return df, elapsed

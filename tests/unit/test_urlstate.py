@@ -34,7 +34,7 @@ def test_url002_defaults_give_empty_query():
 
 @pytest.mark.parametrize("qs,fragment", [
     ("layer=<script>", "layer"), ("norm=log", "normalisation"), ("banding=jenks", "banding"),
-    ("w=violence_with_injury:99", "from 0 to 5"), ("w=nope:1", "unknown indicator"),
+    ("w=violence_with_injury:101", "from 0 to 100"), ("w=nope:1", "unknown indicator"),
     ("w=homelessness:abc", "must be a number"), ("lsoa=E01XYZ", "LSOA"),
     ("lsoa=<img src=x onerror=alert(1)>", "LSOA"), ("bands=Extreme", "bands"),
 ])
