@@ -243,12 +243,17 @@ class AreaCatalogue:
             for code, (name, lads) in sorted(groups[level].items()):
                 self._entries[level, code] = _Entry(level, code, name, tuple(sorted(lads)))
 
-        # Canonical area of each LSOA set: the first level (county, then district) to claim it.
+        # Canonical area of each LSOA set: the first level (county, district, csp, force) to
+        # claim it.
         self._canonical: dict[bytes, tuple[str, str]] = {}
         for n, code in enumerate(self._utla_codes):
             self._canonical.setdefault(self._utla_rows[n].tobytes(), ("county", code))
         for n, code in enumerate(self._lad_codes):
             self._canonical.setdefault(self._lad_rows[n].tobytes(), ("district", code))
+        for level in ("csp", "force"):  # then a partnership, then a force area
+            for (lvl, code), entry in self._entries.items():
+                if lvl == level:
+                    self._canonical.setdefault(self._positions(entry).tobytes(), (lvl, code))
 
         self._by_code: dict[str, list[tuple[str, str]]] = {}
         self._by_name: dict[str, list[tuple[str, str]]] = {}
@@ -410,7 +415,7 @@ class AreaCatalogue:
         return out
 
     def areas(self, level: str) -> list[HomeArea]:
-        """Every area of a level, by name; each area is listed at its canonical level only.
+        """List every area of a level, by name; each area at its canonical level only.
 
         Parameters
         ----------
@@ -431,7 +436,9 @@ class AreaCatalogue:
         for lvl, code in self._entries:
             if lvl == level:
                 area = self._area(lvl, code)
-                if area.level == level:
+                # A district sharing its code with a different county (West Northamptonshire's
+                # LAD lacks an LSOA the table gives its UTLA) is reached as the county.
+                if area.level == level and self.resolve(area.code) is area:
                     out[area.code] = area
         return sorted(out.values(), key=lambda a: (a.name, a.code))
 
@@ -545,10 +552,6 @@ class AreaCatalogue:
         canonical = self._canonical.get(rows.tobytes())
         if canonical is not None:
             return self._area(*canonical)
-        for level in ("csp", "force"):
-            for (lvl, code), entry in self._entries.items():
-                if lvl == level and entry.lads == tuple(lads):
-                    return self._area(lvl, code)
         code = "+".join(self._lad_codes[n] for n in lads)
         key = ("districts", code)
         if key not in self._areas:
