@@ -419,7 +419,7 @@ def cmd_stability(args: argparse.Namespace) -> int:
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
-    """Getis-Ord Gi* hot spots of the overall and theme scores for Warwickshire."""
+    """Getis-Ord Gi* hot spots of the overall and theme scores of the area."""
     from profiler.geo import load_lsoa_boundaries
     from profiler.hotspots import hotspot_table
 
@@ -439,7 +439,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
 
 
 def cmd_change(args: argparse.Namespace) -> int:
-    """Write the IoD2019-vs-IoD2025 and police.uk change table for Warwickshire."""
+    """Write the IoD2019-vs-IoD2025 and police.uk change table for a county (Warwickshire)."""
     from profiler.change import change_summary, run_change
     from profiler.spec import load_spec
 
@@ -518,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "stability_warwickshire.csv")
     p.set_defaults(func=cmd_stability)
 
-    p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot spots (Warwickshire)")
+    p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot spots of the area")
     _add_profile_options(p)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--permutations", type=int, default=0,
