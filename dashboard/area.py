@@ -15,16 +15,18 @@ import numpy as np
 import pandas as pd
 
 from dashboard.state import AppState
+from profiler.codes import LAD_RE
 from profiler.engine import band_index
 from profiler.errors import ProfilerError
 from profiler.spec import REFERENCES
 
-SCOPE_RE = re.compile(r"^(england|warwickshire|E0[6-9]\d{6})$")
+SCOPE_RE = re.compile(rf"^(england|warwickshire|{LAD_RE.pattern.strip('^$')})$")
 NO_BAND = "-"  # band_string character for an LSOA without a band
 REFERENCE_LABELS = {
     "county": "its county (upper-tier authority)",
     "district": "its district",
     "england": "all England",
+    "area": "the area shown (fitted on its own LSOAs)",
 }
 
 

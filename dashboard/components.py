@@ -108,7 +108,7 @@ def weights_panel(prefix: str, spec, weights: dict[str, float]) -> html.Details:
                     dcc.Slider(
                         id={"type": f"{prefix}-weight", "id": ind.id},
                         min=WEIGHT_MIN,
-                        max=WEIGHT_MAX,
+                        max=spec.slider_max,  # validation is against WEIGHT_MAX
                         step=0.25,
                         value=weights.get(ind.id, ind.weight),
                         marks=None,

@@ -14,9 +14,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from profiler.errors import ProfilerError
+
+if TYPE_CHECKING:
+    from profiler.area import AreaCatalogue, HomeArea
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -102,6 +105,16 @@ class Settings:
     csp: bool = setting(
         True, "send a Content-Security-Policy and other security headers: true or false"
     )
+    area: str = setting(
+        "E10000031",
+        "the home area / opens: a county, police force area, partnership (CSP) or district "
+        "name or code, or districts joined by + (default Warwickshire, E10000031)",
+    )
+    areas: str = setting(
+        "",
+        "comma-separated areas this deployment offers (as for SVRP_AREA; a district list "
+        "inside uses +); empty for every English area",
+    )
 
     def __post_init__(self) -> None:
         """Check the settings that depend on each other (also for ``Settings(...)`` in tests)."""
@@ -178,6 +191,50 @@ class Settings:
             if name in env:
                 values[f.name] = _parse(name, env[name], f)
         return cls(**values)
+
+
+def resolve_settings_areas(
+    settings: Settings, catalogue: AreaCatalogue
+) -> tuple[HomeArea, tuple[HomeArea, ...] | None]:
+    """Resolve ``SVRP_AREA`` and ``SVRP_AREAS`` against the area catalogue.
+
+    Settings parse strings only; this runs once the catalogue is built (at start-up).
+
+    Parameters
+    ----------
+    settings : Settings
+    catalogue : profiler.area.AreaCatalogue
+
+    Returns
+    -------
+    (HomeArea, tuple of HomeArea or None)
+        The default area, and the areas offered in the order given (``None``: every area).
+
+    Raises
+    ------
+    ProfilerError
+        Naming the setting and the value, with close matches (``SVRP_AREA: area 'Worcestshire':
+        ...; did you mean Worcestershire (E10000034)?``), or when the default area is not one
+        of ``SVRP_AREAS``.
+    """
+    try:
+        default = catalogue.resolve(settings.area)
+    except ProfilerError as exc:
+        raise ProfilerError(f"SVRP_AREA: {exc}") from None
+    if not settings.areas.strip():
+        return default, None
+    try:
+        allowed = catalogue.resolve_many(settings.areas, what="SVRP_AREAS")
+    except ProfilerError as exc:
+        message = str(exc)
+        raise ProfilerError(message if message.startswith("SVRP_AREAS") else
+                            f"SVRP_AREAS: {message}") from None
+    if default not in allowed:
+        raise ProfilerError(
+            f"SVRP_AREA={settings.area!r} ({default.label}) is not one of SVRP_AREAS "
+            f"({', '.join(a.label for a in allowed)}); add it to SVRP_AREAS or choose one of them"
+        )
+    return default, allowed
 
 
 def _parse(name: str, raw: str, f) -> Any:

@@ -7,21 +7,21 @@ is dropped, the default is used, and a one-line message says what was wrong.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from profiler.codes import LSOA21_RE
 from profiler.engine import BANDS
-from profiler.spec import BANDINGS, NORMALISATIONS, Spec
+from profiler.spec import BANDINGS, MAX_WEIGHT, MIN_WEIGHT, NORMALISATIONS, Spec
 
-LSOA_RE = re.compile(r"^E01\d{6}$")
+LSOA_RE = LSOA21_RE  # kept for importers of dashboard.urlstate.LSOA_RE
 LAYER_KEYS = (
     "overall", "knife", "domestic", "public_place", "hotspots", "hotspots_knife",
     "hotspots_domestic", "hotspots_public_place", "stability", "change",
 )
 INCIDENT_KEYS = ("off", "cluster", "points", "heat")
-WEIGHT_MIN, WEIGHT_MAX = 0.0, 5.0
+WEIGHT_MIN, WEIGHT_MAX = MIN_WEIGHT, MAX_WEIGHT  # the spec's own limits, declared once
 DEFAULT_BANDS = ("Very High", "High")
 
 

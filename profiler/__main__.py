@@ -21,6 +21,10 @@ DEFAULT_DATA = Path("data")
 DEFAULT_SPEC = DEFAULT_DATA / "indicators" / "spec.toml"
 DEFAULT_TABLE = DEFAULT_DATA / "indicators" / "lsoa21_indicators.csv"
 FORMATS = ("csv", "xlsx", "geojson")
+DEFAULT_AREA = "E10000031"  # Warwickshire, as the dashboard's SVRP_AREA default
+AREA_HELP = ("home area: a county, police force area, partnership or district name or code, "
+             "districts joined by + (e.g. Worcestershire, 'West Mercia', E08000025+E08000026), "
+             "or england; default Warwickshire (E10000031). --scope is the same option")
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -78,13 +82,67 @@ def _parse_bands(text: str) -> list[str]:
     return bands
 
 
+def _add_area_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--area", "--scope", dest="area", default=DEFAULT_AREA, help=AREA_HELP)
+
+
+def _area(args: argparse.Namespace, table=None):
+    """Resolve ``--area`` to a HomeArea, or ``"england"`` (cached on ``args``)."""
+    if getattr(args, "area_", None) is not None:
+        return args.area_
+    text = str(args.area).strip()
+    if text.lower() == "england":
+        args.area_ = "england"
+        return args.area_
+    from profiler.area import AreaCatalogue
+
+    data = Path(getattr(args, "data", DEFAULT_DATA))
+    shipped = Path(args.indicators).resolve() == (data / "indicators" /
+                                                  "lsoa21_indicators.csv").resolve()
+    args.catalogue_ = AreaCatalogue.load(data, table=table if shipped else None)
+    args.area_ = args.catalogue_.resolve(text)
+    return args.area_
+
+
+def _with_geography(args: argparse.Namespace, table, reference: str):
+    """Add the district/county columns a county or district reference groups by, if missing.
+
+    A partner's own table may hold only codes and indicators; its LSOAs' districts and
+    counties come from the shipped lookup (the catalogue).
+    """
+    column = {"county": "utla_code", "district": "lad24_code"}.get(reference)
+    if column is None or column in table.columns:
+        return table
+    catalogue = getattr(args, "catalogue_", None)
+    if catalogue is None:
+        from profiler.area import AreaCatalogue
+
+        catalogue = AreaCatalogue.load(Path(getattr(args, "data", DEFAULT_DATA)))
+    geo = catalogue.geography(table["lsoa21_code"])
+    table = table.copy()
+    for col in geo.columns:
+        if col not in table.columns:
+            table[col] = geo[col].to_numpy()
+    print(f"note: {Path(args.indicators).name} has no {column}; each LSOA's district and "
+          "county are taken from the shipped lookup")
+    return table
+
+
+def _group_by(result, area) -> str | None:
+    """Choose the band-count rows: wards of one district, else districts, else none."""
+    wards = getattr(area, "sub_level", None) == "ward"
+    for col in (("ward24_name", "lad24_name") if wards else ("lad24_name",)):
+        if col in result.columns:
+            return col
+    return None
+
+
 def _add_profile_options(p: argparse.ArgumentParser) -> None:
     from profiler.spec import BANDINGS, NORMALISATIONS, REFERENCES
 
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="indicator spec (TOML)")
     p.add_argument("--indicators", type=Path, default=DEFAULT_TABLE, help="indicator table (CSV)")
-    p.add_argument("--scope", default="warwickshire",
-                   help="warwickshire (default), england, or a district/county code or name")
+    _add_area_option(p)
     p.add_argument("--reference", choices=REFERENCES, help="reference population for bands")
     p.add_argument("--normalisation", choices=NORMALISATIONS)
     p.add_argument("--banding", choices=BANDINGS)
@@ -119,7 +177,7 @@ def _apply_partner_indicators(args: argparse.Namespace, spec, table):
     path = getattr(args, "partner_indicators", None)
     if path is None:
         return spec, table
-    scope_codes = select_scope(table, args.scope)["lsoa21_code"]
+    scope_codes = select_scope(table, _area(args, table))["lsoa21_code"]
     spec, table, report = load_partner_indicators(_read_upload(path, "--partner-indicators"),
                                                   Path(path).name, spec, table,
                                                   scope_codes=scope_codes)
@@ -135,10 +193,12 @@ def _score(args: argparse.Namespace):
 
     spec = load_spec(args.spec)
     table = load_indicator_table(args.indicators, spec)
+    area = _area(args, table)
     spec, table = _apply_partner_indicators(args, spec, table)
+    table = _with_geography(args, table, args.reference or spec.profile.reference)
     weights = _parse_weights(args.weights)
     start = time.perf_counter()
-    result = score_scope(table, spec, scope=args.scope, reference=args.reference,
+    result = score_scope(table, spec, scope=area, reference=args.reference,
                          normalisation=args.normalisation, banding=args.banding,
                          weights=weights, cap=args.cap)
     elapsed = time.perf_counter() - start
@@ -147,7 +207,7 @@ def _score(args: argparse.Namespace):
 
 def _settings(args: argparse.Namespace, spec) -> dict:
     return {
-        "scope": args.scope,
+        "scope": getattr(args.area_, "label", args.area_),
         "reference": args.reference or spec.profile.reference,
         "normalisation": args.normalisation or spec.profile.normalisation,
         "banding": args.banding or spec.profile.banding,
@@ -269,7 +329,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                                                    lineterminator="\n"))
     print(f"scored {len(result):,} LSOAs x {len(spec.indicators)} indicators in "
           f"{elapsed * 1000:.0f} ms; wrote {args.out}")
-    print(band_counts(result).to_string())
+    print(band_counts(result, by=_group_by(result, args.area_)).to_string())
     return 0
 
 
@@ -283,8 +343,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format == "geojson":
         from profiler.geo import load_lsoa_boundaries
 
-        geo_scope = "warwickshire" if args.scope.lower() == "warwickshire" else "england"
-        boundaries = load_lsoa_boundaries(args.data, geo_scope)
+        boundaries = load_lsoa_boundaries(args.data, _boundary_file(args.area_))
     meta = build_metadata(spec, generated_at=datetime.now(UTC), weights=spec.weights,
                           **_settings(args, spec), **_theme_meta(None))
     blob = export_lsoas(result, spec, fmt=args.format, bands=bands, district=args.district,
@@ -294,9 +353,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def band_counts_markdown(counts) -> str:
+def _boundary_file(area) -> str:
+    """Name the shipped boundary set covering an area: Warwickshire (detailed) or England."""
+    inside = getattr(area, "utlas", ()) and all(code == DEFAULT_AREA for code, _ in area.utlas)
+    return "warwickshire" if inside else "england"
+
+
+def band_counts_markdown(counts, label: str = "District") -> str:
     """Format :func:`profiler.pipeline.band_counts` output as a Markdown table."""
-    lines = ["| " + " | ".join(["District", *counts.columns]) + " |",
+    lines = ["| " + " | ".join([label, *counts.columns]) + " |",
              "|" + "---|" * (len(counts.columns) + 1)]
     for name, row in counts.iterrows():
         label = f"**{name}**" if name == "Total" else name
@@ -310,7 +375,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from profiler.pipeline import band_counts
 
     spec, _, result, _ = _score(args)
-    table = band_counts_markdown(band_counts(result, column=args.column))
+    by = _group_by(result, args.area_)
+    table = band_counts_markdown(band_counts(result, by=by, column=args.column),
+                                 label="Ward" if by == "ward24_name" else "District")
     print(table, end="")
     if args.readme:
         settings = _settings(args, spec)
@@ -335,7 +402,8 @@ def cmd_stability(args: argparse.Namespace) -> int:
     from profiler.table import load_indicator_table
 
     spec = load_spec(args.spec)
-    table = select_scope(load_indicator_table(args.indicators, spec), args.scope)
+    table = load_indicator_table(args.indicators, spec)
+    table = select_scope(table, _area(args, table))
     start = time.perf_counter()
     areas, sensitivity = band_stability(table, spec, StabilitySettings(draws=args.draws,
                                                                         seed=args.seed))
@@ -351,12 +419,13 @@ def cmd_stability(args: argparse.Namespace) -> int:
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
-    """Getis-Ord Gi* hot spots of the overall and theme scores for Warwickshire."""
+    """Getis-Ord Gi* hot spots of the overall and theme scores of the area."""
     from profiler.geo import load_lsoa_boundaries
     from profiler.hotspots import hotspot_table
 
     spec, _, result, _ = _score(args)
-    areas = load_lsoa_boundaries(args.data, "warwickshire")
+    areas = load_lsoa_boundaries(args.data, _boundary_file(args.area_))
+    areas = areas[areas["lsoa21_code"].isin(set(result["lsoa21_code"]))]
     columns = {"overall": "score", **{t: f"{t}_score" for t in ("knife", "domestic",
                                                                     "public_place")}}
     start = time.perf_counter()
@@ -370,11 +439,17 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
 
 
 def cmd_change(args: argparse.Namespace) -> int:
-    """Write the IoD2019-vs-IoD2025 and police.uk change table for Warwickshire."""
+    """Write the IoD2019-vs-IoD2025 and police.uk change table for a county (Warwickshire)."""
     from profiler.change import change_summary, run_change
     from profiler.spec import load_spec
 
-    table, elapsed = run_change(args.data, load_spec(args.spec), args.out)
+    args.indicators = Path(args.data) / "indicators" / "lsoa21_indicators.csv"
+    area = _area(args)
+    if getattr(area, "level", None) != "county":
+        shown = getattr(area, "label", area)
+        raise ProfilerError(f"--area {args.area!r}: change over time is built for a county "
+                            f"(upper-tier authority), got {shown}; use e.g. --area E10000031")
+    table, elapsed = run_change(args.data, load_spec(args.spec), args.out, county=area.code)
     print(f"change over time for {len(table)} LSOAs in {elapsed:.1f} s; wrote {args.out}")
     print(change_summary(table).to_string())
     return 0
@@ -470,6 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="band counts per district (Markdown)")
     _add_profile_options(p)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--column", default="band", help="band column, e.g. band or knife_band")
     p.add_argument("--readme", type=Path, help="also write the table into this README's "
                    "band-counts block")
@@ -478,14 +554,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stability", help="Monte Carlo band stability (probability High+)")
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
     p.add_argument("--indicators", type=Path, default=DEFAULT_TABLE)
-    p.add_argument("--scope", default="warwickshire", help="reference population to analyse")
+    _add_area_option(p)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--draws", type=int, default=1000)
     p.add_argument("--seed", type=int, default=2025)
     p.add_argument("--out", type=Path, default=DEFAULT_DATA / "indicators" /
                    "stability_warwickshire.csv")
     p.set_defaults(func=cmd_stability)
 
-    p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot spots (Warwickshire)")
+    p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot spots of the area")
     _add_profile_options(p)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--permutations", type=int, default=0,
@@ -497,6 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "then and now (Warwickshire)")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
+    _add_area_option(p)
     p.add_argument("--out", type=Path, default=DEFAULT_DATA / "indicators" /
                    "change_warwickshire.csv")
     p.set_defaults(func=cmd_change)

@@ -11,9 +11,9 @@ import re
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from profiler.codes import lsoa11_shares
 from profiler.errors import ProfilerError
 
 WARWICKSHIRE = "E10000031"
@@ -104,12 +104,10 @@ def children_0_15_lsoa21(data_dir: Path, households: pd.Series) -> pd.Series:
                  usecols=["lsoa11_code", "lsoa21_code"]).drop_duplicates()
     look = look[look["lsoa21_code"].str.startswith("E")]
     look["households"] = look["lsoa21_code"].map(households).fillna(0.0)
-    total = look.groupby("lsoa11_code")["households"].transform("sum")
-    parts = look.groupby("lsoa11_code")["lsoa21_code"].transform("size")
     # U copies (one piece, share 1); M sums several 2011 LSOAs into one 2021 LSOA; S and X share
     # the 2011 count among all its 2021 links by Census 2021 households.
     # Share of the 2011 LSOA going to each 2021 piece: by households, equal if none recorded.
-    look["share"] = np.where(total > 0, look["households"] / total.where(total > 0, 1), 1 / parts)
+    look["share"] = lsoa11_shares(look["lsoa11_code"], look["households"])
     look["children"] = look["lsoa11_code"].map(pop) * look["share"]
     return look.groupby("lsoa21_code")["children"].sum()
 

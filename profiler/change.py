@@ -81,6 +81,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from profiler.build import IDACI_SUPPRESSED_VALUE, _read, slug, write_table
+from profiler.codes import LSOA21_RE, lsoa11_shares
 from profiler.engine import BANDS, RiskProfiler, band_index
 from profiler.errors import ProfilerError
 from profiler.spec import Spec
@@ -394,9 +395,7 @@ def carry_to_lsoa21(
         piece = pd.Series(1.0, index=links.index)
     else:
         piece = links["lsoa21_code"].map(households).fillna(0.0).astype(float)
-    total = piece.groupby(links["lsoa11_code"]).transform("sum")
-    parts = links.groupby("lsoa11_code")["lsoa21_code"].transform("size")
-    links["share"] = np.where(total > 0, piece / total.where(total > 0, 1.0), 1.0 / parts)
+    links["share"] = lsoa11_shares(links["lsoa11_code"], piece)
 
     out = {}
     for col in values.columns:
@@ -753,7 +752,7 @@ def load_change_table(path: str | Path) -> pd.DataFrame:
         raise ProfilerError(f"{path}: missing column(s) {', '.join(absent[:5])}; rebuild it "
                             "with `python -m profiler change`")
     codes = df["lsoa21_code"]
-    bad = ~codes.str.fullmatch(r"E01\d{6}", na=False) | codes.duplicated()
+    bad = ~codes.str.fullmatch(LSOA21_RE.pattern, na=False) | codes.duplicated()
     if bad.any():
         raise ProfilerError(f"{path}: malformed or repeated lsoa21_code, first "
                             f"{codes[bad].head(3).tolist()}")
@@ -791,8 +790,9 @@ def change_summary(change: pd.DataFrame, by: str = "lad24_name") -> pd.DataFrame
     return counts.astype(np.int64)
 
 
-def run_change(data_dir: Path, spec: Spec, out_path: Path) -> tuple[pd.DataFrame, float]:
-    """Build the change table for Warwickshire and write it deterministically.
+def run_change(data_dir: Path, spec: Spec, out_path: Path, county: str = WARWICKSHIRE
+               ) -> tuple[pd.DataFrame, float]:
+    """Build the change table for a county (Warwickshire) and write it deterministically.
 
     Parameters
     ----------
@@ -803,6 +803,8 @@ def run_change(data_dir: Path, spec: Spec, out_path: Path) -> tuple[pd.DataFrame
     out_path : Path
         Output CSV, normally ``data/indicators/change_warwickshire.csv``; floats to 6
         significant digits, LF line ends, written atomically.
+    county : str
+        Upper-tier authority code (see :func:`change_table`).
 
     Returns
     -------
@@ -812,7 +814,7 @@ def run_change(data_dir: Path, spec: Spec, out_path: Path) -> tuple[pd.DataFrame
         Time taken to build it (not counting the write).
     """
     start = time.perf_counter()
-    df = change_table(Path(data_dir), spec)
+    df = change_table(Path(data_dir), spec, county=county)
     elapsed = time.perf_counter() - start
     write_table(df, Path(out_path))
     return df, elapsed

@@ -159,7 +159,8 @@ def methodology_markdown(spec: Spec) -> str:
         "*natural breaks* (Fisher-Jenks: groups that are as different from each other as "
         "possible) and *fixed* thresholds on the score. Class edges are upper-inclusive.",
         "5. **Reference population.** Bands are fitted on the whole reference area (the county, "
-        "each district, or all England) and applied to any view, so a district profile uses the "
+        "each district, all England, or the home area itself) and applied to any view, so a "
+        "district profile uses the "
         "county's bands and stays comparable with it.",
         "",
         _settings_text(prof),

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from profiler.codes import LAD_RE
 from profiler.docs import attribution_texts
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
@@ -37,7 +38,7 @@ from profiler.spec import Spec
 
 FORMATS = ("csv", "xlsx", "geojson")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_DISTRICT_RE = re.compile(r"^E0[6-9]\d{6}$")
+_DISTRICT_RE = LAD_RE
 CAVEAT = (
     "Risk levels are decision support, not a verdict on a place; professional judgement and "
     "partners' own data always come first. Built from open data (OGL v3.0); see PROVENANCE."

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from profiler.codes import LSOA21_RE, lsoa11_shares
 from profiler.errors import ProfilerError
 from profiler.spec import DIRECTIONS, THEME_TAGS, Spec, parse_spec
 
@@ -60,7 +61,7 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 LOOKUP_FILE = "lsoa11_lsoa21_lad22_ew.csv.gz"
 POPULATION_FILE = "ons_mid2020_population_syoa_lsoa11.csv.gz"
 
-LSOA_RE = re.compile(r"^E01\d{6}$")
+LSOA_RE = LSOA21_RE  # kept for importers of profiler.partner.LSOA_RE
 PARTNER_PREFIX = "partner_"
 PARTNER_LICENCE = (
     "Partner data: not to be reproduced outside the partnership without permission from the "
@@ -694,10 +695,7 @@ class CodeLookup:
             ["lsoa11_code", "lsoa21_code"])
         look = look[look["lsoa21_code"].astype(str).str.startswith("E")].copy()
         look["households"] = look["lsoa21_code"].map(households).fillna(0.0).astype(float)
-        total = look.groupby("lsoa11_code")["households"].transform("sum")
-        parts = look.groupby("lsoa11_code")["lsoa21_code"].transform("size")
-        look["share"] = np.where(total > 0, look["households"] / total.where(total > 0, 1),
-                                 1.0 / parts)
+        look["share"] = lsoa11_shares(look["lsoa11_code"], look["households"])
         pop = (look["lsoa11_code"].map(residents11) if residents11 is not None
                else pd.Series(1.0, index=look.index)).fillna(0.0).astype(float)
         look["residents"] = pop * look["share"]

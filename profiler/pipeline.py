@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from profiler.area import HomeArea
+from profiler.codes import LAD_RE, UTLA_RE
 from profiler.engine import BANDS, RiskProfiler
 from profiler.errors import ProfilerError
 from profiler.spec import REFERENCES, Spec
 from profiler.table import IDENTITY_COLUMNS
 
+# Deprecated: the home area is a setting now (profiler.area.HomeArea, SVRP_AREA, --area).
+# Kept, unchanged, for the modules that still import them (app.py, wsgi.py, dashboard/, pages/).
 WARWICKSHIRE = "E10000031"
 WARWICKSHIRE_DISTRICTS = {
     "E07000218": "North Warwickshire",
@@ -21,21 +24,26 @@ WARWICKSHIRE_DISTRICTS = {
     "E07000221": "Stratford-on-Avon",
     "E07000222": "Warwick",
 }
-_LAD_RE = re.compile(r"^E0[6-9]\d{6}$")
-_UTLA_RE = re.compile(r"^E(0[6-9]|10|11)\d{6}$")
-_GROUP_COLUMN = {"england": None, "county": "utla_code", "district": "lad24_code"}
+_GROUP_COLUMN = {"england": None, "area": None, "county": "utla_code", "district": "lad24_code"}
+
+Scope = str | HomeArea | Sequence[str]
+"""A scope: a name (see :func:`select_scope`), a :class:`~profiler.area.HomeArea`, or LSOA codes."""
 
 
-def select_scope(table: pd.DataFrame, scope: str) -> pd.DataFrame:
-    """Rows of ``table`` in a scope.
+def select_scope(table: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """Rows of ``table`` in a scope, in table order.
 
     Parameters
     ----------
     table : DataFrame
-        The indicator table (``lad24_code``, ``lad24_name``, ``utla_code``, ``utla_name``).
-    scope : str
+        The indicator table (``lsoa21_code``; for a named scope ``lad24_code``, ``lad24_name``,
+        ``utla_code``, ``utla_name``).
+    scope : str, HomeArea or sequence of str
         ``"warwickshire"``, ``"england"``, a district (LAD) code or name, or a county (UTLA)
-        code or name; names are matched case-insensitively.
+        code or name (names are matched case-insensitively); or a
+        :class:`~profiler.area.HomeArea` (rows of its county's ``utla_code``, or of its
+        districts' ``lad24_code``; by LSOA code when the table has no such column), or 2021
+        LSOA codes.
 
     Returns
     -------
@@ -44,8 +52,10 @@ def select_scope(table: pd.DataFrame, scope: str) -> pd.DataFrame:
     Raises
     ------
     ProfilerError
-        If the scope matches no area.
+        If the scope matches no area, or the table lacks some of the area's LSOAs.
     """
+    if not isinstance(scope, str):
+        return _select_codes(table, scope)
     key = scope.strip()
     low = key.lower()
     if low == "england":
@@ -62,16 +72,48 @@ def select_scope(table: pd.DataFrame, scope: str) -> pd.DataFrame:
             return table[mask.fillna(False).to_numpy(dtype=bool)]
     hint = (
         "a district code like E07000219"
-        if _LAD_RE.match(key.upper()) or _UTLA_RE.match(key.upper())
+        if LAD_RE.match(key.upper()) or UTLA_RE.match(key.upper())
         else "'warwickshire', 'england', a district or county name, or a code like E07000219"
     )
     raise ProfilerError(f"scope: no LSOAs match {scope!r}; use {hint}")
 
 
+def _select_codes(table: pd.DataFrame, scope: HomeArea | Sequence[str]) -> pd.DataFrame:
+    if isinstance(scope, HomeArea):
+        # A table carrying its own geography is cut by it, as its references are grouped by
+        # it: a county by utla_code, other areas by their districts (for the shipped table
+        # these are exactly the area's LSOAs).
+        if scope.level == "county" and "utla_code" in table.columns:
+            mask = (table["utla_code"] == scope.code).to_numpy(dtype=bool)
+        elif scope.level != "county" and "lad24_code" in table.columns:
+            mask = table["lad24_code"].isin(scope.lad_codes).to_numpy(dtype=bool)
+        else:
+            mask = None
+        if mask is not None:
+            if not mask.any():
+                raise ProfilerError(f"scope: no LSOAs of {scope.label} in the table; use a "
+                                    "table covering the area")
+            return table[mask]
+    codes = scope.lsoa_codes if isinstance(scope, HomeArea) else tuple(scope)
+    label = scope.label if isinstance(scope, HomeArea) else f"{len(codes):,} LSOA codes"
+    if not codes:
+        raise ProfilerError(f"scope: {label} has no LSOAs")
+    mask = table["lsoa21_code"].isin(codes).to_numpy(dtype=bool)
+    found = int(mask.sum())
+    if found < len(set(codes)):
+        have = set(table["lsoa21_code"][mask])
+        missing = [c for c in codes if c not in have]
+        raise ProfilerError(
+            f"scope: the table lacks {len(missing):,} of the {len(set(codes)):,} LSOAs of "
+            f"{label} (first {', '.join(missing[:3])}); use a table covering the area"
+        )
+    return table[mask]
+
+
 def score_scope(
     table: pd.DataFrame,
     spec: Spec,
-    scope: str = "warwickshire",
+    scope: Scope = "warwickshire",
     reference: str | None = None,
     normalisation: str | None = None,
     banding: str | None = None,
@@ -81,8 +123,9 @@ def score_scope(
     """Score and band every LSOA in a scope.
 
     Each LSOA is scored against its reference population: all England, its county (upper-tier
-    authority) or its district. The reference is fitted on the whole reference area even when
-    the scope is smaller, so a district's bands are the county's bands.
+    authority), its district, or the scope itself (``"area"``). The reference is fitted on the
+    whole reference area even when the scope is smaller, so a district's bands are the
+    county's bands. For a county, ``"area"`` and ``"county"`` give the same result.
 
     Parameters
     ----------
@@ -90,9 +133,9 @@ def score_scope(
         Validated indicator table (see :func:`profiler.table.load_indicator_table`).
     spec : Spec
         Indicator spec.
-    scope : str
+    scope : str, HomeArea or sequence of str
         See :func:`select_scope`.
-    reference : {"county", "district", "england"}, optional
+    reference : {"county", "district", "england", "area"}, optional
         Defaults to ``spec.profile.reference``.
     normalisation, banding : str, optional
         Override the spec's settings.
@@ -115,6 +158,11 @@ def score_scope(
         raise ProfilerError(f"reference: got {reference!r}; use one of {', '.join(REFERENCES)}")
     scoped = select_scope(table, scope)
     group_col = _GROUP_COLUMN[reference]
+    if group_col is not None and group_col not in table.columns:
+        raise ProfilerError(
+            f"reference {reference!r} needs the table's {group_col} column (each LSOA's "
+            f"{reference}); add it, or use reference 'area' or 'england'"
+        )
 
     def score_rows(ref: pd.DataFrame, rows: pd.DataFrame) -> tuple:
         model = RiskProfiler(spec, normalisation=normalisation, banding=banding, cap=cap)
@@ -125,7 +173,8 @@ def score_scope(
         return model, (*parts, model._band_codes(*parts[1:]))
 
     if group_col is None:
-        model, (raw, z, score, themes, codes) = score_rows(table, scoped)
+        ref = scoped if reference == "area" else table
+        model, (raw, z, score, themes, codes) = score_rows(ref, scoped)
         order_index = np.arange(len(scoped))
     else:
         parts, positions = [], []
@@ -172,12 +221,18 @@ def band_counts(result: pd.DataFrame, by: str = "lad24_name", column: str = "ban
     result : DataFrame
         Output of :func:`score_scope`.
     by : str
-        Grouping column (default: district name).
+        Grouping column (default: district name); when the result has no such column, only
+        the total row is given.
     column : str
         Band column to count (``band`` or ``<theme>_band``).
     """
-    counts = pd.crosstab(result[by], result[column]).reindex(columns=list(BANDS), fill_value=0)
-    counts.loc["Total"] = counts.sum()
+    if by in result.columns:
+        counts = pd.crosstab(result[by], result[column]).reindex(columns=list(BANDS),
+                                                                 fill_value=0)
+        counts.loc["Total"] = counts.sum()
+    else:  # a table without that identity column (a user's own): the total row only
+        bands = result[column].value_counts().reindex(list(BANDS), fill_value=0)
+        counts = pd.DataFrame([bands.to_numpy()], index=["Total"], columns=list(BANDS))
     counts["LSOAs"] = counts.sum(axis=1)
     counts.columns.name = None
     return counts.astype(np.int64)
@@ -186,7 +241,7 @@ def band_counts(result: pd.DataFrame, by: str = "lad24_name", column: str = "ban
 def compare_bandings(
     table: pd.DataFrame,
     spec: Spec,
-    scope: str = "warwickshire",
+    scope: Scope = "warwickshire",
     reference: str | None = None,
     schemes: tuple[str, ...] = ("stddev", "quantile", "natural_breaks", "fixed"),
 ) -> pd.DataFrame:

@@ -22,9 +22,11 @@ DIRECTIONS = ("higher_is_riskier", "lower_is_riskier")
 THEME_TAGS = ("knife", "domestic", "public_place", "causal")
 NORMALISATIONS = ("zscore", "minmax", "rank", "exponential")
 BANDINGS = ("stddev", "quantile", "natural_breaks", "fixed")
-REFERENCES = ("county", "district", "england")
+REFERENCES = ("county", "district", "england", "area")  # area: fitted on the scope itself
 MISSING_POLICIES = ("error", "median")
-MAX_WEIGHT = 100.0
+MAX_WEIGHT = 100.0  # the one declared weight limit: spec, what-if and URL weights all obey it
+MIN_WEIGHT = 0.0  # a what-if weight of 0 drops an indicator (a spec weight must be above it)
+SLIDER_WEIGHT_MAX = 5.0  # the what-if sliders' usual top; a larger spec weight raises it
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _INDICATOR_KEYS = {
@@ -131,6 +133,11 @@ class Spec:
         return tuple(ind.id for ind in self.indicators)
 
     @property
+    def slider_max(self) -> float:
+        """Top of the what-if weight sliders: 5, or the largest spec weight if higher."""
+        return max(SLIDER_WEIGHT_MAX, *(ind.weight for ind in self.indicators))
+
+    @property
     def weights(self) -> dict[str, float]:
         """Indicator weights by id."""
         return {ind.id: ind.weight for ind in self.indicators}
@@ -182,9 +189,10 @@ class Spec:
             w = weights.get(ind.id, ind.weight)
             if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w):
                 raise ProfilerError(f"weights: {ind.id} must be a finite number, got {w!r}")
-            if not 0.0 <= float(w) <= MAX_WEIGHT:
+            if not MIN_WEIGHT <= float(w) <= MAX_WEIGHT:
                 raise ProfilerError(
-                    f"weights: {ind.id} must be between 0 and {MAX_WEIGHT:g}, got {w!r}"
+                    f"weights: {ind.id} must be between {MIN_WEIGHT:g} and {MAX_WEIGHT:g}, "
+                    f"got {w!r}"
                 )
             new.append(replace(ind, weight=float(w)))
         if not any(ind.weight > 0 for ind in new):

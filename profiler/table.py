@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from profiler.codes import LSOA21_RE
 from profiler.errors import ProfilerError
 from profiler.spec import Spec
 
-LSOA_RE = re.compile(r"^E01\d{6}$")
+LSOA_RE = LSOA21_RE  # kept for importers of profiler.table.LSOA_RE
 CODE_COLUMN = "lsoa21_code"
 IDENTITY_COLUMNS = (
     "lsoa21_code",

@@ -183,7 +183,7 @@ def test_cli007_bad_scope_and_band(files, tmp_path, capsys):
     spec, table = files
     assert main(["score", "--spec", spec, "--indicators", table, "--scope", "Atlantis",
                  "--out", tmp_path / "o.csv"]) == 2
-    assert "scope: no LSOAs match 'Atlantis'" in capsys.readouterr().err
+    assert "area 'Atlantis': no English county" in capsys.readouterr().err
     assert main(["export", "--spec", spec, "--indicators", table, "--band", "Extreme",
                  "--out", tmp_path / "o.csv"]) == 2
     assert "--band: unknown band(s) 'Extreme'" in capsys.readouterr().err

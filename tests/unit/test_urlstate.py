@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.urlstate import ViewState, parse_query, to_query
+from profiler.errors import ProfilerError
 from profiler.spec import load_spec
 
 SPEC = load_spec(Path(__file__).resolve().parents[2] / "data/indicators/spec.toml")
@@ -34,7 +35,7 @@ def test_url002_defaults_give_empty_query():
 
 @pytest.mark.parametrize("qs,fragment", [
     ("layer=<script>", "layer"), ("norm=log", "normalisation"), ("banding=jenks", "banding"),
-    ("w=violence_with_injury:99", "from 0 to 5"), ("w=nope:1", "unknown indicator"),
+    ("w=violence_with_injury:101", "from 0 to 100"), ("w=nope:1", "unknown indicator"),
     ("w=homelessness:abc", "must be a number"), ("lsoa=E01XYZ", "LSOA"),
     ("lsoa=<img src=x onerror=alert(1)>", "LSOA"), ("bands=Extreme", "bands"),
 ])
@@ -50,3 +51,20 @@ def test_url003_bad_values_reported_and_dropped(qs, fragment):
 def test_url004_never_raises(query):
     view, errors = parse_query(query, SPEC, known_lsoas={"E01031010"})
     assert isinstance(view, ViewState) and isinstance(errors, list)
+
+
+def test_url005_spec_weight_above_five_renders_and_validates():
+    from dashboard.components import validate_weights, weights_panel
+    from profiler.spec import MAX_WEIGHT
+
+    heavy = SPEC.with_weights({"violence_with_injury": 6.0})
+    values = [ind.weight for ind in heavy.indicators]
+    assert dict(validate_weights(values, heavy.ids))["violence_with_injury"] == 6.0
+    assert heavy.slider_max == 6.0 and SPEC.slider_max == 5.0
+    panel = weights_panel("ovw", heavy, {})
+    sliders = [row.children[1] for row in panel.children[1:]]
+    assert {s.max for s in sliders} == {6.0}
+    view, errors = parse_query({"w": "violence_with_injury:6"}, heavy)
+    assert errors == [] and view.weights == {"violence_with_injury": 6.0}
+    with pytest.raises(ProfilerError, match=f"outside 0-{MAX_WEIGHT:g}"):
+        validate_weights([MAX_WEIGHT + 1, *values[1:]], heavy.ids)
