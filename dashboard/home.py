@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from profiler import police
 from profiler.area import HomeArea
 from profiler.engine import RiskProfiler
 from profiler.errors import ProfilerError
@@ -35,8 +36,11 @@ INCIDENT_TYPES = (
     "Violence and sexual offences",
     "Public order",
 )
-# most recent months of police.uk points a map shows (a longer run is for trends)
+# most recent months of police.uk points a map shows (a longer run is for trends), and the most
+# points: a force area's year of serious violence (Leicestershire's: 56,555) would put ~6 MB of
+# points in the page, so the earliest months are left out until the rest fit
 INCIDENT_MONTHS = 12
+MAX_POINTS = 25_000
 AREA_REFERENCE = "area"
 
 
@@ -154,7 +158,14 @@ class AreaProfile:
 
     @cached_property
     def _subarea_shapes(self) -> dict[str, object]:
-        shapes = self._state.lsoa_shapes(self.codes)
+        # the web geometry is coverage-simplified (shared edges once), so a coverage union of
+        # its LSOAs gives gap-free sub-area outlines
+        features = self._state.england_features
+        shapes = {
+            c: shapely.from_geojson(_feature_geometry(features[c]))
+            for c in self.codes
+            if c in features
+        }
         out = {}
         for sub in self.area.subareas:
             geoms = [shapes[c] for c in sub.lsoa_codes if c in shapes]
@@ -194,9 +205,49 @@ class AreaProfile:
 
     # -- police.uk -------------------------------------------------------------------------
     @cached_property
+    def forces(self) -> tuple[str, ...]:
+        """Imported police.uk forces (store slugs) that police this area, most records first.
+
+        A force is the area's when its name is one of the area's police force areas; another
+        force's records in the area's border LSOAs (Warwickshire Police has 6 in
+        Worcestershire) do not make it one.
+        """
+        manifest = police.imported(self._data)["forces"]
+        names = {_slug(name) for _, name in self.area.forces}
+        ours = [
+            slug for slug, entry in manifest.items()
+            if slug in names or _slug(entry.get("name", "")).removesuffix("-police") in names
+        ]
+        covering = police.forces_covering(self._data, self.codes)
+        return tuple(sorted(ours, key=lambda f: -covering.get(f, 0)))
+
+    @cached_property
     def incidents(self) -> pd.DataFrame:
-        """police.uk records of the serious-violence types in the latest months covering it."""
-        return self._state.load_incidents(self.codes, INCIDENT_TYPES)
+        """police.uk records of the serious-violence types in the latest months covering it.
+
+        The latest run of consecutive months (at most :data:`INCIDENT_MONTHS`) the area's
+        forces have, so a map never mixes two periods.
+        """
+        if not self.forces:
+            return pd.DataFrame(columns=["month", "crime_type", "longitude", "latitude",
+                                         "lsoa21_code"])
+        manifest = police.imported(self._data)["forces"]
+        months = [m for f in self.forces for m in manifest[f]["months"]]
+        points = police.load_incidents(
+            self._data,
+            lsoa_codes=self.codes,
+            forces=list(self.forces),
+            months=list(latest_block(months)),
+            crime_types=list(INCIDENT_TYPES),
+        )
+        points = points.dropna(subset=["longitude", "latitude"])
+        per_month = points["month"].astype(str).value_counts().sort_index()
+        while len(per_month) > 1 and per_month.sum() > MAX_POINTS:
+            per_month = per_month.iloc[1:]
+        points = points[points["month"].astype(str).isin(per_month.index)]
+        for column in ("month", "crime_type", "lsoa21_code"):
+            points[column] = points[column].astype(str)
+        return points.reset_index(drop=True)
 
     @cached_property
     def incident_months(self) -> tuple[str, ...]:
@@ -297,6 +348,16 @@ class AreaProfile:
         from profiler.stability import indicator_sensitivity
 
         return indicator_sensitivity(self.table, self._state.spec)
+
+
+def _slug(name: str) -> str:
+    """police.uk's force slug for a force name (``"West Mercia"`` -> ``west-mercia``)."""
+    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+
+
+def _feature_geometry(text: str) -> str:
+    """The ``geometry`` member of one feature's JSON text (the web file's features)."""
+    return json.dumps(json.loads(text)["geometry"])
 
 
 def _read_by_code(path: Path) -> pd.DataFrame:
