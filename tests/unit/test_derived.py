@@ -219,3 +219,37 @@ def test_drv012_hotspots_do_not_import_numba():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_drv013_area_key_ignores_code_order_and_tracks_what_changes_the_table(spec):
+    codes = ["E01031005", "E01031006", "E01031007"]
+    key = derived.area_key("stability", spec, codes)
+    assert key == derived.area_key("stability", spec, codes[::-1] + codes[:1])
+    assert key != derived.area_key("stability", spec, codes[:2])
+    assert key != derived.area_key("stability", spec, codes, StabilitySettings(seed=1))
+    assert key != derived.area_key("change", spec, codes)
+    heavier = spec.with_weights({"income_deprivation": 9.0})
+    assert derived.area_key("change", heavier, codes) != derived.area_key("change", spec, codes)
+    # Crime indicators are not in the comparison: their weights cannot change the table.
+    crime = spec.with_weights({"violence_with_injury": 9.0})
+    assert derived.area_key("change", crime, codes) == derived.area_key("change", spec, codes)
+    with pytest.raises(ProfilerError, match="kind 'hotspots'"):
+        derived.area_key("hotspots", spec, codes)
+
+
+def test_drv014_change_sources_read_once_give_the_same_table(table, spec):
+    from dataclasses import replace
+
+    from profiler.change import load_change_sources
+
+    sources = load_change_sources(DATA, spec, table)
+    codes = _codes(table, "lad24_code", COVENTRY)
+    fresh = derived.area_change(DATA, spec, table, codes)
+    pd.testing.assert_frame_equal(fresh, derived.area_change(DATA, spec, table, codes,
+                                                             sources=sources))
+    what_if = spec.with_weights({"income_deprivation": 5.0})
+    assert not derived.area_change(DATA, what_if, table, codes, sources=sources)[
+        "score_2025"].equals(fresh["score_2025"])
+    stale = replace(sources, columns=sources.columns[:2])
+    with pytest.raises(ProfilerError, match="rebuild them with load_change_sources"):
+        derived.area_change(DATA, spec, table, codes, sources=stale)
