@@ -58,7 +58,11 @@ over every 2011 area the lookup links them to, each old area's weight shared amo
 pieces in proportion to their Census 2021 households. Each edition is then scored with the
 existing engine (:class:`profiler.engine.RiskProfiler`): the 2019 profile is fitted on
 Warwickshire's 339 2011 LSOAs and applied to the carried values, the 2025 profile is fitted on
-its 354 2021 LSOAs, both with the spec's normalisation and banding.
+its 354 2021 LSOAs, both with the spec's normalisation and banding. Any other area works the
+same way (:func:`area_change_table`, or :func:`profiler.derived.area_change`): its 2021 LSOAs
+are the 2025 reference and the 2011 LSOAs the lookup links to them the 2019 reference, so no
+2011 boundaries are needed. police.uk counts need both windows' records, shipped only for
+Warwickshire Police (:func:`police_coverage`); elsewhere those columns are blank.
 
 police.uk records are placed in 2021 LSOAs from the LSOA code each record carries (police.uk
 assigns it from the snapped point with full-resolution boundaries): 2024 records carry 2021
