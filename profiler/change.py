@@ -640,7 +640,8 @@ class ChangeSources:
     """England-wide inputs of the comparison, read once and reused for any number of areas.
 
     Reading them is most of the time :func:`area_change_table` takes (~0.3 s of gzipped CSVs);
-    they hold about 6 MB. Build with :func:`load_change_sources`.
+    their frames hold about 18 MB (~40 MB of resident memory). Build with
+    :func:`load_change_sources`.
 
     Parameters
     ----------
