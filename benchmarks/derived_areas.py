@@ -28,7 +28,10 @@ AREAS = {
         "E07000237", "E07000238", "E07000239"]),
     "Coventry (one district)": ("lad24_code", ["E08000026"]),
 }
-FUNCTIONS = ("area_hotspots", "area_change", "area_stability")
+FUNCTIONS = ("area_hotspots", "area_change", "area_change+sources", "area_stability")
+# What a first visit computes before the page shows (stability runs in the background).
+SOURCES: dict = {}
+FIRST_VISIT = ("area_hotspots", "area_change+sources")
 
 
 def _rss_mb() -> float:
@@ -45,6 +48,11 @@ def _setup():
     table = load_indicator_table(DATA / "indicators" / "lsoa21_indicators.csv", spec)
 
     score_scope(table, spec, scope="warwickshire")  # the engine warmed, as at app start-up
+    from profiler.change import load_change_sources
+
+    before, start = _rss_mb(), time.perf_counter()
+    SOURCES["change"] = load_change_sources(DATA, spec, table)  # as an app would at start-up
+    SOURCES["load"] = (time.perf_counter() - start, _rss_mb() - before)
 
     def area(name):
         column, values = AREAS[name]
@@ -65,13 +73,30 @@ def _call(function, spec, table, codes):
         return derived.area_hotspots(scored, DATA)
     if function == "area_change":
         return derived.area_change(DATA, spec, table, codes)
+    if function == "area_change+sources":
+        return derived.area_change(DATA, spec, table, codes, sources=SOURCES["change"])
+    if function == "first_visit":
+        return [_call(f, spec, table, codes) for f in FIRST_VISIT]
+    if function == "first_visit+stability":
+        return [_call(f, spec, table, codes) for f in (*FIRST_VISIT, "area_stability")]
     return derived.area_stability(table, spec, codes)
 
 
-def cold(function: str, area: str) -> None:
+def cold(function: str, area: str, warmed: bool = False) -> None:
     """Child process: print the seconds of the first call and the RSS it added (JSON)."""
     spec, table, pick = _setup()
     codes = pick(area)
+    if warmed:
+        # As wsgi.warm_up: the district page's banding comparison imports mapclassify (numba)
+        # and compiles Fisher-Jenks before gunicorn forks.
+        import numpy as np
+
+        from profiler.engine import fit_band_cuts
+        from profiler.spec import BANDINGS
+
+        values = np.random.default_rng(0).normal(size=500)
+        for scheme in BANDINGS:
+            fit_band_cuts(values, scheme, (-1.0, -0.5, 0.5, 1.0))
     before = _rss_mb()
     start = time.perf_counter()
     _call(function, spec, table, codes)
@@ -83,9 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cold", nargs=2, metavar=("FUNCTION", "AREA"), help=argparse.SUPPRESS)
+    parser.add_argument("--warmed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cold:
-        cold(*args.cold)
+        cold(*args.cold, warmed=args.warmed)
         return 0
 
     print(f"# load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -99,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     del england
 
     spec, table, pick = _setup()
+    seconds, mb = SOURCES["load"]
+    print(f"load_change_sources (once per process): {seconds:.2f} s, {mb:.0f} MB RSS added")
     for function in FUNCTIONS:  # warm-up on a small area not in the table below
         _call(function, spec, table, table.loc[table["lad24_code"] == "E07000220",
                                                "lsoa21_code"].tolist())
@@ -116,17 +144,21 @@ def main(argv: list[str] | None = None) -> int:
             cells.append(f"{statistics.median(times):.2f} s")
         print(f"| {area} | {len(codes)} | " + " | ".join(cells) + " |")
 
-    print("\nCold (first call in a fresh process with the table loaded), Worcestershire:")
+    print("\nCold (first call in a fresh process with the table and change sources loaded), "
+          f"Worcestershire; first_visit = {' + '.join(FIRST_VISIT)}:")
     print("\n| function | median s | RSS added MB |\n|---|---|---|")
-    for function in FUNCTIONS:
+    cases = [(f, False) for f in (*FUNCTIONS, "first_visit")]
+    cases += [("area_stability", True), ("first_visit+stability", True)]
+    for function, warmed in cases:
         runs = []
         for _ in range(args.runs):
             out = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
                 [sys.executable, "-m", "benchmarks.derived_areas", "--cold", function,
-                 "Worcestershire (county)"], cwd=ROOT, check=True, capture_output=True,
-                text=True)
+                 "Worcestershire (county)", *(["--warmed"] if warmed else [])], cwd=ROOT,
+                check=True, capture_output=True, text=True)
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"| {function} | {statistics.median(r['s'] for r in runs):.2f} | "
+        label = f"{function} (banding warmed, as wsgi.warm_up)" if warmed else function
+        print(f"| {label} | {statistics.median(r['s'] for r in runs):.2f} | "
               f"{statistics.median(r['rss'] for r in runs):.0f} |")
     print(f"\n# load average at end: {os.getloadavg()[0]:.1f}")
     return 0
