@@ -58,7 +58,11 @@ over every 2011 area the lookup links them to, each old area's weight shared amo
 pieces in proportion to their Census 2021 households. Each edition is then scored with the
 existing engine (:class:`profiler.engine.RiskProfiler`): the 2019 profile is fitted on
 Warwickshire's 339 2011 LSOAs and applied to the carried values, the 2025 profile is fitted on
-its 354 2021 LSOAs, both with the spec's normalisation and banding.
+its 354 2021 LSOAs, both with the spec's normalisation and banding. Any other area works the
+same way (:func:`area_change_table`, or :func:`profiler.derived.area_change`): its 2021 LSOAs
+are the 2025 reference and the 2011 LSOAs the lookup links to them the 2019 reference, so no
+2011 boundaries are needed. police.uk counts need both windows' records, shipped only for
+Warwickshire Police (:func:`police_coverage`); elsewhere those columns are blank.
 
 police.uk records are placed in 2021 LSOAs from the LSOA code each record carries (police.uk
 assigns it from the snapped point with full-resolution boundaries): 2024 records carry 2021
@@ -71,7 +75,7 @@ falls just outside them, as generalised boundaries can make it).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -202,6 +206,8 @@ POLICE_CODE_VINTAGE = {"2018_19": "2011", "2024": "2021"}
 POLICE_TYPES = ("Violence and sexual offences", "Possession of weapons", "Robbery",
                 "Public order")
 SMALL_COUNT = 5
+# Forces whose police.uk files `profiler.geo.load_police_points` reads (slug of pfa24_name).
+POLICE_FORCES = ("warwickshire",)
 # The caveats of comparing editions, in plain words, for the district pages and the methodology
 # (the module docstring gives the detail): (short title, sentence).
 CAVEATS: tuple[tuple[str, str], ...] = (
@@ -628,6 +634,252 @@ def police_change(
 
 
 # -- the table ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChangeSources:
+    """England-wide inputs of the comparison, read once and reused for any number of areas.
+
+    Reading them is most of the time :func:`area_change_table` takes (~0.3 s of gzipped CSVs);
+    their frames hold about 18 MB (~40 MB of resident memory). Build with
+    :func:`load_change_sources`.
+
+    Parameters
+    ----------
+    lookup : DataFrame
+        ``lsoa11_code``, ``lsoa21_code``, ``change_code``: the ONS 2011-2021 LSOA lookup.
+    values19, weights19 : DataFrame
+        :func:`iod2019_values` (every English 2011 LSOA).
+    values25 : DataFrame
+        :func:`iod2025_values` for every LSOA of the table it was built from.
+    columns : tuple of str
+        The spec columns of the shared indicators these were built for.
+    """
+
+    lookup: pd.DataFrame
+    values19: pd.DataFrame
+    weights19: pd.DataFrame
+    values25: pd.DataFrame
+    columns: tuple[str, ...]
+
+
+def load_change_sources(data_dir: Path, spec: Spec, table: pd.DataFrame) -> ChangeSources:
+    """Read the England-wide inputs of :func:`area_change_table` once.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder holding ``sources/``.
+    spec : Spec
+        The spec (only which shared indicators it has, and their columns, matter: what-if
+        weights and methods can reuse the same sources).
+    table : DataFrame
+        England's 2021 indicator table.
+
+    Returns
+    -------
+    ChangeSources
+    """
+    data_dir = Path(data_dir)
+    lookup = _read(data_dir, "lsoa11_lsoa21_lad22_ew.csv.gz",
+                   usecols=["lsoa11_code", "lsoa21_code", "change_code"])
+    values19, weights19 = iod2019_values(data_dir, spec)
+    values25 = iod2025_values(data_dir, table, spec)
+    columns = tuple(ind.column for ind in comparison_spec(spec).indicators)
+    return ChangeSources(lookup, values19, weights19, values25, columns)
+
+
+def police_columns(
+    windows: Mapping[str, tuple[str, ...]] | None = None,
+    types: tuple[str, ...] = POLICE_TYPES,
+) -> list[str]:
+    """Name the columns :func:`police_change` writes, in its order.
+
+    Parameters
+    ----------
+    windows : mapping of str to tuple of str, optional
+        Two windows, earlier first; default :data:`POLICE_WINDOWS`.
+    types : tuple of str
+        police.uk crime types.
+
+    Returns
+    -------
+    list of str
+    """
+    (a, _), (b, _) = dict(windows or POLICE_WINDOWS).items()
+    names = []
+    for crime in types:
+        t = slug(crime)
+        names += [f"{t}_same_months_{a}", f"{t}_same_months_{b}", f"{t}_same_months_change",
+                  f"{t}_same_months_pct_change", f"{t}_small_numbers", f"{t}_per_month_{a}",
+                  f"{t}_per_month_{b}", f"{t}_per_month_change"]
+    return names
+
+
+def police_coverage(
+    data_dir: Path,
+    table: pd.DataFrame,
+    lsoa_codes: Sequence[str],
+    windows: Mapping[str, tuple[str, ...]] | None = None,
+) -> pd.Series:
+    """Say which 2021 LSOAs have police.uk records shipped for both windows.
+
+    An LSOA is covered when its district's police force (``lad24_csp24_pfa24_ew``) is one of
+    :data:`POLICE_FORCES` and that force's ``<month>-<force>-street.csv.gz`` file exists in
+    ``data/sources/police_uk/`` for every month of both windows. Counting a force's records in
+    an LSOA policed by another force would undercount it, so nothing else is covered.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder.
+    table : DataFrame
+        The 2021 indicator table (``lsoa21_code``, ``lad24_code``).
+    lsoa_codes : sequence of str
+        The LSOAs to check.
+    windows : mapping of str to tuple of str, optional
+        Default :data:`POLICE_WINDOWS`.
+
+    Returns
+    -------
+    Series
+        Boolean, indexed by ``lsoa21_code`` in the order given.
+    """
+    data_dir = Path(data_dir)
+    months = [m for ms in dict(windows or POLICE_WINDOWS).values() for m in ms]
+    folder = data_dir / "sources" / "police_uk"
+    shipped = {force for force in POLICE_FORCES
+               if all((folder / f"{m}-{force}-street.csv.gz").exists() for m in months)}
+    codes = pd.Index(list(lsoa_codes), name="lsoa21_code")
+    if not shipped:
+        return pd.Series(False, index=codes)
+    forces = _read(data_dir, "lad24_csp24_pfa24_ew.csv.gz", usecols=["ltla24_code",
+                                                                    "pfa24_name"])
+    force_of_lad = forces.drop_duplicates("ltla24_code").set_index("ltla24_code")["pfa24_name"]
+    lad = table.set_index("lsoa21_code")["lad24_code"].reindex(codes)
+    force = lad.map(force_of_lad).map(lambda name: slug(name) if isinstance(name, str) else "")
+    return force.isin(shipped).rename(None)
+
+
+def _police_frame(
+    data_dir: Path,
+    lookup: pd.DataFrame,
+    codes: pd.Index,
+    police_areas: gpd.GeoDataFrame | None,
+) -> pd.DataFrame:
+    """police.uk columns for ``codes``: counted in ``police_areas``, blank elsewhere."""
+    columns = police_columns()
+    if police_areas is None or police_areas.empty:
+        frame = pd.DataFrame(np.nan, index=codes, columns=columns)
+    else:
+        frame = police_change(data_dir, lookup, police_areas).reindex(codes)
+    if frame.isna().any().any():
+        # Counts of LSOAs without records are unknown, not zero: keep them blank (and the
+        # small-number flags blank rather than a misleading True).
+        flags = [c for c in columns if c.endswith("_small_numbers")]
+        frame[flags] = frame[flags].astype("boolean")
+    return frame
+
+
+def area_change_table(
+    data_dir: Path,
+    spec: Spec,
+    table: pd.DataFrame,
+    lsoa_codes: Sequence[str],
+    *,
+    police_areas: gpd.GeoDataFrame | None = None,
+    sources: ChangeSources | None = None,
+) -> pd.DataFrame:
+    """Build the IoD2019 and IoD2025 profiles side by side for any set of 2021 LSOAs.
+
+    The area is its own reference in each edition: the 2025 profile is fitted on the given
+    2021 LSOAs, the 2019 profile on the 2011 LSOAs the ONS lookup links to them (the same
+    area as it was in 2011), so neither needs boundaries.
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder (``sources/``).
+    spec : Spec
+        The spec; only its shared indicators (:data:`SHARED_INDICATORS`) and their weights,
+        normalisation and banding are used.
+    table : DataFrame
+        The England 2021 indicator table (identity columns, ``households_2021`` and the
+        IoD2025 columns of the shared indicators).
+    lsoa_codes : sequence of str
+        The area's 2021 LSOA codes (every one must be in ``table``).
+    police_areas : GeoDataFrame, optional
+        2021 LSOAs of the area (``lsoa21_code``, geometry) whose police.uk records are shipped
+        for both windows (see :func:`police_coverage`); their police.uk columns are counted,
+        the other LSOAs' are blank. ``None``: every police.uk column is blank.
+    sources : ChangeSources, optional
+        The England-wide inputs from :func:`load_change_sources` (same spec columns); read
+        from ``data_dir`` when not given.
+
+    Returns
+    -------
+    DataFrame
+        One row per LSOA, sorted by ``lsoa21_code``; the columns of :func:`change_table`.
+    """
+    data_dir = Path(data_dir)
+    sub = comparison_spec(spec)
+    wanted = pd.Index(pd.unique(pd.Series(list(lsoa_codes), dtype=object)))
+    absent = wanted.difference(pd.Index(table["lsoa21_code"]))
+    if wanted.empty:
+        raise ProfilerError("change: no LSOA codes given; pass the area's 2021 LSOA codes")
+    if len(absent):
+        raise ProfilerError(f"change: {len(absent)} LSOA code(s) not in the indicator table, "
+                            f"first {sorted(absent)[:3]}; pass 2021 LSOA codes (E01...) of "
+                            "England")
+    scope = table[table["lsoa21_code"].isin(wanted)].sort_values("lsoa21_code")
+    columns = [ind.column for ind in sub.indicators]
+    if sources is None:
+        sources = load_change_sources(data_dir, spec, scope)
+    elif list(sources.columns) != columns:
+        raise ProfilerError(f"change: sources were built for columns {list(sources.columns)}, "
+                            f"the spec compares {columns}; rebuild them with "
+                            "load_change_sources for this spec")
+    lookup = sources.lookup
+    links = lookup[lookup["lsoa21_code"].isin(scope["lsoa21_code"])]
+    unlinked = sorted(set(scope["lsoa21_code"]) - set(links["lsoa21_code"]))
+    if unlinked:
+        raise ProfilerError(f"change: 2021 LSOA(s) {unlinked[:3]} not in the 2011-2021 lookup; "
+                            "restore data/sources/lsoa11_lsoa21_lad22_ew.csv.gz")
+
+    values19, weights19 = sources.values19, sources.weights19
+    parents = sorted(set(links["lsoa11_code"]))
+    missing = sorted(set(parents) - set(values19.index))
+    if missing:
+        raise ProfilerError(f"change: 2011 LSOA(s) {missing[:3]} not in IoD2019; check the "
+                            "lookup and the IoD2019 sources")
+    households = scope.set_index("lsoa21_code")["households_2021"].astype(float)
+    carried = carry_to_lsoa21(values19.loc[parents], weights19.loc[parents], links, households)
+    carried = carried.reindex(scope["lsoa21_code"])
+    values25 = sources.values25.reindex(scope["lsoa21_code"])
+    if values25[columns].isna().all(axis=1).any():
+        raise ProfilerError("change: sources lack IoD2025 values for some of the area's LSOAs; "
+                            "build them with load_change_sources from England's table")
+
+    scored = score_editions(values19.loc[parents, columns], carried[columns], values25[columns],
+                            sub)
+    scored.columns = [c.replace("_before", "_2019").replace("_after", "_2025")
+                      for c in scored.columns]
+    out = scope.set_index("lsoa21_code")[list(IDENTITY[1:])]
+    out = out.join(carried[["carried_from_2011", "lsoa11_codes"]]).join(scored)
+    for ind in sub.indicators:
+        out[f"{ind.id}_2019"] = carried[ind.column]
+        out[f"{ind.id}_2025"] = values25[ind.column]
+
+    if police_areas is not None:
+        outside = sorted(set(police_areas["lsoa21_code"]) - set(scope["lsoa21_code"]))
+        if outside:
+            raise ProfilerError(f"change: police_areas has LSOA(s) outside the area, first "
+                                f"{outside[:3]}; pass only the area's covered LSOAs")
+    police = _police_frame(data_dir, lookup, out.index, police_areas)
+    out = out.join(police).reset_index()
+    if out[["band_2019", "band_2025"]].isna().any().any():
+        raise ProfilerError("change: blank band after scoring; check the IoD2019 sources")
+    return out.sort_values("lsoa21_code").reset_index(drop=True)
+
+
 def change_table(
     data_dir: Path,
     spec: Spec,
@@ -635,6 +887,10 @@ def change_table(
     county: str = WARWICKSHIRE,
 ) -> pd.DataFrame:
     """Build the IoD2019 and IoD2025 profiles and police.uk counts side by side per 2021 LSOA.
+
+    The county case of :func:`area_change_table` (any set of LSOAs; see
+    :func:`profiler.derived.area_change` for one that finds the boundaries and the police.uk
+    coverage itself), with police.uk counts required for every LSOA.
 
     Parameters
     ----------
@@ -668,47 +924,16 @@ def change_table(
         if not path.exists():
             raise ProfilerError(f"{path}: indicator table missing; run `python -m profiler build`")
         table = pd.read_csv(path, dtype={c: str for c in IDENTITY})
-    sub = comparison_spec(spec)
-    scope = table[table["utla_code"] == county].sort_values("lsoa21_code")
-    if scope.empty:
+    codes = table.loc[table["utla_code"] == county, "lsoa21_code"]
+    if codes.empty:
         raise ProfilerError(f"change: no LSOAs in county {county!r}; use a UTLA code like "
                             f"{WARWICKSHIRE}")
-    lookup = _read(data_dir, "lsoa11_lsoa21_lad22_ew.csv.gz",
-                   usecols=["lsoa11_code", "lsoa21_code", "change_code"])
-    links = lookup[lookup["lsoa21_code"].isin(scope["lsoa21_code"])]
-
-    values19, weights19 = iod2019_values(data_dir, spec)
-    parents = sorted(set(links["lsoa11_code"]))
-    missing = sorted(set(parents) - set(values19.index))
-    if missing:
-        raise ProfilerError(f"change: 2011 LSOA(s) {missing[:3]} not in IoD2019; check the "
-                            "lookup and the IoD2019 sources")
-    households = scope.set_index("lsoa21_code")["households_2021"].astype(float)
-    carried = carry_to_lsoa21(values19.loc[parents], weights19.loc[parents], links, households)
-    carried = carried.reindex(scope["lsoa21_code"])
-    values25 = iod2025_values(data_dir, scope, spec).reindex(scope["lsoa21_code"])
-
-    columns = [ind.column for ind in sub.indicators]
-    scored = score_editions(values19.loc[parents, columns], carried[columns], values25[columns],
-                            sub)
-    scored.columns = [c.replace("_before", "_2019").replace("_after", "_2025")
-                      for c in scored.columns]
-    out = scope.set_index("lsoa21_code")[list(IDENTITY[1:])]
-    out = out.join(carried[["carried_from_2011", "lsoa11_codes"]]).join(scored)
-    for ind in sub.indicators:
-        out[f"{ind.id}_2019"] = carried[ind.column]
-        out[f"{ind.id}_2025"] = values25[ind.column]
-
     areas = load_lsoa_boundaries(data_dir, "warwickshire")
-    areas = areas[areas["lsoa21_code"].isin(scope["lsoa21_code"])]
-    if len(areas) != len(scope):
-        raise ProfilerError(f"change: boundaries cover {len(areas)} of {len(scope)} LSOAs of "
+    areas = areas[areas["lsoa21_code"].isin(codes)]
+    if len(areas) != len(codes):
+        raise ProfilerError(f"change: boundaries cover {len(areas)} of {len(codes)} LSOAs of "
                             f"{county}; police.uk counts need the county's 2021 boundaries")
-    police = police_change(data_dir, lookup, areas)
-    out = out.join(police).reset_index()
-    if out[["band_2019", "band_2025"]].isna().any().any():
-        raise ProfilerError("change: blank band after scoring; check the IoD2019 sources")
-    return out.sort_values("lsoa21_code").reset_index(drop=True)
+    return area_change_table(data_dir, spec, table, codes, police_areas=areas)
 
 
 CHANGE_COLUMNS = (
