@@ -546,7 +546,7 @@ def area_change(
         ``True``: require them for every LSOA (error otherwise). ``False``: leave them blank.
     sources : ChangeSources, optional
         England-wide inputs read once by :func:`profiler.change.load_change_sources` (an app
-        keeps one per process: ~40 MB resident; each area then takes ~0.2 s, not ~0.5 s).
+        keeps one per process: ~40 MB resident; each county then takes ~0.1 s, not ~0.4 s).
 
     Returns
     -------
