@@ -13,10 +13,10 @@ from dash import Dash, dcc, html
 from flask import Response, request
 from flask_compress import Compress
 
-from dashboard.area import scope_geometry_gz, validate_scope
+from dashboard.area import HOME_SCOPE, scope_geometry_gz, validate_scope
 from dashboard.security import install as install_security
 from dashboard.settings import Settings
-from dashboard.state import AREA_GEOMETRY_ROUTE, GEOMETRY_ROUTE, current, load_state
+from dashboard.state import AREA_GEOMETRY_ROUTE, current, load_state
 from profiler.errors import ProfilerError
 from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 
@@ -45,17 +45,11 @@ ASSETS_IGNORE = rf"(^|[/\\])({re.escape(WORKER_ASSET)}|{re.escape(BOOT_ASSET)})$
 def _early_geometry(app: Dash) -> None:
     """Start on the LSOA geometry with the page on map pages, not when the map mounts.
 
-    The county overview's and district pages' GeoJSON layers mount only after the page callback
-    and the component bundles have run (~0.5 s in): a preload link lets the download overlap
-    them. The explore page instead names its scope's geometry to ``assets/svrp-boot.js``, the
-    first script of every page, which has ``assets/lsoa-worker.js`` fetch, parse and project it
-    on the other core while Dash starts. Only map pages get either, since Chromium warns about a
-    preload that is never used.
+    Every map page (the county overview, district pages, explore) names its scope's geometry to
+    ``assets/svrp-boot.js``, the first script of every page, which has ``assets/lsoa-worker.js``
+    fetch, parse and project it on the other core while Dash starts; ``assets/svrp-canvas.js``
+    draws it once the map and its view are there. Other pages name none.
     """
-
-    def link(route: str) -> str:
-        href = app.get_relative_path(route)
-        return f'<link rel="preload" href="{href}" as="fetch" crossorigin="anonymous">'
 
     def boot(geometry: str | None) -> str:
         attrs = {
@@ -70,17 +64,17 @@ def _early_geometry(app: Dash) -> None:
 
     def interpolate_index(**kwargs) -> str:
         path = request.path.rstrip("/")
-        extra, geometry = "", None
+        scope = None
         if path in ("", app.get_relative_path("/").rstrip("/")) or "/district/" in path:
-            extra = link(GEOMETRY_ROUTE)
+            scope = HOME_SCOPE  # district pages draw their district within the county
         elif path.endswith("/explore"):
             # the scope's geometry (validated: only a known scope gets one)
             try:
-                scope = validate_scope(current(), request.args.get("scope") or "warwickshire")
-                geometry = AREA_GEOMETRY_ROUTE.replace("<scope>", scope)
+                scope = validate_scope(current(), request.args.get("scope") or HOME_SCOPE)
             except ProfilerError:
-                geometry = None
-        kwargs["metas"] = kwargs.get("metas", "") + extra + boot(geometry)
+                scope = None
+        geometry = AREA_GEOMETRY_ROUTE.replace("<scope>", scope) if scope else None
+        kwargs["metas"] = kwargs.get("metas", "") + boot(geometry)
         return interpolate(**kwargs)
 
     app.interpolate_index = interpolate_index
@@ -119,13 +113,9 @@ def create_app(settings: Settings | None = None) -> Dash:
         [_navbar(), html.Main(dash.page_container, className="svrp-main")], className="svrp-root"
     )
 
-    @app.server.route(GEOMETRY_ROUTE)
-    def lsoa_geometry() -> Response:
-        # Served once and cached by the browser: geometry never travels in the Dash layout.
-        return _gzip_response(state.geometry_gz)
-
     @app.server.route(AREA_GEOMETRY_ROUTE)
     def area_geometry(scope: str) -> Response:
+        # Served once and cached by the browser: geometry never travels in the Dash layout.
         try:
             scope = validate_scope(state, scope)
         except ProfilerError as exc:
