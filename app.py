@@ -37,6 +37,19 @@ def _navbar() -> html.Nav:
 
 
 WORKER_ASSET = "lsoa-worker.js"
+# Lazily loaded component chunks each map page needs (dash-leaflet's GeoJSON, the list, and the
+# overview's and explore's controls), by page.
+_MAP_CHUNKS = (
+    "dash_leaflet/async-GeoJSON.js",
+    "dash/dash_table/async-table.js",
+    "dash/dash_table/async-highlight.js",
+)
+_CONTROL_CHUNKS = ("dash/dcc/async-dropdown.js", "dash/dcc/async-slider.js")
+ASYNC_CHUNKS = {
+    "overview": _MAP_CHUNKS + _CONTROL_CHUNKS + ("dash/dcc/async-upload.js",),
+    "district": _MAP_CHUNKS,
+    "explore": _MAP_CHUNKS + _CONTROL_CHUNKS,
+}
 BOOT_ASSET = "svrp-boot.js"
 # Loaded by hand (the boot script in <head>, the worker by the boot script), not by Dash.
 ASSETS_IGNORE = rf"(^|[/\\])({re.escape(WORKER_ASSET)}|{re.escape(BOOT_ASSET)})$"
@@ -60,21 +73,33 @@ def _early_geometry(app: Dash) -> None:
             attrs["data-geometry"] = app.get_relative_path(geometry)
         return "<script " + " ".join(f'{k}="{escape(v)}"' for k, v in attrs.items()) + "></script>"
 
+    # The map pages' lazily loaded component chunks, fetched with the page instead of one after
+    # another as React meets them (the map waits for dash-leaflet's GeoJSON chunk).
+    def chunks(page: str) -> str:
+        return "".join(
+            f'<link rel="preload" as="script" '
+            f'href="{escape(app.get_relative_path("/_dash-component-suites/" + chunk))}">'
+            for chunk in ASYNC_CHUNKS[page]
+        )
+
     interpolate = app.interpolate_index
 
     def interpolate_index(**kwargs) -> str:
         path = request.path.rstrip("/")
-        scope = None
-        if path in ("", app.get_relative_path("/").rstrip("/")) or "/district/" in path:
-            scope = HOME_SCOPE  # district pages draw their district within the county
+        scope = page = None
+        if path in ("", app.get_relative_path("/").rstrip("/")):
+            scope, page = HOME_SCOPE, "overview"
+        elif "/district/" in path:
+            scope, page = HOME_SCOPE, "district"  # the district drawn within its county
         elif path.endswith("/explore"):
+            page = "explore"
             # the scope's geometry (validated: only a known scope gets one)
             try:
                 scope = validate_scope(current(), request.args.get("scope") or HOME_SCOPE)
             except ProfilerError:
                 scope = None
         geometry = AREA_GEOMETRY_ROUTE.replace("<scope>", scope) if scope else None
-        kwargs["metas"] = kwargs.get("metas", "") + boot(geometry)
+        kwargs["metas"] = kwargs.get("metas", "") + boot(geometry) + (chunks(page) if scope else "")
         return interpolate(**kwargs)
 
     app.interpolate_index = interpolate_index
