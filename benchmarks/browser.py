@@ -1043,6 +1043,18 @@ def server_rows(score_ms: dict[str, float], rss: dict[str, int]) -> list[Row]:
     return rows
 
 
+def first_draw_summary(rows: Sequence[Row]) -> str:
+    """One line per target: first draw, app against bare, side by side (the overview, England)."""
+    parts = []
+    for row in rows:
+        if row.metric.startswith("first draw") and row.app is not None:
+            r = ratio(row.app, row.bare)
+            verdict_ = f", {row.result}" if row.result else ""
+            parts.append(f"{row.target} {fmt(row.app)} ms vs bare {fmt(row.bare)} ms "
+                         f"({f'{r:.2f}×' if r else '–'}{verdict_})")
+    return "First draw, app vs bare Leaflet: " + "; ".join(parts) + "." if parts else ""
+
+
 def report(
     info: dict[str, str],
     rows: Sequence[Row],
@@ -1058,6 +1070,9 @@ def report(
         f" {elapsed:.0f} s in all."
     )
     lines += ["", markdown_table(rows), ""]
+    summary = first_draw_summary(rows)
+    if summary:
+        lines += [summary, ""]
     lines += [f"- {n}" for n in notes]
     if baseline:
         lines += ["", baseline]
