@@ -13,10 +13,10 @@ from dash import Dash, dcc, html
 from flask import Response, request
 from flask_compress import Compress
 
-from dashboard.area import scope_geometry_gz, validate_scope
+from dashboard.area import HOME_SCOPE, scope_geometry_gz, validate_scope
 from dashboard.security import install as install_security
 from dashboard.settings import Settings
-from dashboard.state import AREA_GEOMETRY_ROUTE, GEOMETRY_ROUTE, current, load_state
+from dashboard.state import AREA_GEOMETRY_ROUTE, current, load_state
 from profiler.errors import ProfilerError
 from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 
@@ -37,6 +37,19 @@ def _navbar() -> html.Nav:
 
 
 WORKER_ASSET = "lsoa-worker.js"
+# Lazily loaded component chunks each map page needs (dash-leaflet's GeoJSON, the list, and the
+# overview's and explore's controls), by page.
+_MAP_CHUNKS = (
+    "dash_leaflet/async-GeoJSON.js",
+    "dash/dash_table/async-table.js",
+    "dash/dash_table/async-highlight.js",
+)
+_CONTROL_CHUNKS = ("dash/dcc/async-dropdown.js", "dash/dcc/async-slider.js")
+ASYNC_CHUNKS = {
+    "overview": _MAP_CHUNKS + _CONTROL_CHUNKS + ("dash/dcc/async-upload.js",),
+    "district": _MAP_CHUNKS,
+    "explore": _MAP_CHUNKS + _CONTROL_CHUNKS,
+}
 BOOT_ASSET = "svrp-boot.js"
 # Loaded by hand (the boot script in <head>, the worker by the boot script), not by Dash.
 ASSETS_IGNORE = rf"(^|[/\\])({re.escape(WORKER_ASSET)}|{re.escape(BOOT_ASSET)})$"
@@ -45,17 +58,11 @@ ASSETS_IGNORE = rf"(^|[/\\])({re.escape(WORKER_ASSET)}|{re.escape(BOOT_ASSET)})$
 def _early_geometry(app: Dash) -> None:
     """Start on the LSOA geometry with the page on map pages, not when the map mounts.
 
-    The county overview's and district pages' GeoJSON layers mount only after the page callback
-    and the component bundles have run (~0.5 s in): a preload link lets the download overlap
-    them. The explore page instead names its scope's geometry to ``assets/svrp-boot.js``, the
-    first script of every page, which has ``assets/lsoa-worker.js`` fetch, parse and project it
-    on the other core while Dash starts. Only map pages get either, since Chromium warns about a
-    preload that is never used.
+    Every map page (the county overview, district pages, explore) names its scope's geometry to
+    ``assets/svrp-boot.js``, the first script of every page, which has ``assets/lsoa-worker.js``
+    fetch, parse and project it on the other core while Dash starts; ``assets/svrp-canvas.js``
+    draws it once the map and its view are there. Other pages name none.
     """
-
-    def link(route: str) -> str:
-        href = app.get_relative_path(route)
-        return f'<link rel="preload" href="{href}" as="fetch" crossorigin="anonymous">'
 
     def boot(geometry: str | None) -> str:
         attrs = {
@@ -66,21 +73,33 @@ def _early_geometry(app: Dash) -> None:
             attrs["data-geometry"] = app.get_relative_path(geometry)
         return "<script " + " ".join(f'{k}="{escape(v)}"' for k, v in attrs.items()) + "></script>"
 
+    # The map pages' lazily loaded component chunks, fetched with the page instead of one after
+    # another as React meets them (the map waits for dash-leaflet's GeoJSON chunk).
+    def chunks(page: str) -> str:
+        return "".join(
+            f'<link rel="preload" as="script" '
+            f'href="{escape(app.get_relative_path("/_dash-component-suites/" + chunk))}">'
+            for chunk in ASYNC_CHUNKS[page]
+        )
+
     interpolate = app.interpolate_index
 
     def interpolate_index(**kwargs) -> str:
         path = request.path.rstrip("/")
-        extra, geometry = "", None
-        if path in ("", app.get_relative_path("/").rstrip("/")) or "/district/" in path:
-            extra = link(GEOMETRY_ROUTE)
+        scope = page = None
+        if path in ("", app.get_relative_path("/").rstrip("/")):
+            scope, page = HOME_SCOPE, "overview"
+        elif "/district/" in path:
+            scope, page = HOME_SCOPE, "district"  # the district drawn within its county
         elif path.endswith("/explore"):
+            page = "explore"
             # the scope's geometry (validated: only a known scope gets one)
             try:
-                scope = validate_scope(current(), request.args.get("scope") or "warwickshire")
-                geometry = AREA_GEOMETRY_ROUTE.replace("<scope>", scope)
+                scope = validate_scope(current(), request.args.get("scope") or HOME_SCOPE)
             except ProfilerError:
-                geometry = None
-        kwargs["metas"] = kwargs.get("metas", "") + extra + boot(geometry)
+                scope = None
+        geometry = AREA_GEOMETRY_ROUTE.replace("<scope>", scope) if scope else None
+        kwargs["metas"] = kwargs.get("metas", "") + boot(geometry) + (chunks(page) if scope else "")
         return interpolate(**kwargs)
 
     app.interpolate_index = interpolate_index
@@ -119,13 +138,9 @@ def create_app(settings: Settings | None = None) -> Dash:
         [_navbar(), html.Main(dash.page_container, className="svrp-main")], className="svrp-root"
     )
 
-    @app.server.route(GEOMETRY_ROUTE)
-    def lsoa_geometry() -> Response:
-        # Served once and cached by the browser: geometry never travels in the Dash layout.
-        return _gzip_response(state.geometry_gz)
-
     @app.server.route(AREA_GEOMETRY_ROUTE)
     def area_geometry(scope: str) -> Response:
+        # Served once and cached by the browser: geometry never travels in the Dash layout.
         try:
             scope = validate_scope(state, scope)
         except ProfilerError as exc:

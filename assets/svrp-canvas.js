@@ -1,4 +1,5 @@
-/* The explore page's LSOA layer: every LSOA of the scope on one Leaflet canvas, from
+/* Every map page's LSOA layer (the county overview, district pages, /explore): every LSOA of the
+ * scope on one Leaflet canvas, from
  * geometry that assets/lsoa-worker.js fetched, parsed and projected on the other core.
  *
  * Leaflet's own canvas renderer makes an L.Polygon per LSOA with an L.LatLng per vertex and
@@ -22,8 +23,12 @@
     const maps = {};        /* map container id -> L.Map (the latest with that id) */
     const active = {};      /* key -> the CanvasLsoas layer of the current view */
     const stale = {};       /* key -> a view left from a page that has gone (never drawn) */
-    const DEFAULTS = {stroke: true, color: "#3388ff", weight: 3, opacity: 1, fill: true,
+    const DEFAULTS = {stroke: true, color: null, weight: 3, opacity: 1, fill: true,
                       fillColor: null, fillOpacity: 0.2, dashArray: null};
+    /* The canvas sits in a pane of its own below Leaflet's overlay pane (400), so district
+     * outlines and police.uk incident layers are drawn above the areas. */
+    const PANE = "svrpLsoas";
+    const PANE_Z = 350;
 
     /* The projected geometry of a URL (a Promise): the web worker's (svrp-boot.js), or the
      * page's own where there is no worker. A worker's request can fail where the page's own
@@ -80,7 +85,7 @@
     Shape.prototype.getCenter = function () { return this.getBounds().getCenter(); };
 
     const CanvasLsoas = L.Canvas.extend({
-        options: {padding: 0.1, key: null, url: null},
+        options: {padding: 0.1, key: null, url: null, pane: PANE},
 
         initialize: function (options) {
             L.Canvas.prototype.initialize.call(this, options);
@@ -350,6 +355,7 @@
         const layer = active[key];
         if (layer && layer._want === map && layer.options.url === view.geometry) { return; }
         if (layer && layer._map) { layer._map.removeLayer(layer); }
+        if (!map.getPane(PANE)) { map.createPane(PANE).style.zIndex = PANE_Z; }
         const next = active[key] = new CanvasLsoas({key: key, url: view.geometry});
         next._want = map;
         geometry(view.geometry).then(function (data) {

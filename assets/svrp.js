@@ -1,17 +1,17 @@
-/* Map functions referenced from Python as {"variable": "svrp.<name>"}.
- * Hand-written (not generated at import time). Data strings are only ever set with textContent,
- * never parsed as HTML. */
+/* Map functions referenced from Python as {"variable": "svrp.<name>"}, and the restyle path of
+ * every map page's LSOA canvas layer (assets/svrp-canvas.js). Hand-written (not generated at import
+ * time). Data strings are only ever set with textContent, never parsed as HTML. No colour or
+ * class label is written here: palettes, labels, line colours and outlines come from Python in
+ * each view (dashboard/area.py: map_view) or layer hideout. */
 window.svrp = Object.assign(window.svrp || {}, {
-    BANDS: ["Very Low", "Low", "Medium", "High", "Very High"],
-    /* Latest view per map key ({bands, changed, selected, ...}) and the Leaflet layer of each
-     * LSOA, so a recolour restyles shapes in place instead of rebuilding them. */
+    /* Latest view per map key ({band_string, palette, labels, style, changed, selected, ...}) and
+     * the shape of each LSOA, so a recolour restyles shapes in place instead of rebuilding them. */
     state: {},
     registry: {},
     /* Timings per map key for benchmarks and tests (performance.now() values): "drawn" is the
-     * first animation frame after the last feature was added, "restyled" the first frame after
-     * the last in-place recolour; "features" counts shapes registered. */
+     * first animation frame after the shapes were added, "restyled" the first frame after the
+     * last in-place recolour; "features" counts shapes registered. */
     marks: {},
-    _pending: {},
 
     mark: function (key, name, extra) {
         const m = window.svrp.marks[key] = window.svrp.marks[key] || {};
@@ -21,14 +21,12 @@ window.svrp = Object.assign(window.svrp || {}, {
         });
     },
 
-    /* Band index of a feature: from a compact view (one character per LSOA, indexed by the
-     * feature's "i" property) or from a {code: band} object. undefined when it has none. */
+    /* Class index of a feature in a view (one character per LSOA, indexed by the feature's
+     * "i" property): undefined when it has none. */
     bandOf: function (h, props) {
-        if (h.band_string !== undefined && props.i !== undefined) {
-            const c = h.band_string.charCodeAt(props.i) - 48;
-            return c >= 0 && c <= 9 ? c : undefined;
-        }
-        return (h.bands || {})[props.lsoa21_code];
+        if (h.band_string === undefined || props.i === undefined) { return undefined; }
+        const c = h.band_string.charCodeAt(props.i) - 48;
+        return c >= 0 && c <= 9 ? c : undefined;
     },
 
     /* Maps whose page has a "<key>-drawn" store: it gets the feature count once the shapes are
@@ -57,7 +55,7 @@ window.svrp = Object.assign(window.svrp || {}, {
         if (!view || !view.key) { return window.dash_clientside.no_update; }
         const before = window.svrp.state[view.key];
         window.svrp.state[view.key] = view;
-        if (window.svrp.canvas) { window.svrp.canvas.view(view, before); }  /* explore's layer */
+        if (window.svrp.canvas) { window.svrp.canvas.view(view, before); }  /* attaches the layer */
         const layers = window.svrp.registry[view.key] || {};
         const context = {hideout: view};
         Object.keys(layers).forEach(function (code) {
@@ -94,19 +92,23 @@ window.svrp = Object.assign(window.svrp || {}, {
         });
     },
 
+    /* The style of one LSOA in the current view of its map: fill from the view's palette, the
+     * view's line colours (style), outlines per class, and the per-LSOA cues. */
     lsoaStyle: function (feature, context) {
         const h = window.svrp.current(context && context.hideout);
+        const c = h.style || {};
         const code = feature.properties.lsoa21_code;
         const band = window.svrp.bandOf(h, feature.properties);
-        const palette = h.palette || ["#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c"];
-        const known = band !== undefined && band !== null;
+        const palette = h.palette || [];
+        const known = band !== undefined && band !== null && palette[band] !== undefined;
         const style = {
-            fillColor: known ? palette[band] : "#d9d9d9",
-            fillOpacity: 0.78, color: "#5a5a5a", weight: 0.6, opacity: 0.9, dashArray: null
+            fillColor: known ? palette[band] : c.no_data,
+            fillOpacity: 0.78, color: c.line, weight: 0.6, opacity: 0.9, dashArray: null
         };
-        /* High and Very High also get a heavier outline, so the map does not rely on colour. */
-        if (known && (h.strong || [3, 4]).indexOf(band) >= 0) {
-            style.color = "#3b0010"; style.weight = band === (h.strongest === undefined ? 4 : h.strongest) ? 2.2 : 1.4;
+        /* Strong classes (High and Very High) also get a heavier outline, so the map does not
+         * rely on colour. */
+        if (known && (h.strong || []).indexOf(band) >= 0) {
+            style.color = c.strong_line; style.weight = band === h.strongest ? 2.2 : 1.4;
         }
         /* Per-class outlines (e.g. change layer: solid for a band that rose, dashed for one
          * that fell), so the outline alone tells the classes apart. */
@@ -114,51 +116,16 @@ window.svrp = Object.assign(window.svrp || {}, {
         if (outline) { style.color = outline.color; style.weight = outline.weight; style.dashArray = outline.dashArray; }
         if (h.emphasise && known && h.emphasise.indexOf(band) < 0) { style.fillOpacity = 0.18; }
         if (h.opacity && h.opacity[code] !== undefined) { style.fillOpacity = h.opacity[code]; }
-        if (h.unsure && h.unsure.indexOf(code) >= 0) { style.dashArray = "2 3"; style.color = "#333"; style.weight = 1.6; }
+        if (h.unsure && h.unsure.indexOf(code) >= 0) { style.dashArray = "2 3"; style.color = c.unsure; style.weight = 1.6; }
         if (h.district && feature.properties.lad24_code && feature.properties.lad24_code !== h.district) {
             style.fillOpacity = 0.08; style.opacity = 0.3;
         }
         if (h.outline_min_zoom !== undefined && (window.svrp.zoom[h.key] || 0) < h.outline_min_zoom) {
             style.weight = 0; style.stroke = false;
         } else if (h.outline_min_zoom !== undefined) { style.stroke = true; }
-        if ((h.changed || []).indexOf(code) >= 0) { style.color = "#000000"; style.weight = 3; style.dashArray = "5 4"; }
-        if (h.selected === code) { style.color = "#1f4dd8"; style.weight = 4; style.dashArray = null; style.stroke = true; }
+        if ((h.changed || []).indexOf(code) >= 0) { style.color = c.changed; style.weight = 3; style.dashArray = "5 4"; }
+        if (h.selected === code) { style.color = c.selected; style.weight = 4; style.dashArray = null; style.stroke = true; }
         return style;
-    },
-
-    lsoaTooltip: function (feature, layer, context) {
-        const key = ((context && context.hideout) || {}).key;
-        if (key) {
-            /* Features are added in one synchronous loop: the timeout runs once it has ended.
-             * A new loop (a remounted map) starts a new registry, so no removed layer is kept. */
-            if (!window.svrp._pending[key]) {
-                window.svrp.registry[key] = {};
-                /* when Leaflet began making this map's shapes (the GeoJSON is parsed by then) */
-                (window.svrp.marks[key] = window.svrp.marks[key] || {}).built_from = performance.now();
-                window.svrp._pending[key] = setTimeout(function () {
-                    window.svrp._pending[key] = null;
-                    window.svrp.bindGroupTooltip(layer);
-                    window.svrp.watchZoom(key, layer);
-                    const n = Object.keys(window.svrp.registry[key]).length;
-                    window.svrp.mark(key, "drawn", {features: n});
-                    window.svrp.notifyDrawn(key, n);
-                }, 0);
-            }
-            window.svrp.registry[key][feature.properties.lsoa21_code] = layer;
-        }
-        layer._svrpContext = context;
-    },
-
-    /* One tooltip for a whole LSOA layer, bound once its shapes are added (Leaflet opens a
-     * group's tooltip on the hovered shape): binding one per shape costs ~0.3 s at England
-     * scale. Content is built with textContent only. */
-    bindGroupTooltip: function (layer) {
-        const group = layer && layer._eventParents && Object.values(layer._eventParents)[0];
-        if (!group || group._svrpTooltip) { return; }
-        group._svrpTooltip = true;
-        group.bindTooltip(function (shape) {
-            return window.svrp.tooltipBox(shape.feature.properties, shape._svrpContext);
-        }, {sticky: true, direction: "top", offset: [0, -6]});
     },
 
     /* A hovered LSOA's tooltip: name, MSOA, district, class and partner detail, as text. */
@@ -188,13 +155,9 @@ window.svrp = Object.assign(window.svrp || {}, {
      * when the view carries one. Plain text only. */
     classText: function (h, props, band) {
         if (band === undefined) { return "no data"; }
-        const label = (h.labels || window.svrp.BANDS)[band];
+        const label = (h.labels || [])[band];
         const detail = h.details && h.details[props.lsoa21_code];
         return detail ? label + " (" + detail + ")" : label;
-    },
-
-    districtStyle: function () {
-        return {fill: false, color: "#1a1a1a", weight: 2.6, opacity: 0.9, interactive: false};
     },
 
     districtLabel: function (feature, layer) {
@@ -203,19 +166,17 @@ window.svrp = Object.assign(window.svrp || {}, {
         layer.bindTooltip(label, {permanent: true, direction: "center", className: "svrp-district-label"});
     },
 
-    incidentColour: {
-        "Possession of weapons": "#6a3d9a", "Robbery": "#1f78b4",
-        "Violence and sexual offences": "#33a02c", "Public order": "#ff7f00"
+    /* police.uk points and heat cells: colours from the layer's hideout (dashboard.state). */
+    incidentPoint: function (feature, latlng, context) {
+        const h = (context && context.hideout) || {};
+        const colour = (h.colours || {})[feature.properties.crime_type] || h.other;
+        return L.circleMarker(latlng, {radius: 4, color: h.ring, weight: 1, fillColor: colour, fillOpacity: 0.9});
     },
 
-    incidentPoint: function (feature, latlng) {
-        const colour = window.svrp.incidentColour[feature.properties.crime_type] || "#444";
-        return L.circleMarker(latlng, {radius: 4, color: "#ffffff", weight: 1, fillColor: colour, fillOpacity: 0.9});
-    },
-
-    heatCell: function (feature, latlng) {
+    heatCell: function (feature, latlng, context) {
+        const steps = ((context && context.hideout) || {}).heat || [];
         const i = feature.properties.intensity;
-        const colour = i > 0.66 ? "#b10026" : (i > 0.33 ? "#fc4e2a" : "#feb24c");
+        const colour = steps[i > 0.66 ? 2 : (i > 0.33 ? 1 : 0)];
         return L.circleMarker(latlng, {radius: 7 + 6 * i, stroke: false, fillColor: colour,
                                        fillOpacity: 0.12 + 0.5 * i, interactive: false});
     }
@@ -225,11 +186,11 @@ window.svrp = Object.assign(window.svrp || {}, {
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     svrp: {
         restyle: function (view) { return window.svrp.restyle(view); },
-        /* The explore list: a selected row outlines its LSOA on the canvas map. */
-        selectRow: function (cell) {
+        /* A page's list: a selected row outlines its LSOA on the canvas map (the view's key). */
+        selectRow: function (cell, view) {
             const dc = window.dash_clientside;
-            if (!cell || !cell.row_id || !window.svrp.canvas) { return dc.no_update; }
-            return window.svrp.canvas.select("exp", cell.row_id) ? cell.row_id : dc.no_update;
+            if (!cell || !cell.row_id || !view || !window.svrp.canvas) { return dc.no_update; }
+            return window.svrp.canvas.select(view.key, cell.row_id) ? cell.row_id : dc.no_update;
         },
         /* Hover details as plain text for a Dash component (React renders strings as text). */
         hoverText: function (hover, view) {

@@ -46,6 +46,9 @@ from pathlib import Path
 import numpy as np
 import requests
 
+from dashboard.area import HOME_SCOPE
+from dashboard.state import AREA_GEOMETRY_ROUTE
+
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # never anything else: this is a load generator
 TIMEOUT_S = 30
@@ -213,6 +216,8 @@ class Callbacks:
 
 ROUTER = ".._pages_content.children..._pages_store.data.."
 RECOLOUR = "..ovw-view.data...ovw-error.children.."
+# the county pages' geometry (every map page draws its scope from /data/lsoa21/<scope>.geojson)
+GEOMETRY = AREA_GEOMETRY_ROUTE.replace("<scope>", HOME_SCOPE)
 DETAILS = (
     "..ovw-legend.children...ovw-changed.children...ovw-table.data...ovw-url.search"
     "...ovw-table.columns.."
@@ -289,7 +294,7 @@ class User:
         self.get(path)
         self.get("/_dash-layout")
         self.get("/_dash-dependencies")
-        self.get("/data/warwickshire-lsoa21.geojson", headers={"Accept-Encoding": "gzip"})
+        self.get(GEOMETRY, headers={"Accept-Encoding": "gzip"})
         content = self.call(ROUTER, {("_pages_location", "pathname"): path,
                                      ("_pages_location", "search"): ""},
                             "_pages_location.pathname", parse=False)
@@ -332,7 +337,7 @@ class User:
 
     def recolour(self, changed):
         got = self.call(RECOLOUR, self.values(), changed)
-        if got.get("ovw-error", {}).get("children") or "bands" not in got["ovw-view"]["data"]:
+        if got.get("ovw-error", {}).get("children") or "band_string" not in got["ovw-view"]["data"]:
             raise Failure(f"recolour refused: {json.dumps(got)[:160]}")
         return got["ovw-view"]["data"]
 

@@ -1,8 +1,11 @@
-"""Any area at any scale: scope and reference choices, scope geometry, compact band views.
+"""Any area at any scale: scope and reference choices, scope geometry, the one map view.
 
-A recolour of England sends one character per LSOA (``band_string``), aligned with the ``i``
-property of the scope's geometry features, instead of a ``{code: band}`` object: 34 kB instead of
-about 600 kB for 33,755 LSOAs.
+Every map page (the county overview, district pages, ``/explore``) draws its LSOAs with the same
+canvas layer (``assets/svrp-canvas.js``) from the scope's geometry route, and restyles them from
+one compact view built by :func:`map_view`: one class character per LSOA (``band_string``),
+aligned with the ``i`` property of the scope's geometry features, plus the class palette, labels,
+counts and outlines, all from the one vocabulary in :mod:`dashboard.state`. For England that is
+34 kB where a ``{code: band}`` object would be about 600 kB.
 """
 
 from __future__ import annotations
@@ -11,15 +14,19 @@ import gzip
 import re
 from functools import lru_cache
 
+import dash
 import numpy as np
 import pandas as pd
 
-from dashboard.state import AppState
+from dashboard.state import AREA_GEOMETRY_ROUTE, MAP_STYLE, PALETTE, AppState
 from profiler.codes import LAD_RE
-from profiler.engine import band_index
+from profiler.engine import BANDS, band_index
 from profiler.errors import ProfilerError
 from profiler.spec import REFERENCES
 
+# The scope of the county overview and district pages: the one place it is named, so that it can
+# become the home-area setting.
+HOME_SCOPE = "warwickshire"
 SCOPE_RE = re.compile(rf"^(england|warwickshire|{LAD_RE.pattern.strip('^$')})$")
 NO_BAND = "-"  # band_string character for an LSOA without a band
 REFERENCE_LABELS = {
@@ -107,14 +114,79 @@ def scope_geometry_gz(state: AppState, scope: str) -> bytes:
 
 def band_string(result: pd.DataFrame, column: str, codes: list[str]) -> str:
     """One character per LSOA in ``codes`` order: ``0`` Very Low .. ``4`` Very High, ``-`` none."""
-    index = band_index(result[column])
-    chars = np.frombuffer(b"01234", dtype=np.uint8)[index.clip(0)]
+    return class_string(result["lsoa21_code"].to_numpy(), band_index(result[column]), codes)
+
+
+def class_string(lsoas, classes, codes: list[str]) -> str:
+    """One character per LSOA in ``codes`` order: ``0`` + the class index of it, ``-`` none.
+
+    ``lsoas`` and ``classes`` (integers from 0 to 9, negative for none) are aligned; an LSOA of
+    ``codes`` missing from ``lsoas`` gets ``-``. Bands, Gi* classes and change classes alike.
+    """
+    index = np.asarray(classes, dtype=np.int64)
+    chars = (index.clip(0, 9) + ord("0")).astype(np.uint8)
     chars[index < 0] = ord(NO_BAND)
-    where = _code_index(tuple(codes)).get_indexer(result["lsoa21_code"].to_numpy())
+    where = _code_index(tuple(codes)).get_indexer(np.asarray(lsoas))
     out = np.full(len(codes), ord(NO_BAND), dtype=np.uint8)
     found = where >= 0
     out[where[found]] = chars[found]
     return out.tobytes().decode("ascii")
+
+
+def geometry_url(scope: str) -> str:
+    """The scope's geometry route, as the browser asks for it."""
+    return dash.get_relative_path(AREA_GEOMETRY_ROUTE.replace("<scope>", scope))
+
+
+def map_view(
+    key: str,
+    scope: str,
+    codes: list[str],
+    classes: str,
+    *,
+    layer_label: str,
+    palette: tuple[str, ...] = PALETTE,
+    labels: tuple[str, ...] = BANDS,
+    strong: tuple[int, ...] = (3, 4),
+    strongest: int | None = 4,
+    outlines: tuple[dict | None, ...] | None = None,
+    selected: str | None = None,
+    **extra,
+) -> dict:
+    """The one compact map view every map page sends to ``<key>-view``.
+
+    ``classes`` is a :func:`class_string` over ``codes`` (the scope's geometry order). The view
+    carries what the canvas layer and the legend need, and nothing else: the class palette and
+    labels, the count per class, the classes drawn with heavier outlines (``strong``, the
+    heaviest ``strongest``), per-class ``outlines`` (colour, weight, dash) and the line colours
+    of :data:`dashboard.state.MAP_STYLE`, so the browser holds no colour of its own. ``extra``
+    adds per-LSOA cues by code (``changed``, ``unsure``, ``opacity``, ``detail``, ``details``) or
+    the emphasis (``district``, ``emphasise``).
+    """
+    counts = [classes.count(chr(ord("0") + i)) for i in range(len(labels))]
+    view = {
+        "key": key,
+        "scope": scope,
+        "geometry": geometry_url(scope),
+        "band_string": classes,
+        "palette": list(palette),
+        "labels": list(labels),
+        "counts": counts,
+        "strong": list(strong),
+        "strongest": strongest,
+        "style": dict(MAP_STYLE),
+        "layer_label": layer_label,
+        "selected": selected,
+    }
+    if outlines:
+        view["outlines"] = list(outlines)
+    view.update(extra)
+    return view
+
+
+def view_counts(view: dict) -> dict[str, int]:
+    """The view's count per class label (what its legend shows)."""
+    return dict(zip(view["labels"], view["counts"], strict=True))
 
 
 @lru_cache(maxsize=16)

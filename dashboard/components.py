@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, dash_table, dcc, html
 
-from dashboard.state import AppState
+from dashboard.state import PALETTE, AppState
 from dashboard.urlstate import LSOA_RE, WEIGHT_MAX, WEIGHT_MIN
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
@@ -155,6 +155,26 @@ TABLE_COLUMNS = [
     {"name": "Top contributing indicators", "id": "drivers"},
     {"name": "P(High+)", "id": "p_high", "type": "numeric", "format": {"specifier": ".0%"}},
 ]
+# P(High+) unknown for every LSOA: another profile than the shipped analysis describes
+NO_STABILITY = pd.DataFrame({"p_high": pd.Series(dtype=float)})
+
+
+def rank_label(scope: str) -> str:
+    """What a result's ``rank`` column is a rank in: the scope it was scored for."""
+    if scope == "england":
+        return "England rank"
+    if scope.startswith("E0"):
+        return "District rank"
+    return "County rank"
+
+
+def table_columns(rank: str = "County rank", drop: Sequence[str] = ()) -> list[dict]:
+    """:data:`TABLE_COLUMNS` with the rank column named ``rank``, less the ids in ``drop``."""
+    return [
+        {**c, "name": rank} if c["id"] == "rank" else dict(c)
+        for c in TABLE_COLUMNS
+        if c["id"] not in drop
+    ]
 
 
 def high_risk_rows(
@@ -163,14 +183,18 @@ def high_risk_rows(
     bands: Sequence[str],
     district: str | None = None,
     stability: pd.DataFrame | None = None,
+    limit: int | None = None,
 ) -> list[dict]:
-    """Rows for the high-risk table: LSOAs in ``bands`` (and ``district``), highest first.
+    """Rows for the high-risk list of every page: LSOAs in ``bands`` (and ``district``).
 
-    ``stability`` (by LSOA code) gives P(High+); the shipped default-profile analysis if omitted.
+    Highest first, at most ``limit``. ``stability`` (by LSOA code) gives P(High+); the shipped
+    default-profile analysis if omitted (pass :data:`NO_STABILITY` when it does not apply).
     """
     rows = result[result["band"].isin(list(bands))]
     if district:
         rows = rows[rows["lad24_code"] == district]
+    if limit is not None:
+        rows = rows.head(limit)
     if rows.empty:
         return []
     drivers = top_contributors(rows, state.spec)
@@ -195,12 +219,17 @@ def high_risk_rows(
 
 
 def high_risk_table(
-    table_id: str, rows: list[dict], page_size: int = 15, extra_columns: Sequence[dict] = ()
+    table_id: str,
+    rows: list[dict],
+    page_size: int = 15,
+    extra_columns: Sequence[dict] = (),
+    rank: str = "County rank",
 ) -> dash_table.DataTable:
     """Sortable, keyboard-navigable table of LSOAs (select a cell to select the LSOA).
 
-    ``extra_columns`` are appended; a ``change`` column (what-if band change, as text) is also
-    outlined, so a changed row is marked by words and a border, not colour alone.
+    ``rank`` names the rank column (see :func:`rank_label`). ``extra_columns`` are appended; a
+    ``change`` column (what-if band change, as text) is also outlined, so a changed row is
+    marked by words and a border, not colour alone.
     """
     changed_style = [
         {
@@ -212,7 +241,7 @@ def high_risk_table(
     ]
     return dash_table.DataTable(
         id=table_id,
-        columns=TABLE_COLUMNS + list(extra_columns),
+        columns=table_columns(rank) + list(extra_columns),
         data=rows,
         sort_action="native",
         page_size=page_size,
@@ -234,13 +263,13 @@ def high_risk_table(
         + [
             {
                 "if": {"filter_query": '{band} = "Very High"', "column_id": "band"},
-                "backgroundColor": "#d7191c",
+                "backgroundColor": PALETTE[4],
                 "color": "white",
                 "fontWeight": "bold",
             },
             {
                 "if": {"filter_query": '{band} = "High"', "column_id": "band"},
-                "backgroundColor": "#fdae61",
+                "backgroundColor": PALETTE[3],
                 "color": "black",
             },
         ],
@@ -263,7 +292,7 @@ def diverging_bars(
             x=values,
             orientation="h",
             marker_color=(
-                "#4d4d4d" if neutral else ["#d7191c" if v > 0 else "#2c7bb6" for v in values]
+                "#4d4d4d" if neutral else [PALETTE[4] if v > 0 else PALETTE[0] for v in values]
             ),
             hovertemplate=hover,
         )
@@ -300,8 +329,11 @@ def _stability_line(state: AppState, code: str, stability: pd.DataFrame | None =
 
 
 def _band_badge(label: str, band: str) -> html.Span:
+    i = BANDS.index(band)
     return html.Span(
-        [f"{label}: ", html.Strong(band)], className=f"svrp-badge band-{BANDS.index(band)}"
+        [f"{label}: ", html.Strong(band)],
+        className=f"svrp-badge band-{i}",
+        style={"background": PALETTE[i]},
     )
 
 
@@ -312,15 +344,23 @@ def lsoa_panel(
     hidden: Mapping[str, set] | None = None,
     extra: Sequence | None = None,
     stability: pd.DataFrame | None = None,
+    area: str = "the county",
+    empty: Sequence | None = None,
 ) -> list:
-    """The "why" panel for one LSOA: bands, score, ranks, contributions and values vs averages.
+    """The "why" panel for one LSOA on every page: bands, score, ranks, contributions, values.
 
-    ``hidden`` maps an indicator id to the LSOA codes whose value is a suppressed partner count
-    (shown as ``<5``, its contribution and band withheld); ``extra`` components go at the end.
-    Indicators without England values (partner data) show "n/a" for England. ``stability``: a
-    what-if band-stability table for the "how sure" line (default: shipped).
+    ``result`` is the profile shown (any scope); ``area`` names its scope in the rank line
+    ("the county", "England", a district). ``hidden`` maps an indicator id to the LSOA codes
+    whose value is a suppressed partner count (shown as ``<5``, its contribution and band
+    withheld); ``extra`` components go at the end. Indicators without England values (partner
+    data) show "n/a" for England; an LSOA outside the county shows no county averages.
+    ``stability``: a what-if band-stability table for the "how sure" line (default: shipped;
+    :data:`NO_STABILITY` for none). ``empty``: what to show with nothing selected (default:
+    the county's sensitivity chart).
     """
     hidden = hidden or {}
+    if not code and empty is not None:
+        return list(empty)
     if not code:
         sens = state.sensitivity
         chart = diverging_bars(
@@ -373,7 +413,9 @@ def lsoa_panel(
         None if i.id in secret else england_pct(i.id, row[f"{i.id}_value"])
         for i in spec.indicators
     ]
-    county_pct = [england_pct(i.id, state.county_means[i.id]) for i in spec.indicators]
+    in_county = code in state.county_codes
+    county_pct = [england_pct(i.id, state.county_means[i.id]) if in_county else None
+                  for i in spec.indicators]
     compare = go.Figure(
         [
             go.Bar(
@@ -420,13 +462,13 @@ def lsoa_panel(
                 [
                     html.Td(ind.label),
                     html.Td(f"<{threshold}" if ind.id in secret else f"{value:.3g}"),
-                    html.Td(f"{state.county_means[ind.id]:.3g}"),
+                    html.Td(f"{state.county_means[ind.id]:.3g}" if in_county else "n/a"),
                     html.Td("n/a" if england is None else f"{england:.3g}"),
                     html.Td("suppressed" if ind.id in secret else row[f"{ind.id}_band"]),
                 ]
             )
         )
-    n_county = len(result)
+    n_area = len(result)
     return [
         html.H3(f"{row['lsoa21_name']} ({code})", id="panel-title"),
         html.P(
@@ -442,7 +484,7 @@ def lsoa_panel(
         ),
         html.P(
             [
-                f"Score {row['score']:.2f}; rank {int(row['rank'])} of {n_county} in the county",
+                f"Score {row['score']:.2f}; rank {int(row['rank']):,} of {n_area:,} in {area}",
                 f"; rank {int(england_rank):,} of {len(state.england_rank):,} in England "
                 "(default profile, England reference)"
                 if england_rank is not None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -69,7 +68,27 @@ HOTSPOT_PALETTE = ("#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9
 # ColorBrewer RdYlBu, 5 classes (colour-blind safe), reversed so red is riskiest and the Medium
 # majority is neutral; bands are also always named, and High/Very High get heavier outlines.
 PALETTE = ("#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c")
-GEOMETRY_ROUTE = "/data/warwickshire-lsoa21.geojson"
+# Line and fill colours of the LSOA map besides the class palettes, sent to the browser in every
+# map view (assets/svrp.js holds no colour of its own): shapes with no class, thin outlines, the
+# heavier outline of strong classes (High, Very High), a what-if changed band (dashed), the
+# selected LSOA and an unsure band-stability call (dotted).
+MAP_STYLE = {
+    "no_data": "#d9d9d9",
+    "line": "#5a5a5a",
+    "strong_line": "#3b0010",
+    "changed": "#000000",
+    "selected": "#1f4dd8",
+    "unsure": "#333333",
+}
+# District outlines over the LSOAs (a Leaflet path style; not interactive).
+DISTRICT_STYLE = {"fill": False, "color": "#1a1a1a", "weight": 2.6, "opacity": 0.9}
+# police.uk incident points by crime type (ColorBrewer Paired), and the heat layer's three steps.
+INCIDENT_STYLE = {
+    "colours": dict(zip(INCIDENT_TYPES, ("#6a3d9a", "#1f78b4", "#33a02c", "#ff7f00"), strict=True)),
+    "other": "#444444",
+    "ring": "#ffffff",
+    "heat": ["#feb24c", "#fc4e2a", "#b10026"],
+}
 # Any scope's geometry (england, warwickshire or a district code), cut from the England web file.
 AREA_GEOMETRY_ROUTE = "/data/lsoa21/<scope>.geojson"
 WEB_GEOMETRY_FILE = "england_lsoa21_web.geojson.gz"
@@ -93,7 +112,6 @@ class AppState:
     hotspots: pd.DataFrame  # Gi* classes of the default profile's scores, by LSOA code
     change: pd.DataFrame  # IoD2019 vs IoD2025 comparison profiles and police.uk counts, by code
     sensitivity: pd.DataFrame  # rank shift when each indicator is left out (default profile)
-    geometry_gz: bytes  # Warwickshire LSOA GeoJSON, gzipped, served at GEOMETRY_ROUTE
     bounds: list[list[float]]  # [[south, west], [north, east]] of Warwickshire
     district_bounds: dict[str, list[list[float]]]
     districts_geojson: dict
@@ -103,6 +121,11 @@ class AppState:
     england_features: dict[str, str]  # each feature's JSON text by code, to cut district files
     area_bounds: dict[str, list[list[float]]]  # england and each district code
     lad_names: dict[str, str]  # every English district code -> name, in name order
+
+    @cached_property
+    def county_codes(self) -> frozenset[str]:
+        """The county's LSOA codes (the county averages and shipped analyses cover these)."""
+        return frozenset(self.county["lsoa21_code"])
 
     def england_percentile(self, indicator_id: str, value: float) -> float:
         """Percentage of England LSOAs with a lower value (ties count half)."""
@@ -131,8 +154,11 @@ class AppState:
         return _score_area_cached(id(self), scope, reference, weights, banding)
 
     def area_codes(self, scope: str) -> list[str]:
-        """Sorted LSOA codes of a scope: the order of its geometry's features (``i``)."""
-        return _area_codes(id(self), scope)
+        """Sorted LSOA codes of a scope: the order of its geometry's features (``i``).
+
+        Keyed by the England table, which a partner-data state (``dataclasses.replace``) shares.
+        """
+        return _area_codes(id(self.table), scope, self.table)
 
 
 _STATES: dict[int, AppState] = {}
@@ -240,10 +266,17 @@ def _score_area_cached(state_id: int, scope, reference, weights, banding) -> pd.
     )
 
 
-@lru_cache(maxsize=64)
-def _area_codes(state_id: int, scope: str) -> list[str]:
-    state = _STATES[state_id]
-    return sorted(select_scope(state.table, scope)["lsoa21_code"])
+_AREA_CODES: OrderedDict = OrderedDict()
+
+
+def _area_codes(table_id: int, scope: str, table: pd.DataFrame) -> list[str]:
+    key = (table_id, scope)
+    codes = _AREA_CODES.get(key)
+    if codes is None:
+        codes = _AREA_CODES[key] = sorted(select_scope(table, scope)["lsoa21_code"])
+        while len(_AREA_CODES) > 64:
+            _AREA_CODES.popitem(last=False)
+    return codes
 
 
 def _bounds(geoms) -> list[list[float]]:
@@ -317,12 +350,6 @@ def load_state(settings: Settings) -> AppState:
     england_means = RiskProfiler(spec).fit(table).reference_means()
 
     lsoas = load_lsoa_boundaries(data, "warwickshire")
-    names = table.set_index("lsoa21_code")[["msoa21_hcl_name", "lad24_code", "lad24_name"]]
-    lsoas = lsoas.join(names, on="lsoa21_code")
-    geo = _feature_collection(
-        lsoas, ["lsoa21_code", "lsoa21_name", "msoa21_hcl_name", "lad24_code", "lad24_name"]
-    )
-    geometry_gz = gzip.compress(json.dumps(geo, separators=(",", ":")).encode(), mtime=0)
 
     hotspots = _load_hotspots(data / "indicators" / "hotspots_warwickshire.csv", lsoas, county)
 
@@ -388,7 +415,6 @@ def load_state(settings: Settings) -> AppState:
         change=_load_change(data / "indicators" / "change_warwickshire.csv", county),
         sensitivity=indicator_sensitivity(table[table["utla_code"] == WARWICKSHIRE], spec),
         stability=_load_stability(data / "indicators" / "stability_warwickshire.csv"),
-        geometry_gz=geometry_gz,
         bounds=_bounds(lsoas.geometry),
         district_bounds=district_bounds,
         districts_geojson=districts_geojson,
@@ -425,9 +451,11 @@ __all__ = [
     "CHANGE_PALETTE",
     "CHANGE_OUTLINES",
     "PALETTE",
+    "MAP_STYLE",
+    "DISTRICT_STYLE",
+    "INCIDENT_STYLE",
     "band_index",
     "layer_column",
-    "GEOMETRY_ROUTE",
     "AREA_GEOMETRY_ROUTE",
     "INCIDENT_TYPES",
 ]

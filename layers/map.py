@@ -47,55 +47,46 @@ def base_map(
     )
 
 
-def lsoa_layer(layer_id: str, url: str, hideout: dict) -> dl.GeoJSON:
-    """LSOA polygons from the cached geometry route, coloured from ``hideout["bands"]``.
-
-    Component ``layer_id``: its ``hideout`` is written by the page's recolour callback and its
-    ``clickData`` read by the selection callback. Geometry is fetched once from ``url``.
-    """
-    return dl.GeoJSON(
-        id=layer_id,
-        url=url,
-        hideout=hideout,
-        style=fn("lsoaStyle"),
-        onEachFeature=fn("lsoaTooltip"),
-        zoomToBounds=False,
-        bubblingMouseEvents=False,
-    )
-
-
 def canvas_lsoa_events(layer_id: str) -> dl.GeoJSON:
-    """The explore page's LSOA layer as Dash sees it: an empty GeoJSON for click and hover.
+    """A map page's LSOA layer as Dash sees it: an empty GeoJSON for click and hover.
 
     The shapes are drawn by ``assets/svrp-canvas.js`` from geometry a web worker has already
     fetched and projected (the view's ``geometry`` URL), not by dash-leaflet; a click or hover
-    there writes ``clickData`` and ``hoverData``, so callbacks read them as from :func:`lsoa_layer`.
+    there writes ``clickData`` and ``hoverData`` (a feature with the LSOA's properties), so
+    callbacks read them as from a dash-leaflet GeoJSON layer.
     """
     return dl.GeoJSON(id=layer_id, interactive=False)
 
 
-def district_layer(data: dict) -> dl.GeoJSON:
-    """District outlines with permanent name labels; not interactive."""
+def district_layer(data: dict, style: dict) -> dl.GeoJSON:
+    """District outlines in ``style`` (a Leaflet path style) with permanent name labels."""
     return dl.GeoJSON(
         data=data,
-        style=fn("districtStyle"),
+        style=dict(style, interactive=False),
         onEachFeature=fn("districtLabel"),
         interactive=False,
         id="district-outlines",
     )
 
 
-def incidents_layer(layer_id: str, points: dict, heat: dict, mode: str) -> list:
-    """police.uk incident points as clusters, single points or a kernel-density heat layer."""
+def incidents_layer(layer_id: str, points: dict, heat: dict, mode: str, style: dict) -> list:
+    """police.uk incident points as clusters, single points or a kernel-density heat layer.
+
+    ``style`` (colours by crime type, ``other``, ``ring``, ``heat`` steps) travels in the layer's
+    ``hideout``, read by ``svrp.incidentPoint``/``svrp.heatCell``; the layers sit in
+    Leaflet's overlay pane, above the LSOA canvas (its own lower pane, see svrp-canvas.js).
+    """
     if mode == "off":
         return []
     if mode == "heat":
-        return [dl.GeoJSON(id=layer_id, data=heat, pointToLayer=fn("heatCell"), interactive=False)]
+        return [dl.GeoJSON(id=layer_id, data=heat, pointToLayer=fn("heatCell"), interactive=False,
+                           hideout=style)]
     return [
         dl.GeoJSON(
             id=layer_id,
             data=points,
             pointToLayer=fn("incidentPoint"),
+            hideout=style,
             cluster=(mode == "cluster"),
             zoomToBoundsOnClick=True,
             superClusterOptions={"radius": 60, "maxZoom": 15},
@@ -149,4 +140,28 @@ def legend(
         body.append(html.Div(note, className="svrp-note"))
     return html.Div(
         body, className="svrp-legend", role="group", **{"aria-label": f"{title} legend"}
+    )
+
+
+def view_legend(
+    view: dict,
+    title: str | None = None,
+    note: str | None = None,
+    counts: dict[str, int] | None = None,
+    order: list[int] | None = None,
+) -> html.Div:
+    """The legend of a map view (see ``dashboard.area.map_view``).
+
+    Its classes, palette, counts (``counts`` overrides them, e.g. one district's) and outlines.
+    """
+    labels = tuple(view["labels"])
+    return legend(
+        title or view["layer_label"],
+        counts if counts is not None else dict(zip(labels, view["counts"], strict=True)),
+        tuple(view["palette"]),
+        labels,
+        order=order,
+        note=note,
+        strong=tuple(view.get("strong", ())),
+        outlines=tuple(view["outlines"]) if view.get("outlines") else None,
     )

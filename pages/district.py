@@ -5,18 +5,31 @@ from __future__ import annotations
 from functools import lru_cache
 
 import dash
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    ctx,
+    dash_table,
+    dcc,
+    html,
+    no_update,
+)
 
+from dashboard.area import HOME_SCOPE, band_string, map_view
 from dashboard.components import (
-    TABLE_COLUMNS,
     diverging_bars,
     export_download,
     high_risk_rows,
     high_risk_table,
     lsoa_panel,
+    map_clientside_callbacks,
+    table_columns,
 )
-from dashboard.state import GEOMETRY_ROUTE, PALETTE, band_index, current
-from layers.map import base_map, district_layer, legend, lsoa_layer
+from dashboard.state import DISTRICT_STYLE, current
+from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
 from profiler.build import slug
 from profiler.change import CAVEATS, POLICE_TYPES
 from profiler.engine import BANDS, THEME_LABELS, THEMES
@@ -31,6 +44,21 @@ dash.register_page(
     name="District profile",
 )
 HIGH = ["Very High", "High"]
+KEY = "dst"  # the map's view key: ids dst-map, dst-view, dst-lsoas
+# The district is drawn within its county (the overview's geometry, so the browser has it
+# already after the overview), zoomed to the district, the rest faded.
+SCOPE = HOME_SCOPE
+
+
+def district_view(state, code: str, selected: str | None = None) -> dict:
+    """The district map's view, from the one view pipeline (``dashboard.area.map_view``).
+
+    The county's default bands; this district and its High/Very High LSOAs emphasised.
+    """
+    order = state.area_codes(SCOPE)
+    return map_view(KEY, SCOPE, order, band_string(state.county, "band", order),
+                    layer_label="Overall risk", selected=selected, emphasise=[3, 4],
+                    district=code)
 
 
 # Cells of the district page's secondary tables (banding comparison, change since IoD2019).
@@ -47,7 +75,7 @@ def district_table(rows: list[dict], result, spec):
     by_code = dict(zip(result["lsoa21_code"], lines, strict=True))
     rows = [{**r, "drivers": by_code.get(r["lsoa21_code"], r["drivers"])} for r in rows]
     table = high_risk_table("dst-table", rows)
-    table.columns = [c for c in TABLE_COLUMNS if c["id"] != "district"]
+    table.columns = table_columns(drop=("district",))
     table.style_cell = {**table.style_cell, "padding": "3px 6px"}
     table.style_cell_conditional = [
         {"if": {"column_id": "drivers"}, "minWidth": "150px", "width": "34%"},
@@ -316,18 +344,12 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
     name = WARWICKSHIRE_DISTRICTS[code]
     county = state.county
     rows = county[county["lad24_code"] == code]
-    hideout = {
-        "bands": dict(zip(county["lsoa21_code"], band_index(county["band"]), strict=True)),
-        "palette": list(PALETTE),
-        "emphasise": [3, 4],
-        "district": code,
-        "layer_label": "Overall risk",
-        "key": "dst",  # registers the shapes, so assets/district.js can refit the map to paper
-    }
+    # registers the shapes under svrp.registry.dst, so assets/district.js can refit the map
+    view = district_view(state, code)
     the_map = base_map(
         "dst-map",
         state.district_bounds[code],
-        [lsoa_layer("dst-lsoas", GEOMETRY_ROUTE, hideout), district_layer(state.districts_geojson)],
+        [canvas_lsoa_events("dst-lsoas"), district_layer(state.districts_geojson, DISTRICT_STYLE)],
         state.settings.tiles_url,
         state.settings.tiles_attribution,
     )
@@ -337,6 +359,9 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
     return html.Div(
         [
             dcc.Store(id="dst-code", data=code),
+            dcc.Store(id="dst-view", data=view),
+            dcc.Store(id="dst-restyled"),
+            dcc.Store(id="dst-selected"),
             dcc.Store(id="dst-drawn"),  # set by svrp.notifyDrawn once the LSOAs are drawn
             html.Div(
                 [
@@ -369,7 +394,13 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                     html.Section(
                         [
                             the_map,
-                            legend("Overall risk", rows["band"].value_counts().to_dict(), PALETTE),
+                            # the district's own counts (the view covers the county)
+                            view_legend(view, counts=rows["band"].value_counts().to_dict()),
+                            html.Div(
+                                "Hover over an area to see its name, MSOA, district and band.",
+                                id="dst-hover",
+                                className="svrp-hover svrp-no-print",
+                            ),
                             # on paper the counts sit under the map, where the page has room
                             html.Div(
                                 [
@@ -439,6 +470,16 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
         **{"data-district": code},
     )
 
+
+map_clientside_callbacks(KEY)
+# a row chosen in the list is outlined on the map (svrp.canvas.select; a map click does it there)
+dash.clientside_callback(
+    ClientsideFunction(namespace="svrp", function_name="selectRow"),
+    Output("dst-selected", "data"),
+    Input("dst-table", "active_cell"),
+    State("dst-view", "data"),
+    prevent_initial_call=True,
+)
 
 dash.clientside_callback(
     "function(n) { if (n) { window.print(); } return ''; }",

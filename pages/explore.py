@@ -24,30 +24,34 @@ from dash import (
 )
 
 from dashboard.area import (
+    HOME_SCOPE,
     REFERENCE_LABELS,
     band_string,
     default_reference,
+    map_view,
     scope_bounds,
     scope_label,
     validate_reference,
     validate_scope,
 )
 from dashboard.components import (
+    NO_STABILITY,
     alert_box,
-    diverging_bars,
+    high_risk_rows,
     high_risk_table,
+    lsoa_panel,
     map_clientside_callbacks,
     map_grid,
+    rank_label,
     validate_method,
     validate_weights,
     weights_panel,
 )
-from dashboard.state import AREA_GEOMETRY_ROUTE, LAYERS, PALETTE, current, layer_column
+from dashboard.state import LAYERS, current, layer_column
 from dashboard.urlstate import ViewState, parse_query, to_query
-from layers.map import base_map, canvas_lsoa_events, legend
-from profiler.engine import BANDS, THEME_LABELS, THEMES
+from layers.map import base_map, canvas_lsoa_events, view_legend
+from profiler.engine import BANDS, THEMES
 from profiler.errors import ProfilerError
-from profiler.export import top_contributors
 from profiler.spec import BANDINGS
 
 dash.register_page(
@@ -61,20 +65,11 @@ KEY = "exp"
 MAP_LAYERS = {k: LAYERS[k] for k in ("overall", *THEMES)}
 TABLE_LIMIT = 500  # rows sent to the browser; exports and the CLI give every LSOA
 OUTLINE_MIN_ZOOM = 10  # England: outlines only from town level, where they can be seen
-TABLE_COLUMNS = [
-    {"name": "LSOA", "id": "lsoa21_code"},
-    {"name": "Name", "id": "lsoa21_name"},
-    {"name": "District", "id": "district"},
-    {"name": "Band", "id": "band"},
-    {"name": "Score", "id": "score", "type": "numeric"},
-    {"name": "Rank in area", "id": "rank", "type": "numeric"},
-    {"name": "Top contributing indicators", "id": "drivers"},
-]
 
 
 def _scope_options(state) -> list[dict]:
     head = [
-        {"label": "Warwickshire (county)", "value": "warwickshire"},
+        {"label": "Warwickshire (county)", "value": HOME_SCOPE},
         {"label": "All England (33,755 LSOAs)", "value": "england"},
     ]
     return head + [{"label": f"{n} ({c})", "value": c} for c, n in state.lad_names.items()]
@@ -84,10 +79,10 @@ def _parse(query: dict) -> tuple[str, str, ViewState, list[str]]:
     state = current()
     errors: list[str] = []
     try:
-        scope = validate_scope(state, query.get("scope") or "warwickshire")
+        scope = validate_scope(state, query.get("scope") or HOME_SCOPE)
     except ProfilerError as exc:
-        errors.append(f"{exc}; showing Warwickshire")
-        scope = "warwickshire"
+        scope = HOME_SCOPE
+        errors.append(f"{exc}; showing {scope_label(state, scope)}")
     try:
         reference = validate_reference(query.get("ref") or default_reference(scope))
     except ProfilerError as exc:
@@ -112,42 +107,31 @@ def _query(scope: str, reference: str, view: ViewState) -> str:
 
 
 def view_data(state, result, scope: str, layer: str, selected: str | None) -> dict:
-    """The map view: one band character per LSOA in geometry order, plus display options."""
+    """The map view (``dashboard.area.map_view``): one band character per LSOA in geometry order."""
     column = layer_column(layer if layer in MAP_LAYERS else "overall")
-    view = {
-        "key": KEY,
-        "scope": scope,
-        "band_string": band_string(result, column, state.area_codes(scope)),
-        "palette": list(PALETTE),
-        "selected": selected,
-        "layer_label": MAP_LAYERS.get(layer, "Overall risk"),
-        # drawn by assets/svrp-canvas.js from this URL (fetched and projected in a worker)
-        "geometry": dash.get_relative_path(AREA_GEOMETRY_ROUTE.replace("<scope>", scope)),
-    }
-    if scope == "england":
-        view["outline_min_zoom"] = OUTLINE_MIN_ZOOM
-    return view
+    order = state.area_codes(scope)
+    extra = {"outline_min_zoom": OUTLINE_MIN_ZOOM} if scope == "england" else {}
+    return map_view(KEY, scope, order, band_string(result, column, order),
+                    layer_label=MAP_LAYERS.get(layer, "Overall risk"), selected=selected, **extra)
 
 
-def table_rows(state, result) -> list[dict]:
-    """Very High and High LSOAs, highest first, at most :data:`TABLE_LIMIT`."""
-    rows = result[result["band"].isin(BANDS[3:])].head(TABLE_LIMIT)
-    if rows.empty:
-        return []
-    drivers = top_contributors(rows, state.spec)
-    return [
-        {
-            "id": r.lsoa21_code,
-            "lsoa21_code": r.lsoa21_code,
-            "lsoa21_name": r.lsoa21_name,
-            "district": r.lad24_name,
-            "band": r.band,
-            "score": round(float(r.score), 3),
-            "rank": int(r.rank),
-            "drivers": d,
-        }
-        for r, d in zip(rows.itertuples(), drivers, strict=True)
-    ]
+def _stability(state, scope: str, reference: str, pairs, banding) -> object:
+    """The shipped P(High+) where it describes this profile, else none.
+
+    It does for the county's LSOAs banded against their county with the spec's weights and
+    banding.
+    """
+    default = dict(pairs) == state.spec.weights and banding == state.spec.profile.banding
+    if reference == "county" and default and state.stability is not None:
+        return state.stability
+    return NO_STABILITY
+
+
+def table_rows(state, result, scope, reference, pairs, banding) -> list[dict]:
+    """Very High and High LSOAs, highest first, at most :data:`TABLE_LIMIT` (the one list)."""
+    return high_risk_rows(result, state, BANDS[3:],
+                          stability=_stability(state, scope, reference, pairs, banding),
+                          limit=TABLE_LIMIT)
 
 
 def _summary(state, result, scope: str, reference: str) -> list:
@@ -226,7 +210,7 @@ def layout(**query) -> html.Div:
                 controls,
                 [
                     the_map,
-                    html.Div(_legend(result, view.layer), id="exp-legend"),
+                    html.Div(view_legend(data), id="exp-legend"),
                     html.Div(
                         "Hover over an area to see its name, district and band.",
                         id="exp-hover",
@@ -234,13 +218,17 @@ def layout(**query) -> html.Div:
                     ),
                 ],
                 "exp-panel",
-                _panel(state, result, selected),
+                _panel(state, result, selected, scope, reference, pairs, banding),
             ),
             html.Section(
                 [
                     html.H2("High and Very High LSOAs", className="svrp-h2"),
                     html.P(_summary(state, result, scope, reference), id="exp-summary"),
-                    high_risk_table("exp-table", table_rows(state, result)),
+                    high_risk_table(
+                        "exp-table",
+                        table_rows(state, result, scope, reference, pairs, banding),
+                        rank=rank_label(scope),
+                    ),
                 ],
                 className="svrp-list",
             ),
@@ -257,46 +245,17 @@ def _score(scope, reference, pairs, banding):
     return state.score_area(scope, reference, changed, banding)
 
 
-def _legend(result, layer):
-    column = layer_column(layer if layer in MAP_LAYERS else "overall")
-    return legend(MAP_LAYERS.get(layer, "Overall risk"), result[column].value_counts().to_dict(),
-                  PALETTE)
-
-
-def _panel(state, result, code: str | None) -> list:
-    if not code:
-        return [
-            html.P(
-                "Select an area on the map or in the list to see its bands and what drives its "
-                "score. Choose a district or all England above; the county overview has the "
-                "Warwickshire-only layers (hot spots, how sure, incidents).",
-                className="svrp-hint",
-            )
-        ]
-    match = result[result["lsoa21_code"] == code]
-    if match.empty:
-        return [html.P(f"{code} is not in this area.", className="svrp-error")]
-    row = match.iloc[0]
-    spec = state.spec
-    contrib = sorted(((row[f"{i.id}_contribution"], i) for i in spec.indicators),
-                     key=lambda t: t[0])
-    fig = diverging_bars(
-        [i.label for _, i in contrib],
-        [round(float(c), 3) for c, _ in contrib],
-        "Contribution to the score",
-        "%{y}: %{x:.3f}<extra></extra>",
-        height=360,
+def _panel(state, result, code, scope, reference, pairs, banding) -> list:
+    """The one LSOA panel (``dashboard.components.lsoa_panel``) for this area's profile."""
+    hint = html.P(
+        "Select an area on the map or in the list to see its bands and what drives its "
+        "score. Choose a district or all England above; the county overview has the "
+        "county-only layers (hot spots, how sure, incidents).",
+        className="svrp-hint",
     )
-    themes = [
-        html.Li(f"{THEME_LABELS[t]}: {row[f'{t}_band']}") for t in THEMES
-    ]
-    return [
-        html.H2(f"{row.lsoa21_name} ({code})", id="exp-panel-title", className="svrp-h2"),
-        html.P(f"{row.lad24_name} · overall {row.band} · rank {int(row['rank']):,} of "
-               f"{len(result):,} in this area", id="exp-panel-rank"),
-        html.Ul(themes),
-        dcc.Graph(figure=fig, config={"displayModeBar": False}),
-    ]
+    area = "England" if scope == "england" else scope_label(state, scope)
+    return lsoa_panel(state, result, code, area=area, empty=[hint],
+                      stability=_stability(state, scope, reference, pairs, banding))
 
 
 WHAT_IF = (
@@ -366,8 +325,8 @@ def update_details(_view, weights, banding, layer, scope, reference):
         weights={k: v for k, v in pairs if spec_weights[k] != v},
     )
     return (
-        _legend(result, layer),
-        table_rows(state, result),
+        view_legend(view_data(state, result, scope, layer, None)),
+        table_rows(state, result, scope, reference, pairs, banding),
         _summary(state, result, scope, reference),
         _query(scope, reference, view),
     )
@@ -418,7 +377,7 @@ def show_panel(click, cell, weights, banding, scope, reference):
         result = _score(scope, reference, pairs, banding)
     except ProfilerError as exc:
         return [html.P(str(exc), className="svrp-error")]
-    return _panel(state, result, code)
+    return _panel(state, result, code, scope, reference, pairs, banding)
 
 
 map_clientside_callbacks("exp")
@@ -427,5 +386,6 @@ dash.clientside_callback(
     ClientsideFunction(namespace="svrp", function_name="selectRow"),
     Output("exp-selected", "data"),
     Input("exp-table", "active_cell"),
+    State("exp-view", "data"),
     prevent_initial_call=True,
 )

@@ -6,11 +6,12 @@ import uuid
 
 import dash
 import dash_leaflet as dl
-import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import partner_state as ps
+from dashboard.area import HOME_SCOPE, band_string, class_string, map_view
 from dashboard.components import (
+    NO_STABILITY,
     alert_box,
     export_download,
     high_risk_rows,
@@ -37,12 +38,11 @@ from dashboard.state import (
     CHANGE_LABELS,
     CHANGE_OUTLINES,
     CHANGE_PALETTE,
-    GEOMETRY_ROUTE,
+    DISTRICT_STYLE,
     HOTSPOT_LAYERS,
     HOTSPOT_PALETTE,
+    INCIDENT_STYLE,
     LAYERS,
-    PALETTE,
-    band_index,
     current,
     layer_column,
 )
@@ -52,7 +52,13 @@ from dashboard.urlstate import (
     parse_query,
     to_query,
 )
-from layers.map import base_map, district_layer, incidents_layer, legend, lsoa_layer
+from layers.map import (
+    base_map,
+    canvas_lsoa_events,
+    district_layer,
+    incidents_layer,
+    view_legend,
+)
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
 from profiler.hotspots import CLASSES as HOTSPOT_CLASSES
@@ -71,8 +77,9 @@ INCIDENT_MODES = dict(
     zip(INCIDENT_KEYS, ("Off", "Clusters", "Points", "Heat (kernel density)"), strict=True)
 )
 COUNTY = "county"  # ovw-district value for the whole county
-NO_STABILITY = pd.DataFrame({"p_high": pd.Series(dtype=float)})  # P(High+) unknown for all
 HOVER_HINT = "Hover over an area to see its name, MSOA, district and band."
+KEY = "ovw"  # the map's view key: ids ovw-map, ovw-view, ovw-lsoas
+SCOPE = HOME_SCOPE  # the area this page shows
 
 
 def layout(**query) -> html.Div:
@@ -182,14 +189,15 @@ def layout(**query) -> html.Div:
         "ovw-map",
         state.district_bounds[view.district] if view.district else state.bounds,
         [
-            lsoa_layer("ovw-lsoas", GEOMETRY_ROUTE, hideout),
-            district_layer(state.districts_geojson),
+            canvas_lsoa_events("ovw-lsoas"),
+            district_layer(state.districts_geojson, DISTRICT_STYLE),
             dl.LayerGroup(
                 incidents_layer(
                     "ovw-incident-points",
                     state.incidents_geojson,
                     state.heat_geojson,
                     view.incidents,
+                    INCIDENT_STYLE,
                 ),
                 id="ovw-incident-layer",
             ),
@@ -366,106 +374,83 @@ def _stability_view(state, pairs, norm, banding):
 
 
 def view_hideout(state, result, layer, selected, district, *, data=None, stab=None) -> dict:
-    """The map view: ``{code: band index}`` plus changed codes and the selection, no geometry.
+    """The map view (:func:`dashboard.area.map_view`): one class character per LSOA, no geometry.
 
-    On a theme layer fed by a partner extract, ``detail`` holds each LSOA's suppressed count and
-    rate as text for the tooltip (set with textContent), and the label names the source.
-    ``stab`` is the ``(table, source)`` pair of :func:`_stability_view` for the "how sure" layer
-    (default: the shipped analysis).
+    Bands, Gi* classes and change classes alike are a class string with their palette, labels
+    and outlines; what-if changed codes are dashed, the selection outlined. On a theme layer fed
+    by a partner extract, ``detail`` holds each LSOA's suppressed count and rate as text for the
+    tooltip (set with textContent), and the label names the source. ``stab`` is the
+    ``(table, source)`` pair of :func:`_stability_view` for the "how sure" layer (default: the
+    shipped analysis).
     """
     stability, source = stab or (state.stability, "spec")
     if layer not in LAYERS:
         layer = "overall"
     label = LAYERS[layer]
-    detail = {}
+    extra: dict = {}
     if layer in THEMES:
         label = f"{label} ({ps.layer_source_label(data, layer)})"
-        detail = ps.layer_detail(data, layer, state.settings.disclosure_threshold)
-    codes = result["lsoa21_code"].tolist()
+        extra["detail"] = ps.layer_detail(data, layer, state.settings.disclosure_threshold)
+    order = state.area_codes(SCOPE)
+    codes = result["lsoa21_code"].to_numpy()
     changed = list(changed_bands(state, result))
+    style: dict = {}
     if layer == "change":
         # IoD2019 vs IoD2025 comparison profiles (shipped table): rose / same / fell. What-if
         # changes are not outlined here, as the dashes would read as "fell".
-        change = state.change.reindex(codes)
+        change = state.change
         lookup = {c: i for i, c in enumerate(CHANGE_CLASSES)}
-        values = [lookup[c] for c in change["band_change"]]
+        classes = class_string(change.index, change["band_change"].map(lookup), order)
         moved = change[change["band_change"] != "same"]
-        extra = {
-            "palette": list(CHANGE_PALETTE),
-            "labels": list(CHANGE_LABELS),
-            "strong": [],
-            "outlines": list(CHANGE_OUTLINES),
-            "details": {
-                c: f"{a} → {b}"
-                for c, a, b in zip(moved.index, moved["band_2019"], moved["band_2025"], strict=True)
-            },
+        style = {"palette": CHANGE_PALETTE, "labels": CHANGE_LABELS, "strong": (),
+                 "strongest": None, "outlines": CHANGE_OUTLINES}
+        extra["details"] = {
+            c: f"{a} → {b}"
+            for c, a, b in zip(moved.index, moved["band_2019"], moved["band_2025"], strict=True)
         }
         changed = []
     elif layer in HOTSPOT_LAYERS:
         # Gi* of the default profile's overall or theme score: classes, not bands.
         lookup = {c: i for i, c in enumerate(HOTSPOT_CLASSES)}
-        values = [lookup[c] for c in state.hotspots[HOTSPOT_LAYERS[layer]].reindex(codes)]
-        extra = {
-            "palette": list(HOTSPOT_PALETTE),
-            "labels": list(HOTSPOT_CLASSES),
-            "strong": [0, 1],
-            "strongest": 0,
-        }
+        hot = state.hotspots[HOTSPOT_LAYERS[layer]]
+        classes = class_string(hot.index, hot.map(lookup).fillna(-1), order)
+        style = {"palette": HOTSPOT_PALETTE, "labels": HOTSPOT_CLASSES, "strong": (0, 1),
+                 "strongest": 0}
     elif layer == "stability" and stability is not None:
         # The view's bands (the default profile's until a what-if run exists), faded where
         # High-or-above is not a firm call.
         p_high = stability["p_high"].reindex(codes).fillna(0).to_numpy()
         certainty = abs(2 * p_high - 1)  # 0: a coin flip whether High or above; 1: sure
         banded = state.county if source == "default" else result
-        values = band_index(banded.set_index("lsoa21_code")["band"].reindex(codes))
-        extra = {
-            "palette": list(PALETTE),
-            "opacity": dict(zip(codes, (0.15 + 0.75 * certainty).round(2).tolist(), strict=True)),
-            "unsure": [c for c, p in zip(codes, p_high, strict=True) if 0.1 < p < 0.9],
-        }
+        classes = band_string(banded, "band", order)
+        extra["opacity"] = dict(zip(codes.tolist(), (0.15 + 0.75 * certainty).round(2).tolist(),
+                                    strict=True))
+        extra["unsure"] = [c for c, p in zip(codes, p_high, strict=True) if 0.1 < p < 0.9]
     else:
-        values = band_index(result[layer_column(layer if layer != "stability" else "overall")])
-        extra = {"palette": list(PALETTE)}
-    return {
-        "key": "ovw",
-        "bands": dict(zip(codes, values, strict=True)),
-        "changed": changed,
-        "selected": selected,
-        "district": district,
-        "layer_label": label,
-        "detail": detail,
-        **extra,
-    }
+        classes = band_string(result, layer_column(layer if layer != "stability" else "overall"),
+                              order)
+    return map_view(KEY, SCOPE, order, classes, layer_label=label, selected=selected,
+                    changed=changed, district=district, **style, **extra)
 
 
-def _legend(state, result, layer, data=None, stab=None):
+def _legend(state, view, layer, data=None, stab=None):
+    """The legend of the map view ``view`` (its classes, palette, counts and outline cues)."""
     if layer == "change":
-        counts = state.change["band_change"].value_counts()
-        labelled = {lab: int(counts.get(c, 0)) for c, lab in zip(CHANGE_CLASSES, CHANGE_LABELS,
-                                                                  strict=True)}
-        return legend(
+        return view_legend(
+            view,
             LAYERS[layer],
-            labelled,
-            CHANGE_PALETTE,
-            CHANGE_LABELS,
             order=[0, 1, 2],
             note="IoD2019 (about 2015-17) vs IoD2025 (about 2021-23) on the six measures both "
             "share, relative to the county; not today's bands. Solid outline: rose; dashed: "
             "fell. Details and caveats on district pages.",
-            strong=(),
-            outlines=CHANGE_OUTLINES,
         )
     if layer in HOTSPOT_LAYERS:
-        counts = state.hotspots[HOTSPOT_LAYERS[layer]].value_counts().to_dict()
-        return legend(
+        return view_legend(
+            view,
             LAYERS[layer],
-            counts,
-            HOTSPOT_PALETTE,
-            HOTSPOT_CLASSES,
             order=list(range(len(HOTSPOT_CLASSES))),
             note="Default profile; significance after the false-discovery-rate correction "
             "(99%, 95%, 90%); neighbours share a boundary or a corner",
-            strong=(0, 1),
         )
     stability, source = stab or (state.stability, "spec")
     if layer == "stability" and stability is not None:
@@ -477,9 +462,7 @@ def _legend(state, result, layer, data=None, stab=None):
                 f"so not a firm call ({unsure} LSOAs)")
         if source == "default":
             note += ". Shown for the spec's weights: press 'How sure are these bands?' for yours."
-        banded = state.county if source == "default" else result
-        return legend(LAYERS[layer], banded["band"].value_counts().to_dict(), PALETTE, note=note)
-    column = layer_column(layer if layer != "stability" else "overall")
+        return view_legend(view, LAYERS[layer], note=note)
     note = None
     if layer in THEMES:
         note = f"Source: {ps.layer_sources(data)[layer]}"
@@ -487,7 +470,7 @@ def _legend(state, result, layer, data=None, stab=None):
             t = state.settings.disclosure_threshold
             note += (f". Rates per 1,000 residents; an LSOA with fewer than {t} is banded as "
                      f"if it had {t / 2:g}")
-    return legend(LAYERS[layer], result[column].value_counts().to_dict(), PALETTE, note=note)
+    return view_legend(view, LAYERS[layer], note=note)
 
 
 def _change_report(changed: dict[str, tuple[str, str]], names: dict[str, str]) -> list:
@@ -545,8 +528,9 @@ def view_details(
         district=district,
         incidents=incidents if incidents in INCIDENT_MODES else "off",
     )
+    the_view = view_hideout(state, result, layer, selected, district, data=data, stab=stab)
     return (
-        _legend(state, result, layer, data, stab),
+        _legend(state, the_view, layer, data, stab),
         _change_report(changed, names),
         rows,
         to_query(view, state.spec),
@@ -653,7 +637,8 @@ def show_incidents(mode):
     state = current()
     if mode not in INCIDENT_MODES:
         mode = "off"
-    return incidents_layer("ovw-incident-points", state.incidents_geojson, state.heat_geojson, mode)
+    return incidents_layer("ovw-incident-points", state.incidents_geojson, state.heat_geojson, mode,
+                           INCIDENT_STYLE)
 
 
 @callback(

@@ -46,3 +46,123 @@ def assert_no_console_errors(drv) -> None:
     """Fail with the messages if the browser console logged errors."""
     errors = console_errors(drv)
     assert not errors, "browser console errors:\n" + "\n".join(e["message"] for e in errors)
+
+
+# --------------------------------------------------------------------------- the LSOA canvas
+# Every map page draws its LSOAs with the one canvas layer (assets/svrp-canvas.js): no DOM
+# element per shape, so tests read the shapes' current styles from svrp.registry[key] (what the
+# canvas paints, see canvas_colours) and send real mouse events to the canvas at a point inside
+# an LSOA (mouse).
+
+MARKS_JS = "return (window.svrp && window.svrp.marks && window.svrp.marks[arguments[0]]) || null;"
+# Current style of every registered LSOA shape of a map: {code: {fill, dash, ...}}.
+STYLES_JS = """
+const reg = (window.svrp && window.svrp.registry[arguments[0]]) || {};
+const out = {};
+Object.keys(reg).forEach(function (c) {
+    const o = reg[c].options;
+    out[c] = {fill: o.fillColor, dash: o.dashArray || "", color: o.color, weight: o.weight,
+              fillOpacity: o.fillOpacity, stroke: o.stroke};
+});
+return out;
+"""
+# Pixels of each palette colour painted on a map's LSOA canvas (every 3rd pixel sampled).
+CANVAS_COLOURS_JS = """
+const canvas = document.querySelector('#' + arguments[0] + '-map .leaflet-svrpLsoas-pane canvas');
+if (!canvas) { return null; }
+const ctx = canvas.getContext('2d');
+const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+const out = {};
+const palette = arguments[1];
+const tol = arguments[2];
+const rgb = palette.map(h => [1, 3, 5].map(k => parseInt(h.slice(k, k + 2), 16)));
+for (let i = 0; i < d.length; i += 12) {
+    if (d[i + 3] < 100) { continue; }
+    for (let k = 0; k < rgb.length; k++) {
+        const c = rgb[k];
+        if (Math.abs(c[0] - d[i]) + Math.abs(c[1] - d[i + 1]) + Math.abs(c[2] - d[i + 2]) < tol) {
+            out[palette[k]] = (out[palette[k]] || 0) + 1;
+            break;
+        }
+    }
+}
+return out;
+"""
+
+
+def marks(drv, key: str) -> dict | None:
+    """``window.svrp.marks[key]``: drawn/restyled timings and the feature count."""
+    return drv.execute_script(MARKS_JS, key)
+
+
+def wait_drawn(drv, key: str, expected: int, timeout: float = 30.0) -> dict:
+    """Wait until the map ``key`` has drawn ``expected`` LSOAs on its canvas; its marks."""
+    return wait_for(lambda: (m := marks(drv, key)) and m.get("features") == expected
+                    and m.get("drawn") and m, timeout=timeout,
+                    message=f"{expected} LSOAs not drawn on the {key} map")
+
+
+def styles(drv, key: str) -> dict[str, dict]:
+    """Style of every LSOA on the map ``key``: {code: {fill, dash, color, weight, ...}}."""
+    return drv.execute_script(STYLES_JS, key) or {}
+
+
+def fills(drv, key: str) -> dict[str, str]:
+    """Fill colour of every LSOA on the map ``key``."""
+    return {c: s["fill"] for c, s in styles(drv, key).items()}
+
+
+def canvas_colours(drv, key: str, palette, tolerance: int = 12) -> dict[str, int] | None:
+    """Sampled pixel count of each palette colour on the map's LSOA canvas (None: no canvas)."""
+    return drv.execute_script(CANVAS_COLOURS_JS, key, list(palette), tolerance)
+
+
+_SHAPES: dict[str, dict] = {}
+
+
+def interior_point(code: str) -> list[float]:
+    """A [lat, lon] inside an LSOA's web shape (shapely's representative point)."""
+    import shapely.geometry
+
+    if not _SHAPES:
+        import gzip
+        import json
+
+        blob = (ROOT / "data/boundaries/england_lsoa21_web.geojson.gz").read_bytes()
+        for f in json.loads(gzip.decompress(blob))["features"]:
+            _SHAPES[f["properties"]["lsoa21_code"]] = f["geometry"]
+    if code not in _SHAPES:
+        raise AssertionError(f"{code} not in the web geometry")
+    p = shapely.geometry.shape(_SHAPES[code]).representative_point()
+    return [p.y, p.x]
+
+
+def mouse(drv, key: str, code: str, *events: str) -> None:
+    """Real mouse events on the map's LSOA canvas at a point inside ``code``'s shape, in order.
+
+    The map is first panned so the point is in view (a shape may lie outside a zoomed map).
+    """
+    drv.execute_script(
+        """
+        const layer = window.svrp.registry[arguments[0]][arguments[1]];
+        const map = layer._map;
+        if (!map.getBounds().pad(-0.05).contains(arguments[2])) {
+            map.setView(arguments[2], map.getZoom(), {animate: false});
+        }
+        const p = map.latLngToContainerPoint(arguments[2]);
+        const box = map.getContainer().getBoundingClientRect();
+        const canvas = map.getContainer().querySelector('.leaflet-svrpLsoas-pane canvas');
+        const opts = {bubbles: true, cancelable: true, clientX: box.left + p.x,
+                      clientY: box.top + p.y, view: window};
+        arguments[3].forEach(function (type) { canvas.dispatchEvent(new MouseEvent(type, opts)); });
+        """,
+        key,
+        code,
+        interior_point(code),
+        list(events),
+    )
+
+
+def click_lsoa(drv, key: str, code: str) -> None:
+    """Hover and click an LSOA on the map's canvas, as a person does."""
+    mouse(drv, key, code, "mousemove", "mousedown", "mouseup", "click")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from browserkit import screenshot, wait_for
+from browserkit import mouse, screenshot, styles, wait_for
 from selenium.webdriver.common.by import By
 
 from dashboard.state import CHANGE_PALETTE, HOTSPOT_PALETTE
@@ -17,7 +17,6 @@ from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
-PATHS = "#ovw-map path.leaflet-interactive"
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +30,8 @@ def hotspots():
 
 
 def _styles(drv) -> list[tuple[str, str]]:
-    """(fill, stroke-dasharray) of every LSOA shape on the overview map."""
-    return [tuple(x) for x in drv.execute_script(
-        "return Array.from(document.querySelectorAll(arguments[0])).map(p => "
-        "[p.getAttribute('fill'), p.getAttribute('stroke-dasharray') || '']);", PATHS)]
+    """(fill, dash pattern) of every LSOA shape on the overview map's canvas."""
+    return [(s["fill"], s["dash"]) for s in styles(drv, "ovw").values()]
 
 
 def _legend(drv) -> dict[str, int]:
@@ -80,9 +77,7 @@ def test_chg020_change_layer_draws_rose_fell_and_counts_match_the_data(page, ser
     # the tooltip names the move (e.g. "Medium → High"), as plain text
     code = change.loc[change["band_change"] == "rose", "lsoa21_code"].iloc[0]
     row = change.set_index("lsoa21_code").loc[code]
-    page.execute_script(
-        "const l = window.svrp.registry.ovw[arguments[0]]; "  # a hover, as Leaflet fires it
-        "l.fire('mouseover', {latlng: l.getBounds().getCenter()}, true);", code)
+    mouse(page, "ovw", code, "mousemove")  # a hover on the canvas
     tip = wait_for(lambda: page.find_element(By.CSS_SELECTOR, ".leaflet-tooltip .svrp-tip-band")
                    .text, timeout=10)
     assert tip == f"Change since IoD2019: Band rose ({row['band_2019']} → {row['band_2025']})"

@@ -6,10 +6,11 @@ import time
 from pathlib import Path
 
 import pytest
-from browserkit import screenshot, wait_for
+from browserkit import click_lsoa, marks, screenshot, styles, wait_for
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
+from dashboard.state import MAP_STYLE, PALETTE
 from profiler.export import read_export_csv
 from profiler.pipeline import WARWICKSHIRE_DISTRICTS, score_scope
 from profiler.spec import load_spec
@@ -17,7 +18,6 @@ from profiler.table import load_indicator_table
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
-LSOA_PATHS = "#{map} path.leaflet-interactive"
 
 
 @pytest.fixture(scope="module")
@@ -27,25 +27,29 @@ def county():
     return score_scope(table, spec, scope="warwickshire")
 
 
+def _key(map_id: str) -> str:
+    return map_id.removesuffix("-map")
+
+
 def _paths(drv, map_id="ovw-map"):
-    return drv.find_elements(By.CSS_SELECTOR, LSOA_PATHS.format(map=map_id))
+    """Codes of the LSOAs drawn on a map's canvas (registered shapes), once it has drawn."""
+    m = marks(drv, _key(map_id)) or {}
+    return sorted(styles(drv, _key(map_id))) if m.get("drawn") else []
 
 
 def _fills(drv, map_id="ovw-map"):
-    return drv.execute_script(
-        "return Array.from(document.querySelectorAll(arguments[0])).map(p => "
-        "p.getAttribute('fill') + '|' + p.getAttribute('stroke-dasharray'));",
-        LSOA_PATHS.format(map=map_id),
-    )
+    """``fill|dash`` of every LSOA on a map, in code order."""
+    got = styles(drv, _key(map_id))
+    return [f"{got[c]['fill']}|{got[c]['dash']}" for c in sorted(got)]
 
 
 def _open_overview(drv, url):
     start = time.perf_counter()
     drv.get(url)
     wait_for(lambda: len(_paths(drv)) >= 354, timeout=30, message="354 LSOA shapes not drawn")
-    # shapes are coloured once the first recolour callback has filled the hideout
     try:
-        wait_for(lambda: "#d7191c" in "".join(_fills(drv)), timeout=15, message="map not coloured")
+        wait_for(lambda: PALETTE[4] in "".join(_fills(drv)), timeout=15,
+                 message="map not coloured")
     except AssertionError:
         screenshot(drv, "failure-not-coloured")
         print(drv.get_log("browser"), _fills(drv)[:5])
@@ -57,10 +61,12 @@ def test_brw001_overview_renders_354_coloured_shapes(page, server):
     elapsed = _open_overview(page, server + "/")
     print(f"\ncounty page: navigation to 354 coloured shapes in {elapsed * 1000:.0f} ms")
     assert len(_paths(page)) == 354
-    marks = wait_for(lambda: page.execute_script("return window.svrp.marks.ovw"), timeout=5)
-    assert marks["features"] == 354 and marks["drawn"] > 0  # the timing hook benchmarks read
+    got = wait_for(lambda: marks(page, "ovw"), timeout=5)
+    assert got["features"] == 354 and got["drawn"] > 0  # the timing hook benchmarks read
+    # drawn on the one canvas layer: no SVG path per LSOA
+    assert not page.find_elements(By.CSS_SELECTOR, "#ovw-map path.leaflet-interactive")
     fills = [f.split("|")[0] for f in _fills(page)]
-    assert {"#ffffbf", "#d7191c", "#fdae61"} <= set(fills)
+    assert {PALETTE[2], PALETTE[3], PALETTE[4]} <= set(fills)
     legend = page.find_element(By.ID, "ovw-legend").text
     assert "Very High" in legend and "Medium" in legend
     screenshot(page, "overview")
@@ -69,11 +75,10 @@ def test_brw001_overview_renders_354_coloured_shapes(page, server):
 def test_brw002_clicking_an_lsoa_fills_the_panel(page, server):
     _open_overview(page, server + "/")
     target = _paths(page)[120]
-    page.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))",
-                        target)
+    click_lsoa(page, "ovw", target)
     title = wait_for(lambda: page.find_element(By.ID, "panel-title").text, timeout=15)
     code = title.split("(")[-1].rstrip(")")
-    assert code.startswith("E01") and len(code) == 9
+    assert code == target
     ranks = page.find_element(By.ID, "panel-ranks").text
     assert "in the county" in ranks and "in England" in ranks
     wait_for(lambda: page.find_elements(By.CSS_SELECTOR, "#panel-chart .main-svg"), timeout=15,
@@ -195,10 +200,17 @@ def test_brw011_incident_layers_draw(page, server, mode):
     page.find_element(By.CSS_SELECTOR, f"#ovw-incidents input[value='{mode}']").click()
     if mode == "cluster":
         found = wait_for(lambda: page.find_elements(By.CSS_SELECTOR, ".marker-cluster"), timeout=15)
-    else:
-        found = wait_for(lambda: len(page.find_elements(By.CSS_SELECTOR, "#ovw-map path")) > 420,
-                         timeout=15)
+    else:  # SVG circles in the overlay pane (the LSOAs are on the canvas below)
+        found = wait_for(lambda: len(page.find_elements(
+            By.CSS_SELECTOR, "#ovw-map .leaflet-overlay-pane path")) > 40, timeout=15)
     assert found
+    # incidents are drawn above the areas: the LSOA canvas's pane is below the overlay pane
+    z = page.execute_script(
+        "const m = document.getElementById('ovw-map');"
+        "const z = s => Number(getComputedStyle(m.querySelector(s)).zIndex);"
+        "return [z('.leaflet-svrpLsoas-pane'), z('.leaflet-overlay-pane'),"
+        " z('.leaflet-marker-pane')];")
+    assert z[0] < z[1] < z[2], z
     screenshot(page, f"incidents-{mode}")
 
 
@@ -211,10 +223,10 @@ def test_brw012_selecting_a_table_row_selects_the_lsoa(page, server, county):
     cell.click()
     wait_for(lambda: first in page.find_element(By.ID, "panel-title").text, timeout=15)
     wait_for(lambda: page.find_elements(By.CSS_SELECTOR, "#panel-compare .main-svg"), timeout=15)
-    # the map highlights the same LSOA (blue outline)
-    wait_for(lambda: "#1f4dd8" in page.execute_script(
-        "return Array.from(document.querySelectorAll('#ovw-map path')).map("
-        "p => p.getAttribute('stroke')).join(',')"), timeout=10)
+    # the map outlines the same LSOA (blue, heavy)
+    wait_for(lambda: styles(page, "ovw")[first]["color"] == MAP_STYLE["selected"], timeout=10,
+             message="the list's LSOA not outlined on the map")
+    assert styles(page, "ovw")[first]["weight"] == 4
     screenshot(page, "lsoa-panel-from-table")
 
 

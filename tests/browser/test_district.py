@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from browserkit import screenshot, wait_for
+from browserkit import marks, screenshot, styles, wait_for
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -22,7 +22,6 @@ from profiler.table import load_indicator_table
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 HIGH = ["Very High", "High"]
-PATHS = "#dst-map path.leaflet-interactive"
 CODE_CELLS = "#dst-table td[data-dash-column='lsoa21_code']"
 
 
@@ -37,19 +36,22 @@ def _expected(county, code):
     return county[(county["lad24_code"] == code) & county["band"].isin(HIGH)]
 
 
+def _drawn(drv) -> int:
+    m = marks(drv, "dst") or {}
+    return m.get("features", 0) if m.get("drawn") else 0
+
+
 def _open(drv, url):
     drv.get(url)
-    wait_for(lambda: len(drv.find_elements(By.CSS_SELECTOR, PATHS)) >= 354, timeout=30,
-             message="district map shapes not drawn")
+    wait_for(lambda: _drawn(drv) >= 354, timeout=30, message="district map shapes not drawn")
     # the style function has run once High/Very High shapes are fully opaque
     wait_for(lambda: _opaque(drv), timeout=15, message="district map not styled")
 
 
-def _opaque(drv):
-    return drv.execute_script(
-        "return Array.from(document.querySelectorAll(arguments[0]))"
-        ".filter(p => p.getAttribute('fill-opacity') === '0.78')"
-        ".map(p => p.getAttribute('fill'));", PATHS)
+def _opaque(drv, codes: bool = False):
+    """Fills (or codes) of the shapes drawn at full strength on the canvas."""
+    got = styles(drv, "dst")
+    return [c if codes else s["fill"] for c, s in sorted(got.items()) if s["fillOpacity"] == 0.78]
 
 
 def _all_table_codes(drv) -> list[str]:
@@ -102,7 +104,7 @@ def test_dst002_presentation_mode_hides_controls_and_fills_the_screen(page, serv
     wait_for(lambda: "svrp-present" in page.find_element(By.ID, "dst-root").get_attribute("class"),
              timeout=15, message="presentation mode did not start")
     assert "present=1" in page.current_url  # the mode is in the link, so it can be shared
-    wait_for(lambda: len(page.find_elements(By.CSS_SELECTOR, PATHS)) >= 354, timeout=30)
+    wait_for(lambda: _drawn(page) >= 354, timeout=30)
     time.sleep(0.8)
     for hidden in (".svrp-nav", "#dst-export-csv", "#dst-print", "#dst-compare",
                    "#dst-compare-bands"):
@@ -207,12 +209,13 @@ def test_dst007_print_layout_lists_every_lsoa_and_fits_the_map(page, server, cou
         assert page.find_element(By.ID, "dst-counts-print").is_displayed()
         # every High/Very High shape of the district lies inside the (paper-sized) map
         inside = page.execute_script(
-            "const m = document.getElementById('dst-map').getBoundingClientRect();"
-            "return Array.from(document.querySelectorAll(arguments[0]))"
-            ".filter(p => p.getAttribute('fill-opacity') === '0.78').map(p => {"
-            "const b = p.getBoundingClientRect();"
-            "return b.left >= m.left - 1 && b.right <= m.right + 1 && b.top >= m.top - 1"
-            " && b.bottom <= m.bottom + 1; });", PATHS)
+            "const reg = window.svrp.registry.dst;"
+            "return arguments[0].map(c => { const l = reg[c]; const b = l.getBounds();"
+            "const s = l._map.getSize();"
+            "const a = l._map.latLngToContainerPoint(b.getNorthWest());"
+            "const z = l._map.latLngToContainerPoint(b.getSouthEast());"
+            "return a.x >= -1 && a.y >= -1 && z.x <= s.x + 1 && z.y <= s.y + 1; });",
+            _opaque(page, codes=True))
         assert inside and all(inside)
         page_rule = page.execute_script(
             "for (const s of document.styleSheets) { for (const r of s.cssRules) {"

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browserkit import screenshot, wait_for
+from browserkit import mouse, screenshot, wait_for
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -189,11 +189,14 @@ def test_exp006_clicking_the_canvas_fills_the_panel(page, server, scored):
     code = nuneaton["lsoa21_code"].iloc[0]  # the district's highest score
     # click at the shape's interior point, on the canvas (the layer hit-tests the click)
     _mouse(page, code, "mousemove", "mousedown", "mouseup", "click")
-    title = wait_for(lambda: page.find_element(By.ID, "exp-panel-title").text, timeout=15,
+    title = wait_for(lambda: page.find_element(By.ID, "panel-title").text, timeout=15,
                      message="panel not filled after a click on the canvas")
     assert code in title
     band = nuneaton.set_index("lsoa21_code").loc[code, "band"]
-    assert f"overall {band}" in page.find_element(By.ID, "exp-panel-rank").text
+    assert f"Overall: {band}" in page.find_element(By.CSS_SELECTOR, "#exp-panel .svrp-badges").text
+    # the one panel: ranks in the area shown, and in England
+    ranks = page.find_element(By.ID, "panel-ranks").text
+    assert f"of {len(nuneaton)} in Nuneaton and Bedworth" in ranks and "in England" in ranks
     # the hover tooltip (one per map, opened on the shape under the pointer) names it too
     tip = wait_for(lambda: page.find_element(By.CSS_SELECTOR, ".leaflet-tooltip").text,
                    timeout=10, message="no tooltip on hover")
@@ -208,7 +211,7 @@ def test_exp006_clicking_the_canvas_fills_the_panel(page, server, scored):
     wait_for(lambda: page.execute_script(style, other_code) == ["#1f4dd8", 4], timeout=10,
              message="the list's LSOA not outlined on the map")
     assert page.execute_script(style, code)[0] != "#1f4dd8"
-    wait_for(lambda: other_code in page.find_element(By.ID, "exp-panel-title").text, timeout=10)
+    wait_for(lambda: other_code in page.find_element(By.ID, "panel-title").text, timeout=10)
     # a recolour keeps the selection
     before = page.execute_script(MARKS_JS)["restyles"]
     box = page.find_element(By.CSS_SELECTOR, WEIGHT_BOX)
@@ -217,21 +220,6 @@ def test_exp006_clicking_the_canvas_fills_the_panel(page, server, scored):
     wait_for(lambda: page.execute_script(MARKS_JS)["restyles"] > before, timeout=20,
              message="no recolour after a weight change")
     assert page.execute_script(style, other_code) == ["#1f4dd8", 4]
-
-
-def _interior_point(code: str) -> list[float]:
-    """A [lat, lon] inside an LSOA's web shape (shapely's representative point)."""
-    import gzip
-    import json
-
-    import shapely.geometry
-
-    blob = (ROOT / "data/boundaries/england_lsoa21_web.geojson.gz").read_bytes()
-    for f in json.loads(gzip.decompress(blob))["features"]:
-        if f["properties"]["lsoa21_code"] == code:
-            p = shapely.geometry.shape(f["geometry"]).representative_point()
-            return [p.y, p.x]
-    raise AssertionError(f"{code} not in the web geometry")
 
 
 def test_exp007_choosing_an_area_and_bad_links(page, server, scored):
@@ -283,22 +271,8 @@ def test_exp008_reference_and_layer_changes_restyle_in_place(page, server, score
 
 
 def _mouse(drv, code: str, *events: str) -> None:
-    """Real mouse events on the map's canvas at a point inside ``code``'s shape, in order."""
-    drv.execute_script(
-        """
-        const layer = window.svrp.registry.exp[arguments[0]];
-        const map = layer._map;
-        const p = map.latLngToContainerPoint(arguments[1]);
-        const box = map.getContainer().getBoundingClientRect();
-        const canvas = map.getContainer().querySelector('canvas');
-        const opts = {bubbles: true, cancelable: true, clientX: box.left + p.x,
-                      clientY: box.top + p.y, view: window};
-        arguments[2].forEach(function (type) { canvas.dispatchEvent(new MouseEvent(type, opts)); });
-        """,
-        code,
-        _interior_point(code),
-        list(events),
-    )
+    """Real mouse events on the explore map's canvas inside ``code`` (browserkit.mouse)."""
+    mouse(drv, "exp", code, *events)
 
 
 # Before any page script: a browser with no Web Worker (the page then does the worker's job).

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from browserkit import screenshot, wait_for
-from selenium.webdriver.common.action_chains import ActionChains
+from browserkit import click_lsoa, marks, mouse, screenshot, styles, wait_for
 from selenium.webdriver.common.by import By
 
 from profiler.export import read_export_csv
@@ -15,16 +14,19 @@ from profiler.export import read_export_csv
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SYNTHETIC = ROOT / "data" / "partner" / "synthetic_incidents_warwickshire.csv"
-PATHS = "#ovw-map path.leaflet-interactive"
 IMG = "<img src=x onerror=window.__xss=1>"
 SCRIPT = "<script>window.__xss=1</script>"
 WARWICK = (52.2820, -1.5850)
 
 
+def _codes(drv) -> list[str]:
+    """Codes of the LSOAs drawn on the overview's canvas (none until it has drawn)."""
+    return sorted(styles(drv, "ovw")) if (marks(drv, "ovw") or {}).get("drawn") else []
+
+
 def _open(drv, url):
     drv.get(url + "/")
-    wait_for(lambda: len(drv.find_elements(By.CSS_SELECTOR, PATHS)) >= 354, timeout=30,
-             message="354 LSOA shapes not drawn")
+    wait_for(lambda: len(_codes(drv)) >= 354, timeout=30, message="354 LSOA shapes not drawn")
     drv.find_element(By.ID, "ovw-partner-summary").click()  # the panel starts folded
 
 
@@ -55,10 +57,7 @@ def test_xss001_uploaded_markup_is_shown_as_text(page, server, tmp_path):
     page.find_element(By.CSS_SELECTOR, "#ovw-layer input[value='knife']").click()
     wait_for(lambda: IMG in page.find_element(By.ID, "ovw-legend").text, timeout=15,
              message="legend does not name the extract")
-    paths = page.find_elements(By.CSS_SELECTOR, PATHS)
-    ActionChains(page).move_to_element(paths[200]).perform()
-    page.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))",
-                        paths[200])
+    click_lsoa(page, "ovw", _codes(page)[200])
     wait_for(lambda: page.find_element(By.ID, "panel-partner-title").text, timeout=15)
     assert IMG in page.find_element(By.ID, "panel-partner-title").text
 
@@ -105,17 +104,16 @@ def test_upl010_synthetic_extract_names_its_source_and_suppresses(page, server, 
     assert all(part == "<5" or part == "0" or int(part) >= 5
                for c in cells for part in c.split(" / ")), cells
     # hover text and the panel show <5 and "suppressed", never a count from 1 to 4
-    paths = page.find_elements(By.CSS_SELECTOR, PATHS)
+    codes = _codes(page)
     seen = []
-    for target in paths[::25]:
-        ActionChains(page).move_to_element(target).perform()
+    for target in codes[::25]:
+        mouse(page, "ovw", target, "mousemove")
         wait_for(lambda: "Partner extract" in page.find_element(By.ID, "ovw-hover").text,
                  timeout=5)
         seen.append(page.find_element(By.ID, "ovw-hover").text)
     assert any("<5 incident(s); rate suppressed" in s for s in seen), seen
     assert all("(partner extract, SYNTHETIC example)" in s for s in seen)
-    page.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))",
-                        paths[30])
+    click_lsoa(page, "ovw", codes[30])
     panel = wait_for(lambda: page.find_element(By.ID, "panel-partner").text, timeout=15)
     assert "Per 1,000 residents" in panel
     screenshot(page, "partner-synthetic")
@@ -144,8 +142,7 @@ def test_upl012_an_upload_survives_a_visit_to_a_district_page(page, server):
     wait_for(lambda: page.find_elements(By.ID, "dst-title"), timeout=30,
              message="district page not opened")
     page.find_element(By.LINK_TEXT, "County overview").click()
-    wait_for(lambda: len(page.find_elements(By.CSS_SELECTOR, PATHS)) >= 354, timeout=30,
-             message="overview not drawn again")
+    wait_for(lambda: len(_codes(page)) >= 354, timeout=30, message="overview not drawn again")
     wait_for(lambda: page.find_element(By.ID, "ovw-layer-sources").get_attribute(
         "textContent").count("partner extract, SYNTHETIC example") == 3, timeout=15,
         message="the upload was dropped by leaving the overview")
