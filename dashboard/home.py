@@ -13,8 +13,6 @@ of areas; the default area's is built at start-up and never dropped.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -23,19 +21,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from dashboard.state import INCIDENT_TYPES
 from profiler import police
 from profiler.area import HomeArea
 from profiler.engine import RiskProfiler
 from profiler.errors import ProfilerError
 from profiler.pipeline import score_scope
 
-# police.uk types shown as incidents and counted as serious violence (the four the issue names)
-INCIDENT_TYPES = (
-    "Possession of weapons",
-    "Robbery",
-    "Violence and sexual offences",
-    "Public order",
-)
 # most recent months of police.uk points a map shows (a longer run is for trends), and the most
 # points: a force area's year of serious violence (Leicestershire's: 56,555) would put ~6 MB of
 # points in the page, so the earliest months are left out until the rest fit
@@ -101,8 +93,6 @@ class AreaProfile:
         self.name = area.name
         self._state = state
         self._data: Path = state.settings.data_dir
-        self._lock = threading.Lock()
-        self._what_if: OrderedDict = OrderedDict()
         codes = pd.Index(area.lsoa_codes)
         table = state.table
         self.table: pd.DataFrame = table[table["lsoa21_code"].isin(codes)]
@@ -117,38 +107,8 @@ class AreaProfile:
             RiskProfiler(state.spec).fit(self.table).reference_means()
         )
 
-    # -- scoring ---------------------------------------------------------------------------
-    def _score(self, weights=None, normalisation=None, banding=None) -> pd.DataFrame:
-        return score_scope(
-            self.table,
-            self._state.spec,
-            scope="england",  # the area's own rows: the whole table given
-            reference="england",  # fitted on the rows given, i.e. the area itself
-            weights=weights,
-            normalisation=normalisation,
-            banding=banding,
-        )
-
-    def score(
-        self,
-        weights: tuple[tuple[str, float], ...] = (),
-        normalisation: str | None = None,
-        banding: str | None = None,
-    ) -> pd.DataFrame:
-        """The area's profile for what-if settings (inputs already validated; kept, LRU of 32)."""
-        if not weights and normalisation is None and banding is None:
-            return self.profile
-        key = (weights, normalisation, banding)
-        with self._lock:
-            if key in self._what_if:
-                self._what_if.move_to_end(key)
-                return self._what_if[key]
-        result = self._score(dict(weights), normalisation, banding)
-        with self._lock:
-            self._what_if[key] = result
-            while len(self._what_if) > 32:
-                self._what_if.popitem(last=False)
-        return result
+    def _score(self) -> pd.DataFrame:
+        return score_scope(self.table, self._state.spec, scope=self.area, reference=AREA_REFERENCE)
 
     # -- geometry --------------------------------------------------------------------------
     @cached_property
@@ -362,32 +322,3 @@ def _feature_geometry(text: str) -> str:
 
 def _read_by_code(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"lsoa21_code": str}).set_index("lsoa21_code")
-
-
-class ProfileCache:
-    """Area profiles by area code, least recently used dropped first; the default is pinned."""
-
-    def __init__(self, size: int = 8) -> None:
-        self.size = size
-        self._items: OrderedDict[str, AreaProfile] = OrderedDict()
-        self._pinned: dict[str, AreaProfile] = {}
-        self._lock = threading.Lock()
-
-    def pin(self, profile: AreaProfile) -> None:
-        """Keep ``profile`` for good (the default area)."""
-        self._pinned[profile.code] = profile
-
-    def get(self, code: str, make: Callable[[], AreaProfile]) -> AreaProfile:
-        """The profile for ``code``, made with ``make`` on first use."""
-        if code in self._pinned:
-            return self._pinned[code]
-        with self._lock:
-            if code in self._items:
-                self._items.move_to_end(code)
-                return self._items[code]
-        profile = make()
-        with self._lock:
-            self._items.setdefault(code, profile)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-            return self._items[code]

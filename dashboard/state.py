@@ -6,24 +6,20 @@ import json
 import sys
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
-import shapely
 
-from dashboard.settings import Settings
-from profiler.change import load_change_table
-from profiler.density import kernel_density
+from dashboard.settings import Settings, resolve_settings_areas
+from profiler.area import AreaCatalogue, HomeArea
 from profiler.engine import RiskProfiler
 from profiler.engine import band_index as engine_band_index
 from profiler.errors import ProfilerError
-from profiler.geo import load_districts, load_lsoa_boundaries, load_police_points
 from profiler.geometry import split_features
-from profiler.pipeline import WARWICKSHIRE, score_scope, select_scope
+from profiler.pipeline import score_scope, select_scope
 from profiler.spec import Spec, load_spec
-from profiler.stability import indicator_sensitivity
 from profiler.table import load_indicator_table
 
 INCIDENT_TYPES = (
@@ -102,8 +98,10 @@ class AppState:
     settings: Settings
     spec: Spec
     table: pd.DataFrame  # all England, validated
-    county_table: pd.DataFrame  # Warwickshire rows: the county reference for what-if scoring
-    county: pd.DataFrame  # default profile, Warwickshire, county reference
+    # The home area this state is for (its own reference population); the "county" fields are
+    # that area's: see :func:`area_state` for any other area.
+    county_table: pd.DataFrame  # the area's rows: the reference for what-if scoring
+    county: pd.DataFrame  # default profile of the area, fitted on the area
     england_rank: pd.Series  # rank among all England LSOAs (default spec, England reference)
     county_means: dict[str, float]
     england_means: dict[str, float]
@@ -112,15 +110,35 @@ class AppState:
     hotspots: pd.DataFrame  # Gi* classes of the default profile's scores, by LSOA code
     change: pd.DataFrame  # IoD2019 vs IoD2025 comparison profiles and police.uk counts, by code
     sensitivity: pd.DataFrame  # rank shift when each indicator is left out (default profile)
-    bounds: list[list[float]]  # [[south, west], [north, east]] of Warwickshire
-    district_bounds: dict[str, list[list[float]]]
-    districts_geojson: dict
+    bounds: list[list[float]]  # [[south, west], [north, east]] of the area
+    district_bounds: dict[str, list[list[float]]]  # each sub-area (district or ward) by code
+    districts_geojson: dict  # sub-area outlines (lad_code, lad_name), dissolved from the LSOAs
     incidents_geojson: dict
     heat_geojson: dict
     england_web_gz: bytes  # all England LSOAs, simplified, gzipped (scripts/build_web_geometry.py)
     england_features: dict[str, str]  # each feature's JSON text by code, to cut district files
     area_bounds: dict[str, list[list[float]]]  # england and each district code
     lad_names: dict[str, str]  # every English district code -> name, in name order
+    home: HomeArea  # the area the "county" fields describe
+    catalogue: AreaCatalogue  # every English area, by code or name
+    offered: tuple[HomeArea, ...] | None  # SVRP_AREAS (None: every area)
+    default_area: str  # SVRP_AREA's canonical code: what / opens
+    incident_period: str  # "Jan-Apr 2024", or "" where no police.uk month covers the area
+
+    @property
+    def subareas(self) -> dict[str, str]:
+        """The home area's sub-areas (districts, or wards), code to name, in their order."""
+        return {sub.code: sub.name for sub in self.home.subareas}
+
+    @property
+    def sub_level(self) -> str:
+        """``district`` or ``ward``: what the home area's sub-areas are."""
+        return self.home.sub_level
+
+    @property
+    def is_default(self) -> bool:
+        """Whether this is the default area's state (its pages live at / and /district/)."""
+        return self.home.code == self.default_area
 
     @cached_property
     def county_codes(self) -> frozenset[str]:
@@ -140,7 +158,7 @@ class AppState:
         normalisation: str | None = None,
         banding: str | None = None,
     ) -> pd.DataFrame:
-        """Warwickshire profile for what-if settings (cached; inputs already validated)."""
+        """The home area's profile for what-if settings (cached; inputs already validated)."""
         return _score_cached(id(self), weights, normalisation, banding)
 
     def score_area(
@@ -165,11 +183,114 @@ _STATES: dict[int, AppState] = {}
 _CURRENT: list[AppState] = []
 
 
-def current() -> AppState:
-    """The state of the running app (set by :func:`load_state`)."""
+def current(area: str | None = None) -> AppState:
+    """The state of the running app (set by :func:`load_state`), for a home area.
+
+    ``area`` is an area code from a page's URL or its area store; None is the default area.
+
+    Raises
+    ------
+    ProfilerError
+        If ``area`` is not an English area this deployment offers (the message gives close
+        matches).
+    """
     if not _CURRENT:
         raise RuntimeError("the dashboard state is not loaded: call app.create_app() first")
-    return _CURRENT[-1]
+    base = _CURRENT[-1]
+    if area is None or area == base.home.code:
+        return base
+    return area_state(base, area)
+
+
+def resolve_area(base: AppState, text: str) -> HomeArea:
+    """The offered area a code or name names (raises :class:`ProfilerError` otherwise)."""
+    if not isinstance(text, str) or not 0 < len(text) <= 200:
+        raise ProfilerError(f"area {str(text)[:40]!r}: give an area code like E10000034")
+    area = base.catalogue.resolve(text)
+    if base.offered is not None and area not in base.offered:
+        offered = ", ".join(a.label for a in base.offered[:6])
+        raise ProfilerError(
+            f"area {area.label}: this deployment offers only {offered} (SVRP_AREAS)"
+        )
+    return area
+
+
+def area_state(base: AppState, text: str) -> AppState:
+    """The app state for another home area: built on its first use, then kept (LRU of 8)."""
+    area = resolve_area(base, text)
+    if area.code == base.home.code:
+        return base
+    return _AREA_STATES.get(area.code, lambda: _with_area(base, area))
+
+
+def _with_area(base: AppState, area: HomeArea) -> AppState:
+    """``base`` with the "county" fields of ``area`` (an :class:`AreaProfile`'s tables)."""
+    from dashboard.home import AreaProfile
+
+    profile = AreaProfile(base, area)
+    state = replace(
+        base,
+        home=area,
+        county_table=profile.table,
+        county=profile.profile,
+        county_means=profile.means,
+        stability=profile.stability,
+        hotspots=profile.hotspots,
+        change=profile.change,
+        sensitivity=profile.sensitivity,
+        bounds=profile.bounds,
+        district_bounds=profile.subarea_bounds,
+        districts_geojson=profile.subareas_geojson,
+        incidents_geojson=profile.incidents_geojson,
+        heat_geojson=profile.heat_geojson,
+        incident_period=profile.incident_period,
+    )
+    _STATES[id(state)] = state
+    return state
+
+
+def _warm_banding(state: AppState) -> None:
+    """Import and compile the banding schemes band stability draws (mapclassify, numba).
+
+    An area without a shipped stability table computes it on its first visit: 0.4 s warm, but
+    3 s (12 s on a busy machine) when numba first compiles. Done once here, on the other core,
+    while the first page is served.
+    """
+    from profiler.stability import StabilitySettings, area_stability
+
+    try:
+        area_stability(state.county_table.head(40), state.spec, StabilitySettings(draws=8))
+    except Exception:  # noqa: BLE001, S110 - a warm-up; the real run reports its own errors
+        pass
+
+
+class _StateCache:
+    """Area states by area code, least recently used dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, AppState] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, code: str, make) -> AppState:
+        with self._lock:
+            if code in self._items:
+                self._items.move_to_end(code)
+                return self._items[code]
+        state = make()
+        with self._lock:
+            state = self._items.setdefault(code, state)
+            while len(self._items) > self.size:
+                _, dropped = self._items.popitem(last=False)
+                _STATES.pop(id(dropped), None)
+            return state
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_AREA_STATES = _StateCache(8)
 
 
 @lru_cache(maxsize=64)
@@ -180,7 +301,8 @@ def _score_cached(state_id: int, weights, normalisation, banding) -> pd.DataFram
     return score_scope(
         state.county_table,
         state.spec,
-        scope="warwickshire",
+        scope=state.home,
+        reference="area",
         weights=dict(weights),
         normalisation=normalisation,
         banding=banding,
@@ -279,56 +401,6 @@ def _area_codes(table_id: int, scope: str, table: pd.DataFrame) -> list[str]:
     return codes
 
 
-def _bounds(geoms) -> list[list[float]]:
-    minx, miny, maxx, maxy = geoms.total_bounds
-    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
-
-
-def _feature_collection(gdf, properties: list[str], precision: float = 1e-5) -> dict:
-    geoms = shapely.set_precision(gdf.geometry.values, precision)
-    features = []
-    for geom, props in zip(geoms, gdf[properties].to_dict("records"), strict=True):
-        features.append(
-            {
-                "type": "Feature",
-                "properties": props,
-                "geometry": json.loads(shapely.to_geojson(geom)),
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _load_stability(path) -> pd.DataFrame | None:
-    """The cached stability table, or None if it is absent (the panel then omits it)."""
-    if not path.exists():
-        return None
-    return pd.read_csv(path, dtype={"lsoa21_code": str}).set_index("lsoa21_code")
-
-
-def _load_hotspots(path, lsoas, county) -> pd.DataFrame:
-    """Gi* classes of the default profile: the cached table (``python -m profiler hotspots``).
-
-    Without the file they are computed here, which imports esda and numba (~150 MB more memory).
-    """
-    if path.exists():
-        return pd.read_csv(path, dtype={"lsoa21_code": str}).set_index("lsoa21_code")
-    from profiler.hotspots import hotspot_table
-
-    themes = ("knife", "domestic", "public_place")
-    columns = {"overall": "score", **{t: f"{t}_score" for t in themes}}
-    return hotspot_table(lsoas, county, columns).set_index("lsoa21_code")
-
-
-def _load_change(path, county) -> pd.DataFrame:
-    """The shipped change table (``python -m profiler change``), checked against the county."""
-    change = load_change_table(path).set_index("lsoa21_code")
-    missing = sorted(set(county["lsoa21_code"]) - set(change.index))
-    if missing:
-        raise ProfilerError(
-            f"{path}: no row for {len(missing)} county LSOA(s), first {missing[:3]}; rebuild it "
-            "with `python -m profiler change`"
-        )
-    return change
 
 
 def load_state(settings: Settings) -> AppState:
@@ -342,58 +414,11 @@ def load_state(settings: Settings) -> AppState:
     data = settings.data_dir
     spec = load_spec(data / "indicators" / "spec.toml")
     table = load_indicator_table(data / "indicators" / "lsoa21_indicators.csv", spec)
-    county = score_scope(table, spec, scope="warwickshire")
     england = score_scope(table, spec, scope="england", reference="england")
     england_rank = england.set_index("lsoa21_code")["rank"]
-    warks_rows = table[table["utla_code"] == WARWICKSHIRE]
-    county_means = RiskProfiler(spec).fit(warks_rows).reference_means()
     england_means = RiskProfiler(spec).fit(table).reference_means()
-
-    lsoas = load_lsoa_boundaries(data, "warwickshire")
-
-    hotspots = _load_hotspots(data / "indicators" / "hotspots_warwickshire.csv", lsoas, county)
-
-    districts = load_districts(data)
-    district_bounds = {
-        row.lad_code: _bounds(districts[districts["lad_code"] == row.lad_code].geometry)
-        for row in districts.itertuples()
-    }
-    districts_geojson = _feature_collection(districts, ["lad_code", "lad_name"], 1e-4)
-
-    points = load_police_points(data)
-    warks_codes = set(county["lsoa21_code"])
-    points = points[
-        points["crime_type"].isin(INCIDENT_TYPES) & points["lsoa_code"].isin(warks_codes)
-    ]
-    incidents = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": {"crime_type": crime, "month": month},
-            }
-            for lon, lat, crime, month in zip(
-                points["longitude"].round(5),
-                points["latitude"].round(5),
-                points["crime_type"],
-                points["month"],
-                strict=True,
-            )
-        ],
-    }
-    kde = kernel_density(points, bandwidth_m=500, cell_m=400, min_share=0.05)
-    heat = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": {"intensity": round(float(i), 3)},
-            }
-            for lon, lat, i in zip(kde["longitude"], kde["latitude"], kde["intensity"], strict=True)
-        ],
-    }
+    catalogue = AreaCatalogue.load(data, table=table)
+    home, offered = resolve_settings_areas(settings, catalogue)
     web_path = data / "boundaries" / WEB_GEOMETRY_FILE
     if not web_path.exists() or not web_path.with_name(WEB_BOUNDS_FILE).exists():
         raise ProfilerError(
@@ -401,30 +426,39 @@ def load_state(settings: Settings) -> AppState:
         )
     web_blob = web_path.read_bytes()
     lads = table.drop_duplicates("lad24_code").sort_values("lad24_name")
-    state = AppState(
+    empty = pd.DataFrame()
+    base = AppState(
         settings=settings,
         spec=spec,
         table=table,
-        county_table=table[table["utla_code"] == WARWICKSHIRE],
-        county=county,
+        county_table=empty,
+        county=empty,
         england_rank=england_rank,
-        county_means=dict(county_means),
+        county_means={},
         england_means=dict(england_means),
         england_sorted={i.id: np.sort(table[i.column].to_numpy()) for i in spec.indicators},
-        hotspots=hotspots,
-        change=_load_change(data / "indicators" / "change_warwickshire.csv", county),
-        sensitivity=indicator_sensitivity(table[table["utla_code"] == WARWICKSHIRE], spec),
-        stability=_load_stability(data / "indicators" / "stability_warwickshire.csv"),
-        bounds=_bounds(lsoas.geometry),
-        district_bounds=district_bounds,
-        districts_geojson=districts_geojson,
-        incidents_geojson=incidents,
-        heat_geojson=heat,
+        hotspots=empty,
+        change=empty,
+        sensitivity=empty,
+        stability=None,
+        bounds=[],
+        district_bounds={},
+        districts_geojson={},
+        incidents_geojson={},
+        heat_geojson={},
         england_web_gz=web_blob,
         england_features=split_features(web_blob),
         area_bounds=json.loads(web_path.with_name(WEB_BOUNDS_FILE).read_text()),
         lad_names=dict(zip(lads["lad24_code"], lads["lad24_name"], strict=True)),
+        home=home,
+        catalogue=catalogue,
+        offered=offered,
+        default_area=home.code,
+        incident_period="",
     )
+    _AREA_STATES.clear()
+    state = _with_area(base, home)
+    threading.Thread(target=_warm_banding, args=(state,), daemon=True).start()
     _STATES[id(state)] = state
     _CURRENT[:] = [state]
     return state
