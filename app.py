@@ -9,31 +9,92 @@ import sys
 from html import escape
 
 import dash
-from dash import Dash, dcc, html
+from dash import Dash, Input, Output, callback, dcc, html, no_update
 from flask import Response, request
 from flask_compress import Compress
 
-from dashboard.area import HOME_SCOPE, scope_geometry_gz, validate_scope
+from dashboard.area import area_href, scope_geometry_gz, validate_scope
 from dashboard.security import install as install_security
 from dashboard.settings import Settings
 from dashboard.state import AREA_GEOMETRY_ROUTE, current, load_state
+from profiler.area import LEVEL_LABELS
 from profiler.errors import ProfilerError
-from profiler.pipeline import WARWICKSHIRE_DISTRICTS
+
+AREA_PATH_RE = re.compile(r"^/area/([^/]+)(?:/(district|ward)/([^/]+))?/?$")
+NAV_SUBAREAS = 12  # sub-area links in the navigation bar at most (wards: use the list instead)
+
+
+def page_area(path: str | None) -> str | None:
+    """The area code an address names (``/area/<code>/...``), or None for the default area."""
+    match = AREA_PATH_RE.match(path or "")
+    return match.group(1) if match else None
 
 
 def _navbar() -> html.Nav:
-    links = [dcc.Link("County overview", href="/", className="svrp-nav-link")]
-    links += [
-        dcc.Link(name, href=f"/district/{code}", className="svrp-nav-link")
-        for code, name in WARWICKSHIRE_DISTRICTS.items()
-    ]
-    links.append(dcc.Link("England and other areas", href="/explore", className="svrp-nav-link"))
-    links.append(dcc.Link("Methodology", href="/methodology", className="svrp-nav-link"))
+    """The navigation bar, with an area chooser (``svrp-area-pick``).
+
+    The area's overview and sub-area links (``svrp-nav-area``) follow the address
+    (:func:`nav_links`); then explore and methodology.
+    """
+    state = current()
+    areas = state.offered or tuple(
+        a for level in ("county", "csp", "force", "district") for a in state.catalogue.areas(level)
+    )
+    options = sorted(
+        ({"label": f"{a.name} ({LEVEL_LABELS[a.level]})", "value": a.code} for a in areas),
+        key=lambda o: o["label"],
+    )
     return html.Nav(
-        [html.Span("Serious-violence risk profile", className="svrp-brand"), *links],
+        [
+            html.Span("Serious-violence risk profile", className="svrp-brand"),
+            html.Span(_area_links(state), id="svrp-nav-area"),
+            dcc.Link("England and other areas", href="/explore", className="svrp-nav-link"),
+            dcc.Link("Methodology", href="/methodology", className="svrp-nav-link"),
+            html.Div(
+                dcc.Dropdown(id="svrp-area-pick", options=options, value=None,
+                             placeholder="Choose an area…", clearable=False,
+                             className="svrp-area-pick"),
+                className="svrp-nav-pick",
+                title="Any county, police force area, partnership or district in England",
+            ),
+            dcc.Location(id="svrp-location", refresh=False),
+            dcc.Location(id="svrp-go", refresh=True),
+        ],
         className="svrp-nav",
         **{"aria-label": "Main"},
     )
+
+
+def _area_links(state) -> list:
+    code = state.home.code
+    links = [dcc.Link(f"{state.home.name} overview", href=area_href(code),
+                      className="svrp-nav-link")]
+    if len(state.home.subareas) <= NAV_SUBAREAS:
+        links += [
+            dcc.Link(sub.name, href=area_href(code, sub.code, state.sub_level),
+                     className="svrp-nav-link")
+            for sub in state.home.subareas
+        ]
+    return links
+
+
+@callback(Output("svrp-nav-area", "children"), Input("svrp-location", "pathname"))
+def nav_links(pathname):
+    """The area links for the address in ``svrp-location`` (the default area's elsewhere)."""
+    try:
+        state = current(page_area(pathname))
+    except ProfilerError:
+        state = current()
+    return _area_links(state)
+
+
+@callback(Output("svrp-go", "href"), Input("svrp-area-pick", "value"), prevent_initial_call=True)
+def pick_area(code):
+    """Open the overview of the area chosen in ``svrp-area-pick``."""
+    try:
+        return area_href(current(code).home.code) if code else no_update
+    except ProfilerError:
+        return no_update
 
 
 WORKER_ASSET = "lsoa-worker.js"
@@ -85,19 +146,25 @@ def _early_geometry(app: Dash) -> None:
     interpolate = app.interpolate_index
 
     def interpolate_index(**kwargs) -> str:
-        path = request.path.rstrip("/")
+        path = app.strip_relative_path(request.path) or ""
+        path = "/" + path.strip("/")
         scope = page = None
-        if path in ("", app.get_relative_path("/").rstrip("/")):
-            scope, page = HOME_SCOPE, "overview"
-        elif "/district/" in path:
-            scope, page = HOME_SCOPE, "district"  # the district drawn within its county
-        elif path.endswith("/explore"):
-            page = "explore"
-            # the scope's geometry (validated: only a known scope gets one)
-            try:
-                scope = validate_scope(current(), request.args.get("scope") or HOME_SCOPE)
-            except ProfilerError:
-                scope = None
+        default = current().default_area
+        match = AREA_PATH_RE.match(path)
+        # the scope's geometry (validated: only a known, offered scope gets one)
+        try:
+            if path == "/":
+                scope, page = default, "overview"
+            elif path.startswith("/district/"):
+                scope, page = default, "district"  # the district drawn within its area
+            elif match:
+                scope = current(match.group(1)).home.code
+                page = "district" if match.group(2) else "overview"
+            elif path == "/explore":
+                page = "explore"
+                scope = validate_scope(current(), request.args.get("scope") or default)
+        except ProfilerError:
+            scope = None
         geometry = AREA_GEOMETRY_ROUTE.replace("<scope>", scope) if scope else None
         kwargs["metas"] = kwargs.get("metas", "") + boot(geometry) + (chunks(page) if scope else "")
         return interpolate(**kwargs)

@@ -25,7 +25,7 @@ import dash
 from app import create_app
 from dashboard import shared
 from dashboard.settings import Settings
-from profiler.pipeline import WARWICKSHIRE_DISTRICTS
+from dashboard.state import current
 
 os.environ.setdefault("DASH_DISABLE_VERSION_CHECK", "true")
 
@@ -37,7 +37,7 @@ def warm_up() -> None:
     """
     pages = dash.page_registry
     pages["pages.overview"]["layout"]()
-    for code in WARWICKSHIRE_DISTRICTS:
+    for code in current().subareas:
         pages["pages.district"]["layout"](code=code)
     pages["pages.explore"]["layout"]()
 

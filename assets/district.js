@@ -8,9 +8,10 @@
         const root = document.getElementById("dst-root");
         const registry = (window.svrp && window.svrp.registry && window.svrp.registry.dst) || {};
         if (!root) { return []; }
-        const code = root.dataset.district;
+        const view = window.svrp.state && window.svrp.state.dst;
+        const inside = view && view.inside ? window.svrp.insideSet(view) : null;
         return Object.keys(registry).map(function (k) { return registry[k]; }).filter(function (l) {
-            return l._map && l.feature && l.feature.properties.lad24_code === code;
+            return l._map && l.feature && inside && inside.has(l.feature.properties.lsoa21_code);
         });
     }
 

@@ -92,6 +92,12 @@ window.svrp = Object.assign(window.svrp || {}, {
         });
     },
 
+    /* The view's focused sub-area as a Set of LSOA codes (made once per view). */
+    insideSet: function (h) {
+        if (!h._insideSet) { h._insideSet = new Set(h.inside || []); }
+        return h._insideSet;
+    },
+
     /* The style of one LSOA in the current view of its map: fill from the view's palette, the
      * view's line colours (style), outlines per class, and the per-LSOA cues. */
     lsoaStyle: function (feature, context) {
@@ -117,7 +123,8 @@ window.svrp = Object.assign(window.svrp || {}, {
         if (h.emphasise && known && h.emphasise.indexOf(band) < 0) { style.fillOpacity = 0.18; }
         if (h.opacity && h.opacity[code] !== undefined) { style.fillOpacity = h.opacity[code]; }
         if (h.unsure && h.unsure.indexOf(code) >= 0) { style.dashArray = "2 3"; style.color = c.unsure; style.weight = 1.6; }
-        if (h.district && feature.properties.lad24_code && feature.properties.lad24_code !== h.district) {
+        /* A focused sub-area (district or ward): the LSOAs outside it fade. */
+        if (h.inside && !window.svrp.insideSet(h).has(code)) {
             style.fillOpacity = 0.08; style.opacity = 0.3;
         }
         if (h.outline_min_zoom !== undefined && (window.svrp.zoom[h.key] || 0) < h.outline_min_zoom) {

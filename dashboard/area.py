@@ -17,17 +17,13 @@ from functools import lru_cache
 import dash
 import numpy as np
 import pandas as pd
+from dash import dcc, html
 
-from dashboard.state import AREA_GEOMETRY_ROUTE, MAP_STYLE, PALETTE, AppState
-from profiler.codes import LAD_RE
+from dashboard.state import AREA_GEOMETRY_ROUTE, MAP_STYLE, PALETTE, AppState, current
 from profiler.engine import BANDS, band_index
 from profiler.errors import ProfilerError
 from profiler.spec import REFERENCES
 
-# The scope of the county overview and district pages: the one place it is named, so that it can
-# become the home-area setting.
-HOME_SCOPE = "warwickshire"
-SCOPE_RE = re.compile(rf"^(england|warwickshire|{LAD_RE.pattern.strip('^$')})$")
 NO_BAND = "-"  # band_string character for an LSOA without a band
 REFERENCE_LABELS = {
     "county": "its county (upper-tier authority)",
@@ -38,21 +34,51 @@ REFERENCE_LABELS = {
 
 
 def validate_scope(state: AppState, scope: str | None) -> str:
-    """Check a scope value: ``england``, ``warwickshire`` or an English district code.
+    """Check a scope value: ``england`` or any English area's code (or name).
+
+    Returns the canonical scope: ``england`` or the area's code (:class:`profiler.area.HomeArea`).
 
     Raises
     ------
     ProfilerError
-        Naming the value and what is allowed.
+        Naming the value, what is allowed and close matches.
     """
-    if not isinstance(scope, str) or not SCOPE_RE.match(scope):
-        shown = str(scope)[:20]
+    if not isinstance(scope, str) or not 0 < len(scope) <= 200:
         raise ProfilerError(
-            f"scope {shown!r}: use england, warwickshire or a district code like E07000219"
+            f"scope {str(scope)[:20]!r}: use england or an area code like E10000034"
         )
-    if scope.startswith("E0") and scope not in state.lad_names:
-        raise ProfilerError(f"scope {scope!r} is not an English district code in the table")
-    return scope
+    if scope.lower() == "england":
+        return "england"
+    return state.catalogue.resolve(scope).code
+
+
+def area_not_found(exc: Exception) -> html.Div:
+    """The page for an area address that names no offered area: what was wrong, and links."""
+    state = current()
+    offered = state.offered or ()
+    return html.Div(
+        [
+            html.H1("No such area", className="svrp-h1"),
+            html.P(str(exc), id="area-error", role="alert", className="svrp-error"),
+            html.P(["Open ", dcc.Link(f"{state.home.name} (the default area)", href="/"),
+                    ", or an area's address such as /area/E10000034."]),
+            html.Ul([html.Li(dcc.Link(a.label, href=area_href(a.code))) for a in offered[:40]])
+            if offered else None,
+        ],
+        className="svrp-page",
+    )
+
+
+def area_href(code: str, sub: str | None = None, level: str = "district") -> str:
+    """The address of an area's overview, or of one of its sub-areas' profiles.
+
+    The default area keeps the short addresses ``/`` and ``/district/<code>``.
+    """
+    default = current().default_area
+    if sub:
+        return f"/district/{sub}" if code == default and level == "district" else \
+            f"/area/{code}/{level}/{sub}"
+    return "/" if code == default else f"/area/{code}"
 
 
 def validate_reference(reference: str | None) -> str:
@@ -65,17 +91,17 @@ def validate_reference(reference: str | None) -> str:
 
 
 def default_reference(scope: str) -> str:
-    """England is banded against England; a district or the county against its county."""
-    return "england" if scope == "england" else "county"
+    """England is banded against England, a district against its county, any area itself."""
+    if scope == "england":
+        return "england"
+    return "county" if current().catalogue.resolve(scope).level == "district" else "area"
 
 
 def scope_label(state: AppState, scope: str) -> str:
     """Human name of a scope."""
     if scope == "england":
         return "England"
-    if scope == "warwickshire":
-        return "Warwickshire"
-    return f"{state.lad_names[scope]} ({scope})"
+    return state.catalogue.resolve(scope).label
 
 
 @lru_cache(maxsize=48)
@@ -195,7 +221,14 @@ def _code_index(codes: tuple[str, ...]) -> pd.Index:
 
 
 def scope_bounds(state: AppState, scope: str) -> list[list[float]]:
-    """[[south, west], [north, east]] of a scope (built with the web geometry)."""
-    if scope == "warwickshire":
+    """[[south, west], [north, east]] of a scope (its districts' boxes, from the web geometry)."""
+    if scope == state.home.code:
         return state.bounds
-    return state.area_bounds[scope]
+    if scope in state.area_bounds:
+        return state.area_bounds[scope]
+    boxes = [state.area_bounds[c] for c in state.catalogue.resolve(scope).lad_codes
+             if c in state.area_bounds]
+    if not boxes:
+        return state.area_bounds["england"]
+    return [[min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)],
+            [max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)]]

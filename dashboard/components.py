@@ -192,7 +192,7 @@ def high_risk_rows(
     """
     rows = result[result["band"].isin(list(bands))]
     if district:
-        rows = rows[rows["lad24_code"] == district]
+        rows = rows[state.in_subarea(rows["lsoa21_code"], district)]
     if limit is not None:
         rows = rows.head(limit)
     if rows.empty:
@@ -534,18 +534,21 @@ def export_download(
     if fmt not in EXPORT_NAMES:
         raise ProfilerError(f"export: format {fmt!r} not available")
     boundaries = None
+    if district:  # a district or ward of the area: its LSOAs, ranked within the area
+        result = result[state.in_subarea(result["lsoa21_code"], district)]
     if fmt == "geojson":
-        from profiler.geo import load_lsoa_boundaries
+        from profiler.derived import area_boundaries
 
-        boundaries = load_lsoa_boundaries(state.settings.data_dir, "warwickshire")
+        boundaries = area_boundaries(state.settings.data_dir, result["lsoa21_code"])
     if state.stability is not None and dict(weights) == state.spec.weights:
         # the cached stability belongs to the default weights only
         result = result.join(state.stability["p_high"], on="lsoa21_code")
     spec = state.spec.with_weights(dict(weights))
     meta = build_metadata(
         spec,
-        scope=district or "warwickshire",
-        reference="county",
+        scope=f"{state.home.subarea(district).name} ({district}) in {state.home.label}"
+        if district else state.home.label,
+        reference=f"area: {state.home.label}",
         normalisation=normalisation,
         banding=banding,
         weights=dict(weights),
@@ -557,10 +560,9 @@ def export_download(
         spec,
         fmt=fmt,
         bands=list(bands),
-        district=district,
         boundaries=boundaries,
         meta=meta,
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d")
-    name = f"high-risk-lsoas-{district or 'warwickshire'}-{stamp}.{fmt}"
+    name = f"high-risk-lsoas-{district or state.home.slug}-{stamp}.{fmt}"
     return dcc.send_bytes(blob, name)

@@ -269,14 +269,19 @@ def what_if_spec(state, weights, normalisation, banding):
 
 
 def stability_job(state, weights, normalisation, banding) -> tuple[str, Callable]:
-    """Key and job function of the band-stability run for a what-if view (county reference)."""
+    """Key and job function of the band-stability run for a what-if view (the area as reference)."""
     spec = what_if_spec(state, weights, normalisation, banding)
 
     def run(progress):
         areas = area_stability(state.county_table, spec, STABILITY_SETTINGS, progress)
         return areas.set_index("lsoa21_code")
 
-    return stability_key(spec, STABILITY_SETTINGS), run
+    return _key(state, spec), run
+
+
+def _key(state, spec) -> str:
+    """A stability run's key: the spec and settings, and the area it is fitted on."""
+    return f"{stability_key(spec, STABILITY_SETTINGS)}@{state.home.code}"
 
 
 def stability_for(state, weights, normalisation, banding, registry: JobRegistry | None = None):
@@ -288,7 +293,7 @@ def stability_for(state, weights, normalisation, banding, registry: JobRegistry 
     """
     registry = registry or STABILITY_JOBS
     spec = what_if_spec(state, weights, normalisation, banding)
-    key = stability_key(spec, STABILITY_SETTINGS)
+    key = _key(state, spec)
     if key == default_stability_key(state):
         return state.stability, True
     table = registry.cached(key)
@@ -296,5 +301,5 @@ def stability_for(state, weights, normalisation, banding, registry: JobRegistry 
 
 
 def default_stability_key(state) -> str:
-    """Key of the shipped analysis (the spec as written)."""
-    return stability_key(state.spec, STABILITY_SETTINGS)
+    """Key of the area's default analysis (the spec as written)."""
+    return _key(state, state.spec)

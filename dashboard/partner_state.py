@@ -199,11 +199,12 @@ def decode_upload(contents, filename, max_bytes: int) -> tuple[bytes, str]:
 # -- shared reference data (read once per data folder) -------------------------------------
 
 
-@lru_cache(maxsize=2)
-def _boundaries(data_dir: Path):
-    from profiler.geo import load_lsoa_boundaries
+@lru_cache(maxsize=8)
+def _boundaries(data_dir: Path, codes: tuple[str, ...]):
+    """The home area's LSOA polygons (an extract's points are placed on them)."""
+    from profiler.derived import area_boundaries
 
-    return load_lsoa_boundaries(data_dir, "warwickshire")
+    return area_boundaries(data_dir, codes)
 
 
 _LOOKUPS: dict[int, object] = {}
@@ -279,7 +280,7 @@ def _norm(name: str) -> str:
 def load_extract_upload(state: AppState, content: bytes, filename: str) -> ExtractUpload:
     """Validate an incident extract and count its themes per county LSOA."""
     data_dir = Path(state.settings.data_dir)
-    bounds = _boundaries(data_dir)
+    bounds = _boundaries(data_dir, tuple(state.home.lsoa_codes))
     codes = set(state.county["lsoa21_code"])
     incidents, report = load_incidents(
         content, filename, lsoa_boundaries=bounds, valid_codes=codes,
@@ -336,7 +337,7 @@ def view_state(state: AppState, data: PartnerData | None) -> AppState:
         state,
         spec=up.spec,
         county_table=up.table,
-        county=score_scope(up.table, up.spec, scope="warwickshire"),
+        county=score_scope(up.table, up.spec, scope=state.home, reference="area"),
         county_means=dict(means),
         england_means={k: v for k, v in state.england_means.items() if k not in partner},
         england_sorted={k: v for k, v in state.england_sorted.items() if k not in partner},
@@ -409,7 +410,8 @@ def score(state: AppState, data: PartnerData | None, pairs, normalisation: str, 
             None if banding == prof.banding else banding,
         )
     else:
-        result = score_scope(vstate.county_table, spec, scope="warwickshire", weights=weights,
+        result = score_scope(vstate.county_table, spec, scope=vstate.home, reference="area",
+                             weights=weights,
                              normalisation=normalisation, banding=banding)
     result = apply_extract(result, data, banding, threshold)
     _remember(data, key, result)

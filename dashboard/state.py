@@ -18,7 +18,7 @@ from profiler.engine import RiskProfiler
 from profiler.engine import band_index as engine_band_index
 from profiler.errors import ProfilerError
 from profiler.geometry import split_features
-from profiler.pipeline import score_scope, select_scope
+from profiler.pipeline import score_scope
 from profiler.spec import Spec, load_spec
 from profiler.table import load_indicator_table
 
@@ -130,6 +130,13 @@ class AppState:
         """The home area's sub-areas (districts, or wards), code to name, in their order."""
         return {sub.code: sub.name for sub in self.home.subareas}
 
+    def in_subarea(self, codes, sub: str | None) -> np.ndarray:
+        """Mask of ``codes`` (LSOA codes) in the sub-area ``sub``; all True when ``sub`` is None."""
+        codes = pd.Index(codes)
+        if not sub:
+            return np.ones(len(codes), dtype=bool)
+        return codes.isin(self.home.subarea(sub).lsoa_codes)
+
     @property
     def sub_level(self) -> str:
         """``district`` or ``ward``: what the home area's sub-areas are."""
@@ -176,7 +183,7 @@ class AppState:
 
         Keyed by the England table, which a partner-data state (``dataclasses.replace``) shares.
         """
-        return _area_codes(id(self.table), scope, self.table)
+        return _area_codes(id(self.table), scope, self)
 
 
 _STATES: dict[int, AppState] = {}
@@ -373,14 +380,14 @@ AREA_RESULTS = ResultCache(48_000_000)
 
 def _score_area_cached(state_id: int, scope, reference, weights, banding) -> pd.DataFrame:
     state = _STATES[state_id]
-    if scope == "warwickshire" and reference == "county" and not weights and banding is None:
+    if scope == state.home.code and reference == "area" and not weights and banding is None:
         return state.county
     return AREA_RESULTS.get(
         (state_id, scope, reference, weights, banding),
         lambda: score_scope(
             state.table,
             state.spec,
-            scope=scope,
+            scope=scope if scope == "england" else state.catalogue.resolve(scope),
             reference=reference,
             weights=dict(weights),
             banding=banding,
@@ -391,11 +398,15 @@ def _score_area_cached(state_id: int, scope, reference, weights, banding) -> pd.
 _AREA_CODES: OrderedDict = OrderedDict()
 
 
-def _area_codes(table_id: int, scope: str, table: pd.DataFrame) -> list[str]:
+def _area_codes(table_id: int, scope: str, state: AppState) -> list[str]:
     key = (table_id, scope)
     codes = _AREA_CODES.get(key)
     if codes is None:
-        codes = _AREA_CODES[key] = sorted(select_scope(table, scope)["lsoa21_code"])
+        if scope == "england":
+            codes = sorted(state.table["lsoa21_code"])
+        else:
+            codes = list(state.catalogue.resolve(scope).lsoa_codes)
+        _AREA_CODES[key] = codes
         while len(_AREA_CODES) > 64:
             _AREA_CODES.popitem(last=False)
     return codes

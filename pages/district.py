@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import dash
+import pandas as pd
 from dash import (
     ClientsideFunction,
     Input,
@@ -18,7 +19,7 @@ from dash import (
     no_update,
 )
 
-from dashboard.area import HOME_SCOPE, band_string, map_view
+from dashboard.area import area_href, area_not_found, band_string, map_view
 from dashboard.components import (
     diverging_bars,
     export_download,
@@ -35,7 +36,7 @@ from profiler.change import CAVEATS, POLICE_TYPES
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
 from profiler.export import top_contributors
-from profiler.pipeline import WARWICKSHIRE_DISTRICTS, compare_bandings
+from profiler.pipeline import compare_bandings
 
 dash.register_page(
     __name__,
@@ -43,11 +44,19 @@ dash.register_page(
     title="District profile · Serious-violence risk profile",
     name="District profile",
 )
+dash.register_page(
+    "pages.area_district",
+    path_template="/area/<area>/<level>/<code>",
+    title="Profile · Serious-violence risk profile",
+    name="Sub-area profile",
+    layout=lambda area=None, level=None, code=None, **query: layout(
+        code, area=area, level=level, **query
+    ),
+)
 HIGH = ["Very High", "High"]
 KEY = "dst"  # the map's view key: ids dst-map, dst-view, dst-lsoas
-# The district is drawn within its county (the overview's geometry, so the browser has it
-# already after the overview), zoomed to the district, the rest faded.
-SCOPE = HOME_SCOPE
+# The district (or ward) is drawn within its home area (the overview's geometry, so the browser
+# has it already after the overview), zoomed to it, the rest faded.
 
 
 def district_view(state, code: str, selected: str | None = None) -> dict:
@@ -55,10 +64,16 @@ def district_view(state, code: str, selected: str | None = None) -> dict:
 
     The county's default bands; this district and its High/Very High LSOAs emphasised.
     """
-    order = state.area_codes(SCOPE)
-    return map_view(KEY, SCOPE, order, band_string(state.county, "band", order),
+    order = state.area_codes(state.home.code)
+    return map_view(KEY, state.home.code, order, band_string(state.county, "band", order),
                     layer_label="Overall risk", selected=selected, emphasise=[3, 4],
-                    district=code)
+                    inside=list(state.home.subarea(code).lsoa_codes))
+
+
+def _rows(state, frame, code: str):
+    """The rows of ``frame`` (a result, or a table indexed by LSOA code) in sub-area ``code``."""
+    codes = frame["lsoa21_code"] if "lsoa21_code" in frame.columns else frame.index
+    return frame[state.in_subarea(codes, code)]
 
 
 # Cells of the district page's secondary tables (banding comparison, change since IoD2019).
@@ -155,12 +170,12 @@ def indicator_comparison(county, district_rows, spec) -> list[dict]:
     return out
 
 
-def _comparison_figure(county, district_rows, spec, name: str):
+def _comparison_figure(county, district_rows, spec, name: str, area: str):
     rows = indicator_comparison(county, district_rows, spec)
     fig = diverging_bars(
         [r["label"] for r in rows],
         [r["gap"] for r in rows],
-        f"{name} average vs Warwickshire average (0), in county standard deviations; "
+        f"{name} average vs {area} average (0), in {area} standard deviations; "
         "right = riskier",
         "",
         height=440,
@@ -186,7 +201,8 @@ SCHEME_NAMES = {
 
 def _banding_comparison(state, code: str) -> html.Section:
     """Which of the district's LSOAs change band between banding schemes (county reference)."""
-    comp = compare_bandings(state.county_table, state.spec, scope=code)
+    comp = compare_bandings(state.county_table, state.spec, scope=state.home, reference="area")
+    comp = _rows(state, comp, code)
     differ = comp[~comp["agree"]]
     rows = [
         {
@@ -226,6 +242,15 @@ def _banding_comparison(state, code: str) -> html.Section:
     )
 
 
+_STATE_BY_ID: dict = {}
+
+
+def default_parts(state, code: str):
+    """:func:`_default_parts` for a state (kept by id while its parts are cached)."""
+    _STATE_BY_ID[id(state)] = state
+    return _default_parts(id(state), code)
+
+
 @lru_cache(maxsize=16)
 def _default_parts(state_id: int, code: str):
     """The district's indicator chart and banding comparison, built once per state and district.
@@ -234,20 +259,22 @@ def _default_parts(state_id: int, code: str):
     server time (plotly figure building, four re-bandings). ``state_id`` keys the cache to the
     loaded state.
     """
-    state = current()
+    state = _STATE_BY_ID[state_id]
     county = state.county
-    rows = county[county["lad24_code"] == code]
-    figure = _comparison_figure(county, rows, state.spec, WARWICKSHIRE_DISTRICTS[code])
+    rows = _rows(state, county, code)
+    figure = _comparison_figure(county, rows, state.spec, state.home.subarea(code).name,
+                               state.home.name)
     return figure, _banding_comparison(state, code)
 
 
-def change_rows(change, code: str) -> list[dict]:
+def change_rows(state, change, code: str) -> list[dict]:
     """Rows of ``dst-change-table``: the district's LSOAs whose comparison band rose or fell.
 
     Risen first, then fallen, each by the size of the rank change. police.uk cells read
     "Jan-Feb 2019 count → Jan-Feb 2024 count", with ``*`` when either is under 5.
     """
-    moved = change[(change["lad24_code"] == code) & (change["band_change"] != "same")]
+    here = _rows(state, change, code)
+    moved = here[here["band_change"] != "same"]
     moved = moved.assign(_order=(moved["band_change"] == "fell").astype(int),
                          _size=-moved["rank_change"].abs())
     rows = []
@@ -263,9 +290,10 @@ def change_rows(change, code: str) -> list[dict]:
         }
         for crime in POLICE_TYPES:
             t = slug(crime)
-            flag = "*" if r[f"{t}_small_numbers"] else ""
-            row[t] = (f"{int(r[f'{t}_same_months_2018_19'])} → "
-                      f"{int(r[f'{t}_same_months_2024'])}{flag}")
+            small = r[f"{t}_small_numbers"]
+            flag = "*" if pd.notna(small) and bool(small) else ""
+            then, now = r[f"{t}_same_months_2018_19"], r[f"{t}_same_months_2024"]
+            row[t] = "–" if pd.isna(then) or pd.isna(now) else f"{int(then)} → {int(now)}{flag}"
         rows.append(row)
     return rows
 
@@ -273,9 +301,10 @@ def change_rows(change, code: str) -> list[dict]:
 def _change_section(state, code: str, name: str) -> html.Section:
     """Which of the district's LSOAs rose or fell a band between IoD2019 and IoD2025."""
     change = state.change
-    here = change[change["lad24_code"] == code]
+    here = _rows(state, change, code)
     counts = here["band_change"].value_counts()
-    rows = change_rows(change, code)
+    rows = change_rows(state, change, code)
+    police = here[[f"{slug(c)}_same_months_2024" for c in POLICE_TYPES]].notna().any().any()
     columns = [
         {"name": "LSOA", "id": "lsoa21_code"},
         {"name": "MSOA", "id": "msoa"},
@@ -293,9 +322,10 @@ def _change_section(state, code: str, name: str) -> html.Section:
                 f"Of {name}'s {len(here)} LSOAs, {int(counts.get('rose', 0))} rose a band, "
                 f"{int(counts.get('fell', 0))} fell and {int(counts.get('same', 0))} stayed the "
                 "same, comparing the Indices of Deprivation 2019 with 2025 on the measures both "
-                "share (each against Warwickshire at the time). police.uk counts are for "
-                "January-February 2019 and 2024; * means fewer than 5 in either, too few to "
-                "read as a trend.",
+                f"share (each against {state.home.name} at the time). "
+                + ("police.uk counts are for January-February 2019 and 2024; * means fewer than "
+                   "5 in either, too few to read as a trend." if police else
+                   "No police.uk months of both periods are imported for this area (–)."),
                 id="dst-change-summary",
             ),
             dash_table.DataTable(
@@ -324,26 +354,45 @@ def _change_section(state, code: str, name: str) -> html.Section:
     )
 
 
-def layout(code: str | None = None, present: str | None = None, **_query) -> html.Div:
-    """Page layout for ``/district/<code>``; ``?present=1`` starts in presentation mode."""
-    state = current()
-    if code not in WARWICKSHIRE_DISTRICTS:
-        shown = str(code)[:20]
+def layout(
+    code: str | None = None,
+    present: str | None = None,
+    area: str | None = None,
+    level: str | None = None,
+    **_query,
+) -> html.Div:
+    """Page layout of a sub-area profile; ``?present=1`` starts in presentation mode.
+
+    ``/district/<code>`` for the default area's districts, ``/area/<area>/<district|ward>/<code>``
+    for any area's districts or wards.
+    """
+    try:
+        state = current(area)
+    except ProfilerError as exc:
+        return area_not_found(exc)
+    try:
+        if level not in (None, state.sub_level):
+            raise ProfilerError(
+                f"{state.home.label} is profiled by {state.sub_level}, not by {str(level)[:20]}"
+            )
+        sub = state.home.subarea(str(code or ""))
+    except ProfilerError as exc:
         return html.Div(
             [
-                html.H1("District not found"),
+                html.H1(f"{state.sub_level.capitalize()} not found"),
                 html.P(
-                    f"{shown!r} is not a Warwickshire district code. Choose one of: "
-                    + ", ".join(f"{n} ({c})" for c, n in WARWICKSHIRE_DISTRICTS.items()),
+                    f"{exc}. Choose one of: "
+                    + ", ".join(f"{n} ({c})" for c, n in list(state.subareas.items())[:30]),
                     className="svrp-error",
                     id="dst-error",
                 ),
             ],
             className="svrp-page",
         )
-    name = WARWICKSHIRE_DISTRICTS[code]
+    code = sub.code
+    name = sub.name
     county = state.county
-    rows = county[county["lad24_code"] == code]
+    rows = _rows(state, county, code)
     # registers the shapes under svrp.registry.dst, so assets/district.js can refit the map
     view = district_view(state, code)
     the_map = base_map(
@@ -355,10 +404,11 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
     )
     n_high = int(rows["band"].isin(HIGH).sum())
     presenting = present == "1"
-    _, banding = _default_parts(id(state), code)
+    _, banding = default_parts(state, code)
     return html.Div(
         [
             dcc.Store(id="dst-code", data=code),
+            dcc.Store(id="dst-area", data=state.home.code),
             dcc.Store(id="dst-view", data=view),
             dcc.Store(id="dst-restyled"),
             dcc.Store(id="dst-selected"),
@@ -369,7 +419,8 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                     dcc.Link(
                         "Exit presentation" if presenting else "Presentation mode",
                         id="dst-present",
-                        href=f"/district/{code}" + ("" if presenting else "?present=1"),
+                        href=area_href(state.home.code, code, state.sub_level)
+                        + ("" if presenting else "?present=1"),
                         className="svrp-button svrp-link-button",
                         title="Large type, no controls: for screen-sharing (?present=1)",
                     ),
@@ -383,9 +434,9 @@ def layout(code: str | None = None, present: str | None = None, **_query) -> htm
                 className="svrp-toolbar",
             ),
             html.P(
-                f"{len(rows)} LSOAs; {n_high} High or Very High on the county profile "
-                "(bands relative to Warwickshire). Bands are decision support: professional "
-                "judgement always comes first.",
+                f"{len(rows)} LSOAs; {n_high} High or Very High on the {state.home.name} "
+                f"profile (bands relative to {state.home.name}). Bands are decision support: "
+                "professional judgement always comes first.",
                 className="svrp-subtitle",
                 id="dst-summary",
             ),
@@ -493,17 +544,22 @@ dash.clientside_callback(
     Output("dst-compare-slot", "children"),
     Input("dst-drawn", "data"),
     State("dst-code", "data"),
+    State("dst-area", "data"),
     prevent_initial_call=True,
 )
-def show_comparison(drawn, code):
+def show_comparison(drawn, code, area=None):
     """Put the district-vs-county chart in ``dst-compare-slot`` once ``dst-drawn`` is set.
 
     The first plotly chart on a page loads plotly.js (4.8 MB), which would otherwise hold up
     the map by a second or more. Reads ``dst-code``.
     """
-    if not drawn or code not in WARWICKSHIRE_DISTRICTS:
+    try:
+        state = current(area)
+        if not drawn or not state.home.has_subarea(code):
+            return no_update
+    except ProfilerError:
         return no_update
-    figure, _ = _default_parts(id(current()), code)
+    figure, _ = default_parts(state, code)
     return dcc.Graph(figure=figure, config={"displayModeBar": False}, id="dst-compare")
 
 
@@ -512,15 +568,19 @@ def show_comparison(drawn, code):
     Input("dst-lsoas", "clickData"),
     Input("dst-table", "active_cell"),
     Input("dst-drawn", "data"),
+    State("dst-area", "data"),
 )
-def show_panel(click, cell, drawn):
+def show_panel(click, cell, drawn, area=None):
     """Fill ``dst-panel`` with the LSOA clicked on ``dst-lsoas`` or selected in ``dst-table``.
 
     Waits for ``dst-drawn`` (the map first, as in :func:`show_comparison`).
     """
     if not drawn:
         return html.P("Loading the map…", className="svrp-hint")
-    state = current()
+    try:
+        state = current(area)
+    except ProfilerError as exc:
+        return html.P(str(exc), className="svrp-error")
     code = None
     if ctx.triggered_id == "dst-lsoas" and click:
         code = (click.get("properties") or {}).get("lsoa21_code")
@@ -536,16 +596,20 @@ def show_panel(click, cell, drawn):
     Input("dst-export-xlsx", "n_clicks"),
     Input("dst-export-geojson", "n_clicks"),
     State("dst-code", "data"),
+    State("dst-area", "data"),
     prevent_initial_call=True,
 )
-def export(_csv, _xlsx, _geojson, code):
+def export(_csv, _xlsx, _geojson, code, area=None):
     """Send the district's High/Very High LSOAs to ``dst-download``; report on ``dst-export-msg``.
 
     Reads the district from ``dst-code`` and the format from the button pressed.
     """
-    if code not in WARWICKSHIRE_DISTRICTS:
+    try:
+        state = current(area)
+    except ProfilerError as exc:
+        return no_update, f"Export unavailable: {exc}"
+    if not isinstance(code, str) or not state.home.has_subarea(code):
         return no_update, "Export unavailable: unknown district."
-    state = current()
     fmt = str(ctx.triggered_id).removeprefix("dst-export-")
     prof = state.spec.profile
     try:

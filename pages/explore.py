@@ -24,7 +24,6 @@ from dash import (
 )
 
 from dashboard.area import (
-    HOME_SCOPE,
     REFERENCE_LABELS,
     band_string,
     default_reference,
@@ -69,7 +68,7 @@ OUTLINE_MIN_ZOOM = 10  # England: outlines only from town level, where they can 
 
 def _scope_options(state) -> list[dict]:
     head = [
-        {"label": "Warwickshire (county)", "value": HOME_SCOPE},
+        {"label": f"{state.home.name} (home area)", "value": state.default_area},
         {"label": "All England (33,755 LSOAs)", "value": "england"},
     ]
     return head + [{"label": f"{n} ({c})", "value": c} for c, n in state.lad_names.items()]
@@ -79,9 +78,9 @@ def _parse(query: dict) -> tuple[str, str, ViewState, list[str]]:
     state = current()
     errors: list[str] = []
     try:
-        scope = validate_scope(state, query.get("scope") or HOME_SCOPE)
+        scope = validate_scope(state, query.get("scope") or state.default_area)
     except ProfilerError as exc:
-        scope = HOME_SCOPE
+        scope = state.default_area
         errors.append(f"{exc}; showing {scope_label(state, scope)}")
     try:
         reference = validate_reference(query.get("ref") or default_reference(scope))

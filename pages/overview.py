@@ -9,7 +9,7 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import partner_state as ps
-from dashboard.area import HOME_SCOPE, band_string, class_string, map_view
+from dashboard.area import area_not_found, band_string, class_string, map_view
 from dashboard.components import (
     NO_STABILITY,
     alert_box,
@@ -63,7 +63,6 @@ from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
 from profiler.hotspots import CLASSES as HOTSPOT_CLASSES
 from profiler.partner import PartnerDataError
-from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 from profiler.spec import BANDINGS, NORMALISATIONS
 
 dash.register_page(
@@ -73,27 +72,42 @@ dash.register_page(
     name="County overview",
 )
 
+dash.register_page(
+    "pages.area_overview",
+    path_template="/area/<code>",
+    title=lambda code=None, **_: f"{code} overview · Serious-violence risk profile",
+    name="Area overview",
+    layout=lambda code=None, **query: layout(code, **query),
+)
+
 INCIDENT_MODES = dict(
     zip(INCIDENT_KEYS, ("Off", "Clusters", "Points", "Heat (kernel density)"), strict=True)
 )
-COUNTY = "county"  # ovw-district value for the whole county
+COUNTY = "county"  # ovw-district value for the whole home area
 HOVER_HINT = "Hover over an area to see its name, MSOA, district and band."
 KEY = "ovw"  # the map's view key: ids ovw-map, ovw-view, ovw-lsoas
-SCOPE = HOME_SCOPE  # the area this page shows
 
 
-def layout(**query) -> html.Div:
-    """Page layout; the initial control values come from the URL query string."""
-    state = current()
+def layout(code: str | None = None, **query) -> html.Div:
+    """Page layout of a home area's overview (``/``: the default area; ``/area/<code>``).
+
+    The initial control values come from the URL query string.
+    """
+    try:
+        state = current(code)
+    except ProfilerError as exc:
+        return area_not_found(exc)
+    area = state.home.code
     spec = state.spec
     view, errors = parse_query(
-        {k: str(v) for k, v in query.items()}, spec, known_lsoas=set(state.county["lsoa21_code"])
+        {k: str(v) for k, v in query.items()}, spec, known_lsoas=set(state.county["lsoa21_code"]),
+        subareas=state.subareas, area=state.home.name,
     )
     weights = {**spec.weights, **view.weights}
     norm = view.normalisation or spec.profile.normalisation
     banding = view.banding or spec.profile.banding
     pairs = tuple(weights[i] for i in spec.ids)
-    state, pairs, result, norm, banding = _result(list(pairs), norm, banding)
+    state, pairs, result, norm, banding = _result(list(pairs), norm, banding, area=area)
     # The first view is computed here, so shapes are coloured whichever of the geometry fetch
     # and the first callback finishes first.
     stab = _stability_view(state, pairs, norm, banding)
@@ -121,15 +135,20 @@ def layout(**query) -> html.Div:
                 className="svrp-radio",
             ),
             partner_panel(state),
-            html.Label("Focus on a district", htmlFor="ovw-district", className="svrp-h2"),
+            html.Label(f"Focus on a {state.sub_level}", htmlFor="ovw-district",
+                       className="svrp-h2"),
             dcc.Dropdown(
                 id="ovw-district",
-                options=[{"label": "Whole county", "value": COUNTY}]
-                + [{"label": n, "value": c} for c, n in WARWICKSHIRE_DISTRICTS.items()],
+                options=[{"label": f"Whole of {state.home.name}", "value": COUNTY}]
+                + [{"label": n, "value": c} for c, n in state.subareas.items()],
                 value=view.district or COUNTY,
                 clearable=False,
             ),
-            html.H2("police.uk incidents (Jan-Apr 2024)", className="svrp-h2"),
+            html.H2(
+                f"police.uk incidents ({state.incident_period})" if state.incident_period
+                else "police.uk incidents (none imported for this area)",
+                className="svrp-h2",
+            ),
             dcc.RadioItems(
                 id="ovw-incidents",
                 options=[{"label": v, "value": k} for k, v in INCIDENT_MODES.items()],
@@ -208,6 +227,7 @@ def layout(**query) -> html.Div:
     return html.Div(
         [
             dcc.Location(id="ovw-url", refresh=False),
+            dcc.Store(id="ovw-area", data=area),
             dcc.Store(id="ovw-selected", data=view.lsoa),
             dcc.Store(id="ovw-view", data=hideout),
             dcc.Store(id="ovw-restyled"),
@@ -327,18 +347,24 @@ def source_items(data) -> list:
     ]
 
 
-def _partner(store):
-    """The session's partner data from the ``ovw-partner`` store key, or None."""
-    key = (store or {}).get("key") if isinstance(store, dict) else None
-    data = ps.cache_for(current()).get(key)
+def _partner(store, area=None):
+    """The session's partner data from the ``ovw-partner`` store key, or None.
+
+    Partner data is checked against one home area's LSOAs: on another area's pages it is not
+    used (the store names the area it was loaded for).
+    """
+    if not isinstance(store, dict) or store.get("area", current().default_area) != \
+            current(area).home.code:
+        return None
+    data = ps.cache_for(current()).get(store.get("key"))
     return None if data is None or data.empty else data
 
 
-def _result(weights, norm, banding, store=None):
-    state = current()
+def _result(weights, norm, banding, store=None, area=None):
+    state = current(area)
     pairs = validate_weights(weights, state.spec.ids)
     norm, banding = validate_method(norm, banding)
-    data = _partner(store)
+    data = _partner(store, area)
     if data is not None:
         threshold = state.settings.disclosure_threshold
         result = ps.score(state, data, pairs, norm, banding, threshold)
@@ -346,9 +372,14 @@ def _result(weights, norm, banding, store=None):
     return state, pairs, state.score(*what_if_key(state, pairs, norm, banding)), norm, banding
 
 
-def _district(value) -> str | None:
-    """The ``ovw-district`` value as a district code, or None for the whole county."""
-    return value if value in WARWICKSHIRE_DISTRICTS else None
+def _district(value, state) -> str | None:
+    """The ``ovw-district`` value as a sub-area code of the area, or None for all of it."""
+    return value if isinstance(value, str) and state.home.has_subarea(value) else None
+
+
+def _inside(state, sub: str | None) -> list[str] | None:
+    """The LSOA codes of a focused sub-area, for the view (the rest fade), or None."""
+    return list(state.home.subarea(sub).lsoa_codes) if sub else None
 
 
 def changed_bands(state, result) -> dict[str, tuple[str, str]]:
@@ -391,7 +422,7 @@ def view_hideout(state, result, layer, selected, district, *, data=None, stab=No
     if layer in THEMES:
         label = f"{label} ({ps.layer_source_label(data, layer)})"
         extra["detail"] = ps.layer_detail(data, layer, state.settings.disclosure_threshold)
-    order = state.area_codes(SCOPE)
+    order = state.area_codes(state.home.code)
     codes = result["lsoa21_code"].to_numpy()
     changed = list(changed_bands(state, result))
     style: dict = {}
@@ -429,8 +460,8 @@ def view_hideout(state, result, layer, selected, district, *, data=None, stab=No
     else:
         classes = band_string(result, layer_column(layer if layer != "stability" else "overall"),
                               order)
-    return map_view(KEY, SCOPE, order, classes, layer_label=label, selected=selected,
-                    changed=changed, district=district, **style, **extra)
+    return map_view(KEY, state.home.code, order, classes, layer_label=label, selected=selected,
+                    changed=changed, inside=_inside(state, district), **style, **extra)
 
 
 def _legend(state, view, layer, data=None, stab=None):
@@ -553,9 +584,10 @@ WHAT_IF_INPUTS = (
     Input("ovw-district", "value"),
     Input("ovw-partner", "data"),
     Input("ovw-stb-done", "data"),
+    State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def recolour(weights, norm, banding, layer, selected, district, store, _stb_done):
+def recolour(weights, norm, banding, layer, selected, district, store, _stb_done, area=None):
     """Re-score and send only the view (``{code: band}``), never geometry.
 
     Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected``,
@@ -565,8 +597,8 @@ def recolour(weights, norm, banding, layer, selected, district, store, _stb_done
     the table.
     """
     try:  # a ProfilerError includes the shared store not answering (dashboard.shared)
-        state, pairs, result, norm, banding = _result(weights, norm, banding, store)
-        data = _partner(store)
+        state, pairs, result, norm, banding = _result(weights, norm, banding, store, area)
+        data = _partner(store, area)
         stab = _stability_view(state, pairs, norm, banding)
     except ProfilerError as exc:
         return no_update, html.P(str(exc), className="svrp-error")
@@ -575,7 +607,7 @@ def recolour(weights, norm, banding, layer, selected, district, store, _stb_done
         # dropped from the bounded in-memory cache (or the server restarted)
         error = html.P("Partner data is no longer held by the server: the open-data profile is "
                        "shown; upload the files again.", className="svrp-error")
-    return view_hideout(state, result, layer, selected, _district(district), data=data,
+    return view_hideout(state, result, layer, selected, _district(district, state), data=data,
                         stab=stab), error
 
 
@@ -596,10 +628,12 @@ def recolour(weights, norm, banding, layer, selected, district, store, _stb_done
     State("ovw-district", "value"),
     State("ovw-partner", "data"),
     State("ovw-table", "columns"),
+    State("ovw-area", "data"),
     prevent_initial_call=True,
 )
 def update_details(
-    _view, bands, incidents, weights, norm, banding, layer, selected, district, store, columns
+    _view, bands, incidents, weights, norm, banding, layer, selected, district, store, columns,
+    area=None,
 ):
     """Legend, changed-band report, table and URL, after the map has been recoloured.
 
@@ -609,13 +643,13 @@ def update_details(
     ``ovw-url.search`` (the shareable view).
     """
     try:
-        state, pairs, result, norm, banding = _result(weights, norm, banding, store)
-        data = _partner(store)
+        state, pairs, result, norm, banding = _result(weights, norm, banding, store, area)
+        data = _partner(store, area)
         stab = _stability_view(state, pairs, norm, banding)
     except ProfilerError:  # recolour shows the message
         return no_update, no_update, no_update, no_update, no_update
     details = view_details(
-        state, pairs, result, norm, banding, layer, selected, bands, _district(district),
+        state, pairs, result, norm, banding, layer, selected, bands, _district(district, state),
         incidents, data=data, stab=stab,
     )
     columns = [c for c in (columns or []) if c.get("id") != "partner"]
@@ -630,11 +664,12 @@ map_clientside_callbacks("ovw")
 @callback(
     Output("ovw-incident-layer", "children"),
     Input("ovw-incidents", "value"),
+    State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def show_incidents(mode):
+def show_incidents(mode, area=None):
     """Draw police.uk incidents in ``ovw-incident-layer`` as clusters, points or heat."""
-    state = current()
+    state = current(area)
     if mode not in INCIDENT_MODES:
         mode = "off"
     return incidents_layer("ovw-incident-points", state.incidents_geojson, state.heat_geojson, mode,
@@ -644,12 +679,13 @@ def show_incidents(mode):
 @callback(
     Output("ovw-map", "viewport"),
     Input("ovw-district", "value"),
+    State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def zoom_to_district(district):
+def zoom_to_district(district, area=None):
     """Fit ``ovw-map`` to the district chosen in ``ovw-district`` (or the county)."""
-    state = current()
-    code = _district(district)
+    state = current(area)
+    code = _district(district, state)
     bounds = state.district_bounds[code] if code else state.bounds
     return {"bounds": bounds, "transition": "flyToBounds"}
 
@@ -658,9 +694,10 @@ def zoom_to_district(district):
     Output("ovw-selected", "data"),
     Input("ovw-lsoas", "clickData"),
     Input("ovw-table", "active_cell"),
+    State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def select_lsoa(click, cell):
+def select_lsoa(click, cell, area=None):
     """Select the LSOA clicked on the map (``ovw-lsoas``) or in the table (``ovw-table``)."""
     if ctx.triggered_id == "ovw-lsoas" and click:
         code = (click.get("properties") or {}).get("lsoa21_code")
@@ -668,7 +705,7 @@ def select_lsoa(click, cell):
         code = cell.get("row_id")
     else:
         return no_update
-    known = set(current().county["lsoa21_code"])
+    known = set(current(area).county["lsoa21_code"])
     return code if code in known else no_update
 
 
@@ -701,8 +738,9 @@ def partner_panel_rows(data, code, threshold) -> list:
     *WHAT_IF_INPUTS,
     Input("ovw-partner", "data"),
     Input("ovw-drawn", "data"),
+    State("ovw-area", "data"),
 )
-def show_panel(code, weights, norm, banding, store, drawn):
+def show_panel(code, weights, norm, banding, store, drawn, area=None):
     """Fill ``ovw-panel`` with the selected LSOA's bands, ranks and contributions.
 
     Reads ``ovw-selected``, the what-if controls, ``ovw-partner`` (partner counts, shown
@@ -716,8 +754,8 @@ def show_panel(code, weights, norm, banding, store, drawn):
     if not code and ctx.triggered_id not in (None, "ovw-selected", "ovw-drawn"):
         return no_update
     try:
-        state, pairs, result, norm, banding = _result(weights, norm, banding, store)
-        data = _partner(store)
+        state, pairs, result, norm, banding = _result(weights, norm, banding, store, area)
+        data = _partner(store, area)
         stability, source = _stability_view(state, pairs, norm, banding)
     except ProfilerError as exc:
         return html.P(str(exc), className="svrp-error")
@@ -733,11 +771,12 @@ def show_panel(code, weights, norm, banding, store, drawn):
     Output("ovw-norm", "value"),
     Output("ovw-banding", "value"),
     Input("ovw-reset", "n_clicks"),
+    State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def reset(_):
+def reset(_, area=None):
     """Put the weight sliders, ``ovw-norm`` and ``ovw-banding`` back to the spec."""
-    spec = current().spec
+    spec = current(area).spec
     return [i.weight for i in spec.indicators], spec.profile.normalisation, spec.profile.banding
 
 
@@ -752,9 +791,10 @@ def reset(_):
     State("ovw-bands", "value"),
     State("ovw-district", "value"),
     State("ovw-partner", "data"),
+    State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district, store):
+def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district, store, area=None):
     """Send the LSOAs in ``ovw-bands`` (and ``ovw-district``) as CSV, Excel or GeoJSON.
 
     With partner data (``ovw-partner``), partner counts below the threshold are suppressed and
@@ -762,14 +802,14 @@ def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district, store
     """
     fmt = str(ctx.triggered_id).removeprefix("ovw-export-")
     try:
-        state, pairs, result, norm, banding = _result(weights, norm, banding, store)
+        state, pairs, result, norm, banding = _result(weights, norm, banding, store, area)
         bands = [b for b in (bands or []) if b in BANDS] or list(BANDS)
-        data = _partner(store)
+        data = _partner(store, area)
         extra = None
         if data is not None:
             result = ps.suppress_profile(result, data, state.settings.disclosure_threshold)
             extra = {f"theme bands {k}": v for k, v in ps.layer_sources(data).items()}
-        return export_download(state, result, fmt, bands, _district(district), pairs, norm,
+        return export_download(state, result, fmt, bands, _district(district, state), pairs, norm,
                                banding, extra_meta=extra)
     except ProfilerError:
         return no_update
@@ -779,15 +819,16 @@ def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district, store
     Output("ovw-layer-sources", "children"),
     Output("ovw-export-partner", "disabled"),
     Input("ovw-partner", "data"),
+    State("ovw-area", "data"),
 )
-def partner_sources(store):
+def partner_sources(store, area=None):
     """Say which source each theme layer uses (``ovw-layer-sources``) for the session's data.
 
     Reads ``ovw-partner`` (also as restored for the tab when the page opens again); enables
     ``ovw-export-partner`` while an extract is loaded.
     """
     try:
-        data = _partner(store)
+        data = _partner(store, area)
     except SharedStateError:
         data = None
     return source_items(data), data is None or data.extract is None
@@ -803,9 +844,12 @@ def partner_sources(store):
     State("ovw-upload-indicators", "filename"),
     State("ovw-upload-incidents", "filename"),
     State("ovw-partner", "data"),
+    State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def load_partner(ind_contents, inc_contents, _synthetic, _clear, ind_name, inc_name, store):
+def load_partner(
+    ind_contents, inc_contents, _synthetic, _clear, ind_name, inc_name, store, area=None
+):
     """Validate an upload on the server and keep it in memory, or report why not.
 
     Reads ``ovw-upload-indicators`` / ``ovw-upload-incidents`` (file contents and names),
@@ -814,7 +858,7 @@ def load_partner(ind_contents, inc_contents, _synthetic, _clear, ind_name, inc_n
     ``ovw-partner-report``; :func:`partner_sources` follows the store.
     If the shared session store is not answering, the report says so in one line.
     """
-    state = current()
+    state = current(area)
     cache = ps.cache_for(state)
     key = (store or {}).get("key") if isinstance(store, dict) else None
     try:
@@ -853,7 +897,7 @@ def _load_partner(state, cache, key, store, ind_contents, inc_contents, ind_name
         return no_update, report_view([*failed, f"Nothing was loaded; {kept}."], error=True)
     key = cache.put(key, new)
     version = (store or {}).get("v", 0) + 1 if isinstance(store, dict) else 1
-    return {"key": key, "v": version}, report_view(["Loaded.", *lines])
+    return {"key": key, "v": version, "area": state.home.code}, report_view(["Loaded.", *lines])
 
 
 def report_view(lines, error: bool = False) -> html.Div:
@@ -869,17 +913,18 @@ def report_view(lines, error: bool = False) -> html.Div:
     Output("ovw-partner-download", "data"),
     Input("ovw-export-partner", "n_clicks"),
     State("ovw-partner", "data"),
+    State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def export_partner(_n, store):
+def export_partner(_n, store, area=None):
     """Send the loaded extract's per-LSOA theme counts, suppressed, as CSV (``ovw-partner``)."""
     try:
-        data = _partner(store)
+        data = _partner(store, area)
     except SharedStateError:
         return no_update
     if data is None or data.extract is None:
         return no_update
-    state = current()
+    state = current(area)
     blob = ps.export_counts(state, data, state.settings.disclosure_threshold)
     suffix = "-SYNTHETIC" if data.extract.synthetic else ""
     return dcc.send_bytes(blob, f"partner-incident-counts{suffix}.csv")
@@ -916,9 +961,10 @@ STABILITY_OUTPUTS = ("ovw-stb-poll", "disabled"), ("ovw-stb-progress", "value"),
     State("ovw-norm", "value"),
     State("ovw-banding", "value"),
     State("ovw-session", "data"),
+    State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def stability_run(_clicks, _ticks, weights, norm, banding, session):
+def stability_run(_clicks, _ticks, weights, norm, banding, session, area=None):
     """Start or poll the band-stability run for the what-if settings of this tab.
 
     ``ovw-stb-run`` starts it (the what-if controls and ``ovw-session`` are read); each
@@ -927,7 +973,7 @@ def stability_run(_clicks, _ticks, weights, norm, banding, session):
     ``ovw-stb-done`` (its key), which makes :func:`recolour` use the result.
     """
     try:
-        return _stability_run(weights, norm, banding, session)
+        return _stability_run(weights, norm, banding, session, area)
     except ProfilerError as exc:  # bad what-if inputs, or the shared store not answering
         return True, "0", True, html.Span(str(exc), className="svrp-error"), no_update
 
@@ -936,9 +982,10 @@ def stability_run(_clicks, _ticks, weights, norm, banding, session):
     *(Output(i, p, allow_duplicate=True) for i, p in STABILITY_OUTPUTS),
     *WHAT_IF_INPUTS,
     State("ovw-session", "data"),
+    State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def stability_status(weights, norm, banding, session):
+def stability_status(weights, norm, banding, session, area=None):
     """The stability status line after a what-if change (reads the what-if controls).
 
     A finished run's line is cleared (or says the new settings are already computed); a run in
@@ -949,7 +996,7 @@ def stability_status(weights, norm, banding, session):
         job = STABILITY_JOBS.status(session)
         if job is not None and not job.finished:
             return no_update, no_update, no_update, no_update
-        state = current()  # validated only: the key needs no scoring (recolour does that)
+        state = current(area)  # validated only: the key needs no scoring (recolour does that)
         pairs = validate_weights(weights, state.spec.ids)
         norm, banding = validate_method(norm, banding)
         key, _ = stability_job(state, pairs, norm, banding)
@@ -960,11 +1007,11 @@ def stability_status(weights, norm, banding, session):
     return True, "0", True, ""
 
 
-def _stability_run(weights, norm, banding, session):
+def _stability_run(weights, norm, banding, session, area=None):
     job = STABILITY_JOBS.status(session)
     if ctx.triggered_id == "ovw-stb-poll":
         return _job_outputs(job)
-    state, pairs, _, norm, banding = _result(weights, norm, banding)
+    state, pairs, _, norm, banding = _result(weights, norm, banding, area=area)
     key, run = stability_job(state, pairs, norm, banding)
     if key == default_stability_key(state):
         return True, "100", True, (
