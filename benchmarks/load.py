@@ -46,7 +46,6 @@ from pathlib import Path
 import numpy as np
 import requests
 
-from dashboard.area import HOME_SCOPE
 from dashboard.state import AREA_GEOMETRY_ROUTE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,7 +216,7 @@ class Callbacks:
 ROUTER = ".._pages_content.children..._pages_store.data.."
 RECOLOUR = "..ovw-view.data...ovw-error.children.."
 # the county pages' geometry (every map page draws its scope from /data/lsoa21/<scope>.geojson)
-GEOMETRY = AREA_GEOMETRY_ROUTE.replace("<scope>", HOME_SCOPE)
+GEOMETRY = AREA_GEOMETRY_ROUTE.replace("<scope>", "E10000031")  # the default area
 DETAILS = (
     "..ovw-legend.children...ovw-changed.children...ovw-table.data...ovw-url.search"
     "...ovw-table.columns.."

@@ -588,7 +588,7 @@ WHAT_IF_INPUTS = (
     prevent_initial_call=True,
 )
 def recolour(weights, norm, banding, layer, selected, district, store, _stb_done, area=None):
-    """Re-score and send only the view (``{code: band}``), never geometry.
+    """Re-score and send only the compact map view (``map_view``: one class per LSOA), no geometry.
 
     Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected``,
     ``ovw-district``, ``ovw-partner`` (the session's partner data) and ``ovw-stb-done`` (a

@@ -220,16 +220,19 @@ def test_map006_district_page_emphasises_and_zooms_to_its_district(page, server,
 def test_map007_explore_list_fills_msoa_ward_and_names_the_rank(page, server):
     page.get(server + "/explore?scope=england&ref=england")
     wait_drawn(page, "exp", 33_755, timeout=90)
-    header = page.find_element(By.CSS_SELECTOR, "#exp-table th[data-dash-column='rank']").text
+    header = wait_for(lambda: page.find_element(
+        By.CSS_SELECTOR, "#exp-table th[data-dash-column='rank']").text, timeout=15)
     assert "England rank" in header
+    wait_for(lambda: page.find_elements(By.CSS_SELECTOR, "#exp-table td"), timeout=15)
     cells = {col: [c.text for c in page.find_elements(
         By.CSS_SELECTOR, f"#exp-table td[data-dash-column='{col}']")] for col in ("msoa", "ward")}
     assert cells["msoa"] and all(cells["msoa"]) and all(cells["ward"])
     # the county, banded against its county with the spec's weights: P(High+) is filled
     page.get(server + "/explore?scope=warwickshire")
     wait_drawn(page, "exp", 354)
-    header = page.find_element(By.CSS_SELECTOR, "#exp-table th[data-dash-column='rank']").text
+    header = wait_for(lambda: page.find_element(
+        By.CSS_SELECTOR, "#exp-table th[data-dash-column='rank']").text, timeout=15)
     assert "County rank" in header
-    p_high = [c.text for c in page.find_elements(
-        By.CSS_SELECTOR, "#exp-table td[data-dash-column='p_high']")]
+    p_high = wait_for(lambda: [c.text for c in page.find_elements(
+        By.CSS_SELECTOR, "#exp-table td[data-dash-column='p_high']")], timeout=15)
     assert p_high and all(t.endswith("%") for t in p_high)
