@@ -180,6 +180,10 @@ class JobRegistry:
     def _consume(self, store) -> None:
         """An ``rq.SimpleWorker`` loop; started again after Redis went away."""
         while not self._stopping.is_set():
+            if not self._fixed and shared.active() is not store:
+                with self._consumers_lock:  # the process moved to another store (tests)
+                    self._consumers.pop((os.getpid(), id(store)), None)
+                return
             try:
                 client = store.worker_client()
                 queue = self._queue(store)
