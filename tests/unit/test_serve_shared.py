@@ -122,9 +122,9 @@ def test_shr020_two_workers_share_partner_data_and_what_if_runs():
         log = server.output()
         workers = [int(p) for p in re.findall(r"Booting worker with pid: (\d+)", log)]
         assert len(workers) == 2, log
-        manager = re.search(r"session state on Redis at unix://\S+, values sealed \(AES-GCM\) "
+        private = re.search(r"session state on Redis at unix://\S+, values sealed \(AES-GCM\) "
                             r"\(private redis-server pid (\d+)\)", log)
-        assert manager, log
+        assert private, log
         deps = requests.get(server.url + "/_dash-dependencies", timeout=TIMEOUT_S).json()
         tab = Tab(server, Callbacks(deps, list(spec.ids)), spec.ids, weights, workers)
 
@@ -177,7 +177,7 @@ def test_shr020_two_workers_share_partner_data_and_what_if_runs():
     log = server.output()  # stopped: the workers' exit is logged too
     assert "Traceback" not in log and "Exception ignored" not in log, log
     assert log.count("Worker exiting") == 2, log
-    assert _gone(int(manager.group(1))), "the private redis-server outlived the server"
+    assert _gone(int(private.group(1))), "the private redis-server outlived the server"
 
     per = Counter(pid for _, pid in tab.hits)
     print(f"\nshr020: {len(tab.hits)} callbacks, per worker {dict(per)}; upload on {loader}, "
