@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run serve load test bench lint build setup browser-deps clean
+.PHONY: run serve load test bench lint build setup browser-deps redis-dep server-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +18,14 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(PY) app.py
 
-serve: $(STAMP)
+# several workers and no SVRP_REDIS_URL: a private redis-server (Debian's), installed when root
+serve: $(STAMP) redis-dep
 	$(PY) serve.py
 
-# 50 users for 60 s against a 2-worker gunicorn on a free loopback port; prints a table
-load: $(STAMP)
-	$(PY) -m benchmarks.load
+# 50 users for 60 s against a 2-worker gunicorn on a free loopback port; prints a table.
+# LOAD_ARGS=--instances 2: two instances behind nginx on one Redis, beside one instance
+load: $(STAMP) server-deps
+	$(PY) -m benchmarks.load $(LOAD_ARGS)
 
 # Debian's chromium + chromium-driver for the browser tests, installed when root and missing.
 browser-deps:
@@ -35,7 +37,27 @@ browser-deps:
 	  fi; \
 	fi
 
-test: $(STAMP) browser-deps
+# Debian's redis-server (make serve with several workers, Redis tests) and nginx (the
+# two-instance test and make load --instances 2), installed when root and missing.
+redis-dep:
+	@if ! command -v redis-server >/dev/null 2>&1 && [ ! -x /usr/bin/redis-server ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server; \
+	  else \
+	    echo "several workers need Debian's redis-server: run 'sudo apt-get install redis-server', or set SVRP_REDIS_URL or SVRP_WORKERS=1"; \
+	  fi; \
+	fi
+
+server-deps: redis-dep
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx; \
+	  else \
+	    echo "the two-instance tests need Debian's nginx: run 'sudo apt-get install nginx'"; \
+	  fi; \
+	fi
+
+test: $(STAMP) browser-deps server-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

@@ -13,6 +13,7 @@ from dash import Dash, Input, Output, callback, dcc, html, no_update
 from flask import Response, request
 from flask_compress import Compress
 
+from dashboard import shared
 from dashboard.area import area_href, scope_geometry_gz, validate_scope
 from dashboard.security import install as install_security
 from dashboard.settings import Settings
@@ -213,6 +214,17 @@ def create_app(settings: Settings | None = None) -> Dash:
         except ProfilerError as exc:
             return Response(str(exc), status=404, mimetype="text/plain")
         return _gzip_response(scope_geometry_gz(state, scope))
+
+    @app.server.route("/healthz")
+    def healthz() -> Response:
+        # For a proxy's or an orchestrator's health check: 503 while Redis does not answer.
+        store = shared.active()
+        try:
+            if store is not None:
+                store.count("healthz")
+        except ProfilerError:
+            return Response("session store not answering\n", status=503, mimetype="text/plain")
+        return Response("ok\n", mimetype="text/plain", headers={"Cache-Control": "no-store"})
 
     return app
 

@@ -5,8 +5,9 @@ see dashboard/settings.py); a bad one stops start-up with a one-line ``error: ..
 status 2, before gunicorn starts. Workers are threaded (``gthread``), so a slow client or a
 download does not hold a whole worker; CPU-bound callbacks still share each worker's GIL, which
 is why there are several processes. With several, per-session state (partner uploads, what-if
-stability runs) is kept in a manager process that wsgi.py starts before the fork
-(:mod:`dashboard.shared`), so any worker can answer any callback of a tab.
+stability runs) is kept in Redis (``SVRP_REDIS_URL``, or a private ``redis-server`` that wsgi.py
+starts before the fork, :mod:`dashboard.shared`), so any worker can answer any callback of a
+tab; each worker runs a thread taking what-if runs from the RQ queue (:mod:`dashboard.jobs`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 
 from gunicorn.app.base import BaseApplication
 
-from dashboard import shared
+from dashboard import private_redis, shared
 from dashboard.settings import Settings
 from profiler.errors import ProfilerError
 
@@ -63,7 +64,15 @@ def options(settings: Settings) -> dict:
         "errorlog": "-",
         # gunicorn 27's control socket defaults to one path in $HOME: two instances would clash
         "control_socket_disable": True,
+        "post_worker_init": _start_job_workers,
     }
+
+
+def _start_job_workers(worker) -> None:
+    """In each forked worker: start its what-if queue worker thread (Redis only)."""
+    from dashboard.jobs import STABILITY_JOBS
+
+    STABILITY_JOBS.start_workers()
 
 
 def main() -> int:
@@ -81,11 +90,13 @@ def main() -> int:
     except ProfilerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    store = shared.server()
+    store = shared.active()
+    private = private_redis.running()
     print(
         f"data loaded in {time.perf_counter() - started:.1f} s (pid {os.getpid()}); serving "
         f"http://{options(settings)['bind']}/ with {settings.workers} workers; session state "
-        + (f"shared through manager pid {store.pid}" if store else "in process"),
+        + (store.describe() if store else "in process")
+        + (f" (private redis-server pid {private.proc.pid})" if private else ""),
         flush=True,
     )
     Gunicorn(wsgi.server, options(settings)).run()

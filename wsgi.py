@@ -10,10 +10,11 @@ workers forked from it share those pages of memory. The first render of each kin
 page's banding comparison, ~3 s) and the district pages' cached parts happen once before the
 fork instead of on each worker's first visitors.
 
-With more than one worker (``SVRP_WORKERS``; give gunicorn the same ``--workers``), the
-per-session state (partner uploads, what-if stability runs) goes to a manager process started
-here, before the fork, so every worker sees it (:mod:`dashboard.shared`; memory only).
-Without ``--preload`` each worker would start its own: always preload.
+Per-session state (partner uploads, what-if stability runs) goes to Redis when
+``SVRP_REDIS_URL`` is set (several hosts share it), or, with more than one worker
+(``SVRP_WORKERS``; give gunicorn the same ``--workers``), to a private ``redis-server`` started
+here, before the fork, so every worker sees it (:func:`dashboard.shared.configure`; sealed,
+never on disk). Without ``--preload`` each worker would start its own: always preload.
 """
 
 from __future__ import annotations
@@ -45,6 +46,5 @@ def warm_up() -> None:
 settings = Settings.from_env()
 app = create_app(settings)
 warm_up()
-if settings.workers > 1:
-    shared.start()  # after the data load, before gunicorn forks the workers
+shared.configure(settings)  # after the data load, before gunicorn forks the workers
 server = app.server

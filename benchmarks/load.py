@@ -24,7 +24,12 @@ error if it fails, is not 200, or its answer lacks what the page needs.
 Bounded: loopback only, at most 200 users and 300 s, every request with a 30 s timeout; the
 server is stopped (its own process group) however the run ends.
 
+With ``--instances 2`` the same users run against two app instances (``--workers`` each) on one
+Redis behind nginx (:mod:`benchmarks.cluster`), then, in the same run, against one instance
+behind the same kind of stack, and both tables are printed with a side-by-side summary.
+
     python -m benchmarks.load [--users 50] [--duration 60] [--workers 2] [--think 1-5]
+                              [--instances 2]
 """
 
 from __future__ import annotations
@@ -76,6 +81,9 @@ def parse_args(argv):
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--instances", type=int, default=0,
+                        help="app instances behind nginx on one Redis (2-4), compared with one; "
+                             "0 (default): one make serve, no proxy")
     parser.add_argument("--think", default="1-5",
                         help="a user's pause between actions, seconds, as MIN-MAX (default 1-5)")
     args = parser.parse_args(argv)
@@ -91,6 +99,8 @@ def parse_args(argv):
         parser.error(f"--duration {args.duration:g}: use 1 to {MAX_DURATION_S} seconds")
     if not 1 <= args.workers <= 32:
         parser.error(f"--workers {args.workers}: use 1 to 32")
+    if args.instances and not 2 <= args.instances <= 4:
+        parser.error(f"--instances {args.instances}: use 2 to 4 (or 0)")
     args.think = (lo, hi)
     return args
 
@@ -441,33 +451,73 @@ def main(argv: list[str] | None = None) -> int:
     district_lsoas = sorted(warks[warks["lad24_code"] == "E07000219"]["lsoa21_code"])
     spec_weights = [i.weight for i in spec.indicators]
 
+    if args.instances:
+        return compare(args, spec, lsoas, district_lsoas, spec_weights)
     print(f"starting gunicorn ({args.workers} workers) on {HOST} ...", flush=True)
     with Server(args.workers) as server:
         memory_before = server.memory_mb()
-        deps = requests.get(server.url + "/_dash-dependencies", timeout=TIMEOUT_S).json()
-        callbacks = Callbacks(deps, list(spec.ids))
-        record = Record()
-        master = random.Random(2025)
-        users = [User(server.url, callbacks, spec_weights, lsoas, district_lsoas,
-                      random.Random(master.random()), record) for _ in range(args.users)]
-        print(f"{args.users} users for {args.duration:g} s (think {args.think[0]:g}-"
-              f"{args.think[1]:g} s) against {server.url} ...", flush=True)
-        start = time.time()
-        deadline = start + args.duration
-        threads = [threading.Thread(target=u.run, args=(deadline, args.think), daemon=True)
-                   for u in users]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=args.duration + TIMEOUT_S + 10)
-        elapsed = time.time() - start
+        record, elapsed = drive(server.url, args, spec, lsoas, district_lsoas, spec_weights)
         memory_after = server.memory_mb()
     print_table(record, elapsed, args, memory_before, memory_after)
     return 1 if sum(record.errors.values()) else 0
 
 
-def print_table(record, elapsed, args, memory_before, memory_after) -> None:
-    print(f"\n# load test: {args.users} users, {elapsed:.0f} s, {args.workers} gunicorn workers "
+def drive(url, args, spec, lsoas, district_lsoas, spec_weights):
+    """Run the users against ``url``; their record and the elapsed time."""
+    deps = requests.get(url + "/_dash-dependencies", timeout=TIMEOUT_S).json()
+    callbacks = Callbacks(deps, list(spec.ids))
+    record = Record()
+    master = random.Random(2025)
+    users = [User(url, callbacks, spec_weights, lsoas, district_lsoas,
+                  random.Random(master.random()), record) for _ in range(args.users)]
+    print(f"{args.users} users for {args.duration:g} s (think {args.think[0]:g}-"
+          f"{args.think[1]:g} s) against {url} ...", flush=True)
+    start = time.time()
+    deadline = start + args.duration
+    threads = [threading.Thread(target=u.run, args=(deadline, args.think), daemon=True)
+               for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=args.duration + TIMEOUT_S + 10)
+    return record, time.time() - start
+
+
+def compare(args, spec, lsoas, district_lsoas, spec_weights) -> int:
+    """``--instances N``: N instances behind nginx, then one, same users; both tables."""
+    from benchmarks.cluster import Cluster
+
+    runs = []
+    for n in (args.instances, 1):
+        print(f"starting {n} instance(s) x {args.workers} workers on one Redis behind nginx "
+              f"on {HOST} ...", flush=True)
+        with Cluster(instances=n, workers=args.workers) as cluster:
+            before = cluster.memory_mb()
+            record, elapsed = drive(cluster.url, args, spec, lsoas, district_lsoas,
+                                    spec_weights)
+            after = cluster.memory_mb()
+        label = f"{n} instance{'s' if n > 1 else ''} behind nginx"
+        print_table(record, elapsed, args, before, after, label=label)
+        runs.append((label, record, elapsed))
+    print(f"\n# side by side: p95 ms (errors), {args.users} users, {args.duration:g} s each")
+    print("| action | " + " | ".join(label for label, _, _ in runs) + " | target p95 |")
+    print("|---|" + "---:|" * len(runs) + "---|")
+    for kind in KINDS:
+        cells = []
+        for _, record, _ in runs:
+            times = np.array(record.samples.get(kind, [])) * 1000
+            p95 = f"{np.percentile(times, 95):.0f}" if times.size else "-"
+            cells.append(f"{p95} ({record.errors.get(kind, 0)})")
+        target = TARGETS_MS.get(kind)
+        print(f"| {kind} | " + " | ".join(cells) + f" | {f'< {target}' if target else ''} |")
+    print("| requests/s | " + " | ".join(f"{r.requests / e:.1f}" for _, r, e in runs) + " | |")
+    return 1 if any(sum(r.errors.values()) for _, r, _ in runs) else 0
+
+
+def print_table(record, elapsed, args, memory_before, memory_after, label=None) -> None:
+    where = f"{label}, {args.workers} gunicorn workers each" if label else \
+        f"{args.workers} gunicorn workers"
+    print(f"\n# load test: {args.users} users, {elapsed:.0f} s, {where} "
           f"(gthread), think {args.think[0]:g}-{args.think[1]:g} s, loopback")
     print("# machine load average (1, 5, 15 min) at the end: "
           + ", ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs")

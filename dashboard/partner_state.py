@@ -2,9 +2,9 @@
 
 A session's uploads (a partner indicator table, an incident extract) live in a bounded,
 least-recently-used cache (:class:`PartnerCache`) under a random key; the page keeps only that
-key in a ``dcc.Store``. The cache is in process, or, under gunicorn with several workers, in
-the manager process of :mod:`dashboard.shared` that every worker reads. Nothing here writes
-partner data to disk. A failed upload
+key in a ``dcc.Store``. The cache is in process, or, with several workers or hosts, in the
+Redis store of :mod:`dashboard.shared` that every worker reads, sealed (AES-GCM) before it
+leaves the worker. Nothing here writes partner data to disk. A failed upload
 raises :class:`profiler.partner.PartnerDataError` before anything is stored, so the session's
 previous partner data (and the profile drawn from it) stays as it was.
 
@@ -97,7 +97,7 @@ class PartnerData:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
-        # what crosses to the shared store: the uploads, not this process's scored views
+        # what goes to the shared store: the uploads, not this process's scored views
         return {"indicators": self.indicators, "extract": self.extract}
 
     def __setstate__(self, state: dict) -> None:
@@ -116,24 +116,26 @@ class PartnerData:
 class PartnerCache:
     """Bounded store of :class:`PartnerData` by random session key, seen by every worker.
 
-    One process: an in-process least-recently-used table, as before. Under gunicorn with
-    several workers (:func:`dashboard.shared.start`): a table in the manager process, so a
-    callback on any worker finds what another stored. Never on disk either way.
+    One process: an in-process least-recently-used table, as before. With several workers or
+    hosts (:func:`dashboard.shared.configure`): a sealed table in Redis, so a callback on any
+    worker finds what another stored. Entries expire ``SVRP_SESSION_TTL`` s after their last
+    use. Never on disk either way.
 
-    Raises :class:`dashboard.shared.SharedStateError` (a ``ProfilerError``) when the manager
-    cannot be reached.
+    Raises :class:`dashboard.shared.SharedStateError` (a ``ProfilerError``) when Redis cannot
+    be reached.
     """
 
     TABLE = "partner"
 
-    def __init__(self, max_sessions: int = 20, store: Store | None = None) -> None:
+    def __init__(self, max_sessions: int = 20, store: Store | None = None,
+                 ttl: float = shared.DEFAULT_TTL_S) -> None:
         self.max_sessions = max_sessions
-        self._local = store or shared.local()  # one process (no manager running)
+        self._local = store or shared.local(ttl)  # one process (no Redis configured)
 
     @property
     def store(self) -> Store:
-        """The manager's store when one runs (looked up per call: it starts after import)."""
-        return shared.managed() or self._local
+        """The shared store when configured (looked up per call: it is set after import)."""
+        return shared.active() or self._local
 
     def get(self, key) -> PartnerData | None:
         """The session's data, or None for an unknown, expired or malformed key."""
@@ -165,7 +167,8 @@ def cache_for(state: AppState) -> PartnerCache:
     key = id(state)
     if key not in _CACHES:
         _CACHES.clear()  # a new state (tests, reload) starts with no partner data
-        _CACHES[key] = PartnerCache(state.settings.partner_sessions)
+        _CACHES[key] = PartnerCache(state.settings.partner_sessions,
+                                    ttl=state.settings.session_ttl)
     return _CACHES[key]
 
 

@@ -32,6 +32,7 @@ HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
     r"[A-Za-z0-9])?)*$"
 )
+MEMORY_RE = re.compile(r"^[1-9][0-9]*(kb|mb|gb)$")
 TILES_RE = re.compile(r"^(https?://[^/\s]+)?/(?!/)\S*$")  # absolute http(s), or a path on this site
 
 
@@ -115,6 +116,25 @@ class Settings:
         "comma-separated areas this deployment offers (as for SVRP_AREA; a district list "
         "inside uses +); empty for every English area",
     )
+    redis_url: str = setting(
+        "",
+        "Redis for session state and the what-if queue shared by every worker and host (e.g. "
+        "redis://10.0.0.5:6379/0 or unix:///run/redis/redis.sock); empty: in process with one "
+        "worker, a private redis-server started by make serve with several",
+    )
+    secret_key: str = setting(
+        "",
+        "key sealing session data in Redis (AES-GCM), the same on every host; needed with "
+        "SVRP_REDIS_URL (python -m dashboard.redis_store key makes one); never stored",
+        secret=True,
+    )
+    session_ttl: int = setting(
+        4 * 3600, "seconds a session's partner data and runs are kept after their last use",
+        between=(60, 7 * 24 * 3600),
+    )
+    redis_maxmemory: str = setting(
+        "256mb", "maxmemory of the private redis-server make serve starts (LRU eviction)"
+    )
 
     def __post_init__(self) -> None:
         """Check the settings that depend on each other (also for ``Settings(...)`` in tests)."""
@@ -164,6 +184,15 @@ class Settings:
             raise ProfilerError(
                 f"SVRP_TILES_URL={self.tiles_url!r}: use an http(s) URL template with {{z}}, "
                 "{x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png, or empty"
+            )
+        if self.secret_key and len(self.secret_key) < 32:
+            raise ProfilerError(
+                f"SVRP_SECRET_KEY: {len(self.secret_key)} characters is too short (32 at "
+                "least); make one with 'python -m dashboard.redis_store key'"
+            )
+        if not MEMORY_RE.match(self.redis_maxmemory):
+            raise ProfilerError(
+                f"SVRP_REDIS_MAXMEMORY={self.redis_maxmemory!r}: use a size such as 256mb or 1gb"
             )
         if not _is_host(self.host):
             raise ProfilerError(

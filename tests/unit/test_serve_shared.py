@@ -1,4 +1,5 @@
-"""``make serve`` with 2 workers: a tab's partner data and what-if run are seen by both workers.
+"""``make serve`` with 2 workers (a private Redis): a tab's partner data and what-if run are seen
+by both workers.
 
 Every callback goes out on a fresh ``requests.Session`` (a new connection), so gunicorn hands
 them to either worker; which worker holds each connection is read from ``/proc`` (the server
@@ -121,8 +122,9 @@ def test_shr020_two_workers_share_partner_data_and_what_if_runs():
         log = server.output()
         workers = [int(p) for p in re.findall(r"Booting worker with pid: (\d+)", log)]
         assert len(workers) == 2, log
-        manager = re.search(r"session state shared through manager pid (\d+)", log)
-        assert manager, log
+        private = re.search(r"session state on Redis at unix://\S+, values sealed \(AES-GCM\) "
+                            r"\(private redis-server pid (\d+)\)", log)
+        assert private, log
         deps = requests.get(server.url + "/_dash-dependencies", timeout=TIMEOUT_S).json()
         tab = Tab(server, Callbacks(deps, list(spec.ids)), spec.ids, weights, workers)
 
@@ -175,7 +177,7 @@ def test_shr020_two_workers_share_partner_data_and_what_if_runs():
     log = server.output()  # stopped: the workers' exit is logged too
     assert "Traceback" not in log and "Exception ignored" not in log, log
     assert log.count("Worker exiting") == 2, log
-    assert _gone(int(manager.group(1))), "the manager outlived the server"
+    assert _gone(int(private.group(1))), "the private redis-server outlived the server"
 
     per = Counter(pid for _, pid in tab.hits)
     print(f"\nshr020: {len(tab.hits)} callbacks, per worker {dict(per)}; upload on {loader}, "
