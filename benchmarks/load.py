@@ -286,7 +286,9 @@ class User:
             ("dst-lsoas", "clickData"): None,
             ("dst-table", "active_cell"): None,
             ("dst-code", "data"): None,
-            ("ovw-partner", "data"): None,  # no partner upload in the load mix
+            ("ovw-partner", "data"): None,
+            ("ovw-area", "data"): None,  # the default area
+            ("dst-area", "data"): None,  # no partner upload in the load mix
             ("ovw-stb-done", "data"): None,
             ("ovw-drawn", "data"): {"features": 354},  # the map has drawn: the panel fills
             ("dst-drawn", "data"): {"features": 354},

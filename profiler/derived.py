@@ -36,7 +36,6 @@ Choices, and why
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -47,13 +46,14 @@ from scipy import sparse
 from scipy.special import ndtr
 
 from profiler.change import ChangeSources
+from profiler.codes import LSOA21_RE
 from profiler.engine import THEMES
 from profiler.errors import ProfilerError
 from profiler.spec import Spec
 from profiler.stability import StabilitySettings
 from profiler.stability import area_stability as _stability
 
-LSOA21 = re.compile(r"E01\d{6}")
+LSOA21 = LSOA21_RE  # profiler.codes: one module for code patterns
 # Shipped 2021 LSOA boundary files, most detailed first; the first that covers the whole area
 # is used. The last covers England.
 LSOA21_FILES = ("warwickshire_lsoa21.gpkg", "england_lsoa21_bsc.gpkg")

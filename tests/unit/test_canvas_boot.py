@@ -56,9 +56,11 @@ def test_cvs001_explore_head_starts_the_worker_on_its_scope(client):
 
 def test_cvs002_every_map_page_names_its_geometry_and_bad_scopes_none(client):
     # the overview and district pages draw the county with the same canvas layer and worker
-    for path in ("/", "/district/E07000219"):
+    for path, scope in (("/", "E10000031"), ("/district/E07000219", "E10000031"),
+                        ("/area/E10000034", "E10000034"),
+                        ("/area/E08000026/ward/E05001219", "E08000026")):
         head = client.get(path).get_data(as_text=True).split("</head>", 1)[0]
-        assert 'data-geometry="/data/lsoa21/warwickshire.geojson"' in head, path
+        assert f'data-geometry="/data/lsoa21/{scope}.geojson"' in head, path
         # the worker fetches it (a preload would fetch it twice); the lazy chunks are preloaded
         assert not re.search(r'<link rel="preload"[^>]*href="/data/', head), path
         assert 'as="script" href="/_dash-component-suites/dash_leaflet/async-GeoJSON.js"' in head

@@ -118,7 +118,8 @@ def test_sec002_signed_in_pages_callbacks_and_exports_work(apps):
         "inputs": [{"id": "dst-export-csv", "property": "n_clicks", "value": 1},
                    {"id": "dst-export-xlsx", "property": "n_clicks", "value": None},
                    {"id": "dst-export-geojson", "property": "n_clicks", "value": None}],
-        "state": [{"id": "dst-code", "property": "data", "value": "E07000219"}],
+        "state": [{"id": "dst-code", "property": "data", "value": "E07000219"},
+                  {"id": "dst-area", "property": "data", "value": None}],
         "changedPropIds": ["dst-export-csv.n_clicks"],
     }
     assert client.post("/_dash-update-component", json=export).status_code == 401
@@ -292,12 +293,14 @@ def test_sec009_every_dashboard_export_neutralises_formulas(apps, hostile_state,
                  {"id": "ovw-banding", "property": "value", "value": "stddev"},
                  {"id": "ovw-bands", "property": "value", "value": ["Very High", "High", "Medium"]},
                  {"id": "ovw-district", "property": "value", "value": "county"},
-                 {"id": "ovw-partner", "property": "data", "value": None}]
+                 {"id": "ovw-partner", "property": "data", "value": None},
+                 {"id": "ovw-area", "property": "data", "value": None}]
     else:
         output = "..dst-download.data...dst-export-msg.children.."
         outputs = [{"id": "dst-download", "property": "data"},
                    {"id": "dst-export-msg", "property": "children"}]
-        state = [{"id": "dst-code", "property": "data", "value": "E07000219"}]
+        state = [{"id": "dst-code", "property": "data", "value": "E07000219"},
+                 {"id": "dst-area", "property": "data", "value": None}]
     resp = client.post("/_dash-update-component", headers=_basic(USER, PASSWORD), json={
         "output": output, "outputs": outputs, "inputs": clicks, "state": state,
         "changedPropIds": [f"{page}-export-{fmt}.n_clicks"]})

@@ -55,6 +55,8 @@ class Tab:
             ("ovw-selected", "data"): None,
             ("ovw-district", "value"): "county",
             ("ovw-partner", "data"): None,
+            ("ovw-area", "data"): None,  # the default area
+            ("dst-area", "data"): None,
             ("ovw-stb-done", "data"): None,
             ("ovw-drawn", "data"): {"features": 354},
             ("ovw-upload-indicators", "contents"): None,
