@@ -159,13 +159,12 @@ TABLE_COLUMNS = [
 NO_STABILITY = pd.DataFrame({"p_high": pd.Series(dtype=float)})
 
 
-def rank_label(scope: str) -> str:
+def rank_label(state: AppState, scope: str) -> str:
     """What a result's ``rank`` column is a rank in: the scope it was scored for."""
     if scope == "england":
         return "England rank"
-    if scope.startswith("E0"):
-        return "District rank"
-    return "County rank"
+    level = state.catalogue.resolve(scope).level
+    return {"county": "County rank", "district": "District rank"}.get(level, "Area rank")
 
 
 def table_columns(rank: str = "County rank", drop: Sequence[str] = ()) -> list[dict]:
@@ -553,6 +552,7 @@ def export_download(
         banding=banding,
         weights=dict(weights),
         generated_at=datetime.now(UTC),
+        **({"district": district} if district else {}),
         **dict(extra_meta or {}),
     )
     blob = export_lsoas(

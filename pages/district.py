@@ -27,6 +27,7 @@ from dashboard.components import (
     high_risk_table,
     lsoa_panel,
     map_clientside_callbacks,
+    rank_label,
     table_columns,
 )
 from dashboard.state import DISTRICT_STYLE, current
@@ -84,13 +85,13 @@ COMPACT_CELL = {
     "padding": "3px 6px",
 }
 
-def district_table(rows: list[dict], result, spec):
+def district_table(rows: list[dict], result, spec, rank: str = "County rank"):
     """The High/Very High table (``dst-table``): no District column, one driver per line."""
     lines = top_contributors(result, spec, sep="\n")
     by_code = dict(zip(result["lsoa21_code"], lines, strict=True))
     rows = [{**r, "drivers": by_code.get(r["lsoa21_code"], r["drivers"])} for r in rows]
     table = high_risk_table("dst-table", rows)
-    table.columns = table_columns(drop=("district",))
+    table.columns = table_columns(rank=rank, drop=("district",))
     table.style_cell = {**table.style_cell, "padding": "3px 6px"}
     table.style_cell_conditional = [
         {"if": {"column_id": "drivers"}, "minWidth": "150px", "width": "34%"},
@@ -375,7 +376,13 @@ def layout(
             raise ProfilerError(
                 f"{state.home.label} is profiled by {state.sub_level}, not by {str(level)[:20]}"
             )
-        sub = state.home.subarea(str(code or ""))
+        if not state.home.has_subarea(str(code)):
+            near = state.home.subarea(str(code or ""))  # raises, with close matches
+            raise ProfilerError(
+                f"{state.sub_level} {str(code)[:20]!r}: not a {state.sub_level} of "
+                f"{state.home.label} by code; did you mean {near.name} ({near.code})?"
+            )
+        sub = state.home.subarea(code)
     except ProfilerError as exc:
         return html.Div(
             [
@@ -468,7 +475,8 @@ def layout(
                         [
                             html.H2("High and Very High LSOAs", className="svrp-h2"),
                             district_table(
-                                high_risk_rows(county, state, HIGH, code), rows, state.spec
+                                high_risk_rows(county, state, HIGH, code), rows, state.spec,
+                                rank=rank_label(state, state.home.code),
                             ),
                             html.Div(
                                 [

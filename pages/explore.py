@@ -117,11 +117,14 @@ def view_data(state, result, scope: str, layer: str, selected: str | None) -> di
 def _stability(state, scope: str, reference: str, pairs, banding) -> object:
     """The shipped P(High+) where it describes this profile, else none.
 
-    It does for the county's LSOAs banded against their county with the spec's weights and
+    It does for the home area's LSOAs banded against the home area with the spec's weights and
     banding.
     """
     default = dict(pairs) == state.spec.weights and banding == state.spec.profile.banding
-    if reference == "county" and default and state.stability is not None:
+    # the home area's analysis is fitted on the home area: its LSOAs banded against it
+    fitted_on_home = (reference == "area" and scope == state.home.code) or (
+        reference == "county" and state.home.level == "county")
+    if fitted_on_home and default and state.stability is not None:
         return state.stability
     return NO_STABILITY
 
@@ -226,7 +229,7 @@ def layout(**query) -> html.Div:
                     high_risk_table(
                         "exp-table",
                         table_rows(state, result, scope, reference, pairs, banding),
-                        rank=rank_label(scope),
+                        rank=rank_label(state, scope),
                     ),
                 ],
                 className="svrp-list",

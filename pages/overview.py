@@ -19,6 +19,7 @@ from dashboard.components import (
     lsoa_panel,
     map_clientside_callbacks,
     map_grid,
+    rank_label,
     validate_method,
     validate_weights,
     weights_panel,
@@ -264,7 +265,8 @@ def layout(code: str | None = None, **query) -> html.Div:
                         "selects that LSOA on the map and in the panel.",
                         className="svrp-note",
                     ),
-                    high_risk_table("ovw-table", rows, extra_columns=CHANGE_COLUMNS),
+                    high_risk_table("ovw-table", rows, extra_columns=CHANGE_COLUMNS,
+                                    rank=rank_label(state, state.home.code)),
                     html.Div(
                         [
                             html.Span("Export: "),

@@ -92,7 +92,7 @@ def test_sec103_explore_draws_with_no_violations(csp_page, server):
     # the web worker ran under the policy: the page never fell back to doing its work itself
     assert drv.execute_script("return typeof window.svrpLoadGeometry") == "undefined"
     assert drv.execute_script("return Object.keys(window.svrpBoot.timings || {})") == [
-        "/data/lsoa21/warwickshire.geojson"]
+        "/data/lsoa21/E10000031.geojson"]
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +141,7 @@ def test_sec104_signed_in_browser_gets_the_map(fresh_driver, basic_server):
 
     drv = fresh_driver
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(basic_server + "/data/lsoa21/warwickshire.geojson", timeout=5)  # noqa: S310
+        urllib.request.urlopen(basic_server + "/data/lsoa21/E10000031.geojson", timeout=5)  # noqa: S310
     assert refused.value.code == 401
     token = base64.b64encode(b"analyst:pw-for-tests").decode()
     drv.execute_cdp_cmd("Network.enable", {})

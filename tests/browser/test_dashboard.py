@@ -127,9 +127,9 @@ def test_brw004_shared_url_restores_the_view(fresh_driver, server, county):
 
 
 def test_brw005_bad_url_values_get_a_clear_message(page, server):
-    page.get(server + "/?lsoa=<script>alert(1)</script>&w=violence_with_injury:99&layer=x")
+    page.get(server + "/?lsoa=<script>alert(1)</script>&w=violence_with_injury:101&layer=x")
     alert = wait_for(lambda: page.find_element(By.ID, "ovw-alert").text, timeout=15)
-    assert "not a Warwickshire 2021 LSOA code" in alert and "from 0 to 5" in alert
+    assert "not a 2021 LSOA code in Warwickshire" in alert and "from 0 to 100" in alert
     assert "Traceback" not in page.page_source
     wait_for(lambda: len(_paths(page)) >= 354, timeout=30)
 
@@ -191,7 +191,7 @@ def test_brw009_methodology_lists_every_indicator(page, server):
 def test_brw010_unknown_district_is_explained(page, server):
     page.get(f"{server}/district/E07999999")
     msg = wait_for(lambda: page.find_element(By.ID, "dst-error").text, timeout=15)
-    assert "not a Warwickshire district code" in msg
+    assert "not a district of Warwickshire" in msg
 
 
 @pytest.mark.parametrize("mode", ["cluster", "heat", "points"])

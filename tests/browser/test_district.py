@@ -184,7 +184,7 @@ def test_dst005_table_is_sortable_and_keyboard_navigable(page, server, county):
 def test_dst006_unknown_district_is_explained(page, server, bad):
     page.get(f"{server}/district/{bad}")
     msg = wait_for(lambda: page.find_element(By.ID, "dst-error").text, timeout=15)
-    assert "not a Warwickshire district code" in msg and "Rugby (E07000220)" in msg
+    assert "not a district of Warwickshire" in msg and "Rugby (E07000220)" in msg
     assert not page.find_elements(By.CSS_SELECTOR, "#dst-error img")  # shown as text only
     assert "Traceback" not in page.page_source
 

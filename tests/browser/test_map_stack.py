@@ -87,7 +87,7 @@ def test_map001_overview_draws_354_lsoas_on_the_canvas_in_band_colours(page, ser
     assert colours and present <= set(colours), (colours, present)
     # the worker fetched the county's geometry from the one geometry route
     assert page.execute_script("return Object.keys(window.svrpBoot.timings || {})") == [
-        "/data/lsoa21/warwickshire.geojson"]
+        "/data/lsoa21/E10000031.geojson"]
     # High and Very High have heavier outlines
     got = styles(page, "ovw")
     strong = county.loc[county["band"] == "Very High", "lsoa21_code"].iloc[0]

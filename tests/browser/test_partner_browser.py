@@ -141,7 +141,7 @@ def test_upl012_an_upload_survives_a_visit_to_a_district_page(page, server):
     page.find_element(By.LINK_TEXT, "Rugby").click()  # in-app navigation, same tab
     wait_for(lambda: page.find_elements(By.ID, "dst-title"), timeout=30,
              message="district page not opened")
-    page.find_element(By.LINK_TEXT, "County overview").click()
+    page.find_element(By.LINK_TEXT, "Warwickshire overview").click()
     wait_for(lambda: len(_codes(page)) >= 354, timeout=30, message="overview not drawn again")
     wait_for(lambda: page.find_element(By.ID, "ovw-layer-sources").get_attribute(
         "textContent").count("partner extract, SYNTHETIC example") == 3, timeout=15,

@@ -131,7 +131,7 @@ def test_sec002_signed_in_pages_callbacks_and_exports_work(apps):
 
 def test_sec003_signed_in_responses_are_not_publicly_cacheable(apps):
     client = apps["basic"].server.test_client()
-    resp = client.get("/data/lsoa21/warwickshire.geojson", headers=_basic(USER, PASSWORD))
+    resp = client.get("/data/lsoa21/E10000031.geojson", headers=_basic(USER, PASSWORD))
     assert resp.status_code == 200
     assert resp.headers["Cache-Control"] == "private, max-age=86400"
 

@@ -50,7 +50,7 @@ def test_voc003_map_view_carries_the_vocabulary(monkeypatch):
     view = map_view("ovw", "warwickshire", codes, classes, layer_label="Overall risk")
     assert view["palette"] == list(PALETTE) and view["labels"] == list(BANDS)
     assert view["counts"] == [1, 0, 0, 0, 1] and view["style"] == MAP_STYLE
-    assert view["geometry"].endswith("/data/lsoa21/warwickshire.geojson")
+    assert view["geometry"].endswith("/data/lsoa21/E10000031.geojson")
     assert all(HEX.fullmatch(c) for c in (*MAP_STYLE.values(), DISTRICT_STYLE["color"],
                                           *INCIDENT_STYLE["colours"].values(),
                                           *INCIDENT_STYLE["heat"]))
