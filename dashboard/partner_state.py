@@ -32,7 +32,7 @@ import pandas as pd
 from dashboard import shared
 from dashboard.shared import Store
 from dashboard.state import AppState
-from profiler.disclosure import display_value, small_mask, suppress
+from profiler.disclosure import display_value, mark_suppressed, small_mask, suppress
 from profiler.engine import (
     BANDS,
     THEME_LABELS,
@@ -514,20 +514,16 @@ def hidden_indicator_values(data: PartnerData | None, result: pd.DataFrame,
 
 def suppress_profile(result: pd.DataFrame, data: PartnerData | None,
                      threshold: int) -> pd.DataFrame:
-    """A profile for export with partner count indicators' small values (and derived) hidden."""
+    """A profile for export or display with partner count indicators' small values hidden.
+
+    Hidden cells become missing values flagged by ``<id>_suppressed``
+    (:func:`profiler.disclosure.mark_suppressed`); the text ``<5`` / ``suppressed`` is written
+    only by the export or the view, so every numeric consumer keeps working.
+    """
     hidden = hidden_indicator_values(data, result, threshold)
-    if not any(hidden.values()):
+    if not hidden:
         return result
-    out = result.copy()
-    for ind_id, codes in hidden.items():
-        mask = out["lsoa21_code"].isin(codes).to_numpy()
-        for col, text in ((f"{ind_id}_value", f"<{threshold}"), (f"{ind_id}_norm", "suppressed"),
-                          (f"{ind_id}_contribution", "suppressed"),
-                          (f"{ind_id}_band", "suppressed")):
-            column = out[col].astype(object)
-            column[mask] = text
-            out[col] = column
-    return out
+    return mark_suppressed(result, hidden, threshold)
 
 
 def export_counts(state: AppState, data: PartnerData, threshold: int) -> bytes:

@@ -193,8 +193,11 @@ def _show(value: Any, width: int = 30) -> str:
 
 def _safe_name(filename: str) -> str:
     """Return the base name of an upload, without control characters, at most 80 characters."""
+    from profiler.export import strip_invisible
+
     name = re.split(r"[\\/]", str(filename or ""))[-1]
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip() or "upload"
+    # bidi overrides (RLO) and zero-width characters would make a name read differently
+    name = strip_invisible(re.sub(r"[\x00-\x1f\x7f]", "", name)).strip() or "upload"
     return name if len(name) <= 80 else name[:79] + "…"
 
 
