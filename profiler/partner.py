@@ -47,13 +47,16 @@ import numpy as np
 import pandas as pd
 
 from profiler.errors import ProfilerError
-from profiler.spec import DIRECTIONS, THEME_TAGS, Spec, parse_spec
+from profiler.spec import DIRECTIONS, RESERVED_IDS, THEME_TAGS, Spec, parse_spec
 
 MAX_BYTES = 20_000_000
 MAX_ROWS = 500_000
 MAX_COLUMNS = 200
 MAX_FIELD_CHARS = 1_000
 MAX_PROBLEMS = 50
+#: Largest absolute value accepted in an indicator table (1e308 would pass as finite and flatten
+#: every band).
+MAX_ABS_VALUE = 1e9
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -189,6 +192,20 @@ def _show(value: Any, width: int = 30) -> str:
     if len(text) > width:
         text = text[: width - 1] + "…"
     return repr(text)
+
+
+def _show_name(value: Any, width: int = 30) -> str:
+    """Quote a column name for a message, naming its non-ASCII code points.
+
+    A header typed with a homoglyph (Cyrillic ``о`` for ``o``) looks identical to the expected
+    name: ``'lsoa21_cоde' (has non-ASCII U+043E)`` says why it did not match.
+    """
+    text = str(value)
+    odd = list(dict.fromkeys(c for c in text if ord(c) > 127))
+    if not odd:
+        return _show(text, width)
+    points = ", ".join(f"U+{ord(c):04X}" for c in odd[:3]) + (", ..." if len(odd) > 3 else "")
+    return f"{_show(text, width)} (has non-ASCII {points})"
 
 
 def _safe_name(filename: str) -> str:
@@ -578,23 +595,26 @@ def read_table_upload(content: bytes, filename: str, *, max_bytes: int = MAX_BYT
                                "header have no name; name every column or delete empty ones")
     long_names = [h for h in header if len(h) > 100]
     if long_names:
-        raise PartnerDataError(f"{source}: header cell {_show(long_names[0])} is longer than 100 "
-                               "characters; is the first line a header?")
+        raise PartnerDataError(f"{source}: header cell {_show_name(long_names[0])} is longer "
+                               "than 100 characters; is the first line a header?")
     seen: dict[str, str] = {}
     for h in header:
         key = _norm_name(h) or h.lower()
         if key in seen:
-            raise PartnerDataError(f"{source}: duplicate column name {_show(h)} (same as "
-                                   f"{_show(seen[key])}); keep one column of each name")
+            raise PartnerDataError(f"{source}: duplicate column name {_show_name(h)} (same as "
+                                   f"{_show_name(seen[key])}); keep one column of each name")
         seen[key] = h
     looks_like_data = [h for h in header
                        if LSOA_RE.match(h) or re.fullmatch(r"[-+]?\d[\d.,/:\s-]*", h)]
     if looks_like_data and len(looks_like_data) * 2 >= len(header):
         raise PartnerDataError(
             f"{source}: no header line: the first line looks like data "
-            f"({', '.join(_show(h) for h in looks_like_data[:3])}); add a first line naming the "
-            "columns"
+            f"({', '.join(_show_name(h) for h in looks_like_data[:3])}); add a first line "
+            "naming the columns"
         )
+    if not rows:
+        raise PartnerDataError(f"{source}: a header line but no data rows; upload the file with "
+                               "one row per LSOA or incident under the header")
     width = len(header)
     fixed = [(r + [""] * (width - len(r)))[:width] if len(r) != width else r for r in rows]
     frame = pd.DataFrame(fixed, columns=header, index=pd.Index(lines, name="row"), dtype=object)
@@ -824,7 +844,7 @@ def _code_column(frame: pd.DataFrame, source: str) -> tuple[str, int]:
         if col is not None:
             return col, year
     col = _find(frame, ("lsoa_code_", "lsoa_name"))
-    names = ", ".join(_show(c) for c in list(frame.columns)[:5])
+    names = ", ".join(_show_name(c) for c in list(frame.columns)[:5])
     raise PartnerDataError(
         f"{source}: no LSOA code column (found {names}); name it lsoa21_code (2021 codes) or "
         "lsoa11_code (2011 codes)"
@@ -961,9 +981,14 @@ def load_partner_indicators(
         if not (re.fullmatch(r"[A-Za-z][A-Za-z0-9 _.-]*", str(col))
                 and re.fullmatch(r"[a-z][a-z0-9_]{0,55}", new_id or "")):
             raise PartnerDataError(
-                f"{source}: column {_show(col)} is not a usable indicator id; name value columns "
-                "with letters, digits, spaces and underscores, starting with a letter"
+                f"{source}: column {_show_name(col)} is not a usable indicator id; name value "
+                "columns with letters, digits, spaces and underscores, starting with a letter"
             )
+        if ind is None and new_id in RESERVED_IDS:
+            raise PartnerDataError(
+                f"{source}: column {_show_name(col)} would take the reserved name {new_id!r} (a "
+                "theme, band or profile column, not an indicator); rename it, e.g. "
+                f"{new_id}_partner, or name it after the spec indicator it replaces")
         if new_id in seen_ids:
             raise PartnerDataError(f"{source}: two columns feed indicator {new_id!r}; keep one")
         seen_ids.add(new_id)
@@ -1028,8 +1053,13 @@ def load_partner_indicators(
         nonnum = num.isna() & ~blank
         report.add_mask(frame, nonnum, col, "not a number",
                         "use plain numbers (no thousands separators, units or text)")
-        inf = np.isinf(num.to_numpy(dtype=float, na_value=np.nan))
+        as_float = num.to_numpy(dtype=float, na_value=np.nan)
+        inf = np.isinf(as_float)
         report.add_mask(frame, inf, col, "not a finite number")
+        with np.errstate(invalid="ignore"):
+            absurd = np.isfinite(as_float) & (np.abs(as_float) > MAX_ABS_VALUE)
+        report.add_mask(frame, absurd, col, f"implausibly large (over {MAX_ABS_VALUE:.0e})",
+                        "check the units and the decimal point (no LSOA figure is that large)")
         if kind != "score":
             neg = (num < 0).fillna(False).to_numpy()
             report.add_mask(frame, neg, col, f"negative value for a {kind}",
@@ -1057,6 +1087,12 @@ def load_partner_indicators(
             f"{', '.join(missing[:3])}; add a row for every LSOA (0 where there is none), or "
             "load the file for the area it covers"
         )
+    flat = [new_id for _c, new_id, _i, _o in plan if combined[new_id].nunique(dropna=True) <= 1]
+    if flat:
+        report.notes.append(
+            f"warning: {', '.join(flat)} has the same value in every LSOA "
+            f"({combined[flat[0]].iloc[0]:g}), so it cannot rank areas and moves no band; check "
+            "the extract, or give it weight 0")
     new_table = table.copy()
     data = spec.to_dict()
     label_name = f"partner upload {source}"
@@ -1120,15 +1156,45 @@ _ISO = re.compile(
 )
 _UK = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
+#: Plausible incident years: from this one to next year (pandas holds 1677-2262 only, and a year
+#: like 0024 or 3024 is a typing slip, not an incident).
+FIRST_PLAUSIBLE_YEAR = 1990
+_YEAR = r"(?:^(\d{4})-|/(\d{4})(?:\s|$))"
+_TIME = r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)"
+_OFFSET = r"(?:([+-])(\d{2}):?(\d{2})$)"
 
 
-def _parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse ISO dates, dd/mm/yyyy dates and yyyy-mm months; returns (dates, recognised)."""
+def _parse_dates(text: pd.Series, latest_year: int | None = None,
+                 ) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Parse ISO dates, dd/mm/yyyy dates and yyyy-mm months.
+
+    Returns ``(dates, recognised, too_early, too_late, bad_time)``: the dates (NaT where not
+    parsed), the rows in a known format, those with a year before :data:`FIRST_PLAUSIBLE_YEAR`
+    or after ``latest_year`` (default next year), and those with an impossible time or UTC
+    offset (``T25:00``, ``+99:99``). Only plausible rows reach pandas, whose range is 1677-2262.
+    """
+    latest_year = latest_year or date.today().year + 1
     text = text.str.strip()
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     iso = text.str.match(_ISO.pattern)
     uk = text.str.match(_UK.pattern)
     month = text.str.match(_MONTH.pattern)
+    recognised = iso | uk | month
+    years = text.str.extract(_YEAR).astype(float)
+    year = years[0].fillna(years[1])
+    too_early = recognised & (year < FIRST_PLAUSIBLE_YEAR).fillna(False)
+    too_late = recognised & (year > latest_year).fillna(False)
+    implausible = too_early | too_late
+    clock = text.str.extract(_TIME).astype(float)
+    offset = text.str.extract(_OFFSET)
+    off_h, off_m = offset[1].astype(float), offset[2].astype(float)
+    has_offset = iso & offset[0].notna() & text.str.contains("[T ]", regex=True)
+    bad_time = recognised & (
+        (clock[0] > 23) | (clock[1] > 59) | (clock[2] > 59)
+        | (has_offset & ((off_h > 14) | (off_m > 59)))
+    ).fillna(False)
+    ok = ~implausible & ~bad_time
+    iso, uk, month = iso & ok, uk & ok, month & ok
     if iso.any():
         out[iso] = pd.to_datetime(text[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
     if uk.any():
@@ -1136,7 +1202,7 @@ def _parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
                                  errors="coerce")
     if month.any():
         out[month] = pd.to_datetime(text[month], format="%Y-%m", errors="coerce")
-    return out, iso | uk | month
+    return out, recognised, too_early, too_late, bad_time
 
 
 def _parse_flag(frame: pd.DataFrame, col: str | None, report: ValidationReport) -> pd.Series:
@@ -1258,7 +1324,7 @@ def load_incidents(
     cols = {key: _find(frame, names) for key, names in _INCIDENT_NAMES.items()}
     code_col = next((c for y in (2021, 2011, 0) if (c := _find(frame, _CODE_NAMES[y]))), None)
     code_year = next((y for y in (2021, 2011, 0) if _find(frame, _CODE_NAMES[y])), None)
-    found = ", ".join(_show(c) for c in list(frame.columns)[:6])
+    found = ", ".join(_show_name(c) for c in list(frame.columns)[:6])
     for key in ("date", "offence"):
         if cols[key] is None:
             raise PartnerDataError(f"{source}: no {key} column (found {found}); add a column "
@@ -1271,14 +1337,24 @@ def load_incidents(
     codes_ok = set(map(str, valid_codes)) if valid_codes is not None else set(
         lsoa_boundaries["lsoa21_code"].astype(str))
 
-    dates, recognised = _parse_dates(frame[cols["date"]])
+    dates, recognised, too_early, too_late, bad_time = _parse_dates(frame[cols["date"]],
+                                                                    today.year + 1)
+    implausible = too_early | too_late
     dcol = cols["date"]
     blank = frame[dcol].str.strip() == ""
     report.add_mask(frame, blank, dcol, "no date", "give the date of the incident")
     report.add_mask(frame, ~recognised & ~blank, dcol, "not a date in a known format",
                     "use yyyy-mm-dd, dd/mm/yyyy or yyyy-mm")
-    report.add_mask(frame, recognised & dates.isna(), dcol, "impossible date",
-                    "check day and month (dd/mm/yyyy)")
+    report.add_mask(frame, too_early, dcol, f"year before {FIRST_PLAUSIBLE_YEAR}",
+                    "check the year (four digits, e.g. 2024)")
+    # a far-future year reads like any future date: same reason, so they group in the summary
+    report.add_mask(frame, too_late, dcol, f"after today ({today.isoformat()})",
+                    "check the year, or day and month order")
+    report.add_mask(frame, bad_time & ~implausible, dcol,
+                    "impossible time (hours 00-23, minutes 00-59, UTC offset up to 14:00)",
+                    "check the time, or give the date alone")
+    report.add_mask(frame, recognised & ~implausible & ~bad_time & dates.isna(), dcol,
+                    "impossible date", "check day and month (dd/mm/yyyy)")
     future = (dates > pd.Timestamp(today)).fillna(False)
     report.add_mask(frame, future, dcol, f"after today ({today.isoformat()})",
                     "check the year, or day and month order")

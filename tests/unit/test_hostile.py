@@ -97,8 +97,9 @@ def formula_cells(text: str) -> list[str]:
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_hst003_file_names_cannot_inject_formulas_in_any_export(state, name):
-    from dashboard.components import export_download
     from openpyxl import load_workbook
+
+    from dashboard.components import export_download
 
     up = ps.load_indicator_upload(state, pd.DataFrame({
         "lsoa21_code": state.county_table["lsoa21_code"],
@@ -140,3 +141,106 @@ def test_hst004_neutralise_is_the_one_sanitiser():
 
     assert _safe_name("evil\u202etxt.csv") == "eviltxt.csv"
     assert _safe_name("a\u200b\u200db.csv") == "ab.csv"
+
+
+# -- item 4: reserved names -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("column", ["knife", "domestic", "public_place", "Public Place", "high",
+                                    "Very High", "score", "band", "rank", "causal"])
+def test_hst005_reserved_names_cannot_be_taken_by_an_upload(state, column):
+    blob = pd.DataFrame({"lsoa21_code": state.county_table["lsoa21_code"],
+                         column: np.linspace(1, 9, 354)}).to_csv(index=False).encode()
+    with pytest.raises(PartnerDataError, match=r"^p\.csv: column .* reserved name") as exc:
+        ps.load_indicator_upload(state, blob, "p.csv")
+    assert "\n" not in str(exc.value)
+    # a spec indicator id still replaces that indicator, as documented
+    blob = pd.DataFrame({"lsoa21_code": state.county_table["lsoa21_code"],
+                         "violence_with_injury": np.linspace(1, 9, 354)}).to_csv(
+                             index=False).encode()
+    assert ps.load_indicator_upload(state, blob, "p.csv").partner_ids == ("violence_with_injury",)
+
+
+def test_hst006_spec_ids_cannot_be_theme_or_band_names():
+    from profiler.errors import ProfilerError
+    from profiler.spec import load_spec, parse_spec
+
+    data = load_spec(ROOT / "data" / "indicators" / "spec.toml").to_dict()
+    data["indicator"][0]["id"] = "knife"
+    with pytest.raises(ProfilerError, match="reserved"):
+        parse_spec(data)
+
+
+# -- item 6: dates and times ------------------------------------------------------------------
+
+WARWICK = (52.2820, -1.5850)
+
+
+@pytest.fixture(scope="module")
+def bounds():
+    from profiler.geo import load_lsoa_boundaries
+
+    return load_lsoa_boundaries(ROOT / "data", "warwickshire")
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("24/01/0024", "year before 1990"), ("3024-01-01", "after today"),
+    ("9999-12-31", "after today"), ("0001-01-01", "year before 1990"),
+    ("1677-09-21", "year before 1990"), ("2263-01-01", "after today"), ("2027-01-01", "after"),
+    ("2024-01-05T25:00", "impossible time"), ("2024-01-05T10:00+99:99", "impossible time"),
+    ("2024-01-05 10:61", "impossible time"), ("05/01/2024 24:00", "impossible time"),
+    ("2024-01-05T10:00:75Z", "impossible time"),
+])
+def test_hst007_dates_outside_the_window_and_bad_times_are_refused(bounds, text, reason):
+    from datetime import date
+
+    from profiler.partner import load_incidents
+
+    good = f"2024-01-05,{WARWICK[0]},{WARWICK[1]},Assault\n"
+    blob = (f"date,latitude,longitude,offence\n{good}{text},{WARWICK[0]},{WARWICK[1]},Assault\n"
+            ).encode()
+    with pytest.raises(PartnerDataError) as exc:
+        load_incidents(blob, "x.csv", lsoa_boundaries=bounds, today=date(2025, 6, 1))
+    msg = str(exc.value)
+    assert "\n" not in msg and msg.startswith("x.csv: ") and "row 3" in msg and reason in msg, msg
+    ok = (f"date,latitude,longitude,offence\n{good}2024-01-05T23:59:59+14:00,{WARWICK[0]},"
+          f"{WARWICK[1]},Assault\n").encode()
+    assert len(load_incidents(ok, "x.csv", lsoa_boundaries=bounds, today=date(2025, 6, 1))[0]) == 2
+
+
+# -- item 9: the smaller ones (profiler side) -------------------------------------------------
+
+
+def test_hst008_header_only_extract_is_refused(state):
+    before = ps.PartnerData()
+    for kind, blob in (("incidents", b"date,latitude,longitude,offence\n"),
+                       ("indicators", b"lsoa21_code,violence_with_injury\r\n\r\n")):
+        with pytest.raises(PartnerDataError, match=r"^h\.csv: a header line but no data rows"):
+            if kind == "incidents":
+                ps.load_extract_upload(state, blob, "h.csv")
+            else:
+                ps.load_indicator_upload(state, blob, "h.csv")
+    assert before.empty
+
+
+@pytest.mark.parametrize("value", ["1e308", "-1e308", "1e12", "1.7976931348623157e308"])
+def test_hst009_absurd_values_are_refused(state, value):
+    values = ["1.5"] * 177 + [value] * 177
+    blob = pd.DataFrame({"lsoa21_code": state.county_table["lsoa21_code"],
+                         "violence_with_injury": values}).to_csv(index=False).encode()
+    with pytest.raises(PartnerDataError, match="implausibly large"):
+        ps.load_indicator_upload(state, blob, "big.csv")
+
+
+def test_hst010_an_indicator_with_no_spread_is_flagged(state):
+    blob = pd.DataFrame({"lsoa21_code": state.county_table["lsoa21_code"],
+                         "violence_with_injury": ["2.5"] * 354}).to_csv(index=False).encode()
+    up = ps.load_indicator_upload(state, blob, "flat.csv")
+    assert any("same value in every LSOA" in line for line in up.lines)
+
+
+def test_hst011_homoglyph_header_names_its_code_points(state):
+    blob = "lsoa21_c\u043ede,violence_with_injury\nE01031005,1\n".encode()
+    with pytest.raises(PartnerDataError) as exc:
+        ps.load_indicator_upload(state, blob, "h.csv")
+    assert "'lsoa21_c\u043ede' (has non-ASCII U+043E)" in str(exc.value)
