@@ -45,6 +45,7 @@ from profiler.engine import (
 from profiler.partner import (
     _CODE_NAMES,
     PartnerDataError,
+    ReadLimits,
     ValidationReport,
     _safe_name,
     export_theme_counts,
@@ -225,9 +226,18 @@ _NOT_VALUES = {"lsoa_name", "lsoa21_name", "lsoa11_name", "name", "area_name", "
                "lsoa11nm", "source", *(n for names in _CODE_NAMES.values() for n in names)}
 
 
-def _whole_number_columns(content: bytes, filename: str, max_bytes: int) -> list[str]:
+def read_limits(settings) -> ReadLimits:
+    """The bounds on reading one upload, from the settings (``SVRP_PARTNER_*``)."""
+    return ReadLimits(max_rows=settings.partner_max_rows,
+                      max_cells=settings.partner_xlsx_max_cells,
+                      max_unzipped_bytes=settings.partner_unzipped_max_bytes,
+                      max_seconds=float(settings.partner_read_seconds))
+
+
+def _whole_number_columns(content: bytes, filename: str, max_bytes: int,
+                          limits: ReadLimits | None = None) -> list[str]:
     """Value columns holding whole numbers only: read as counts (apportioned, suppressed)."""
-    frame = read_table_upload(content, filename, max_bytes=max_bytes)
+    frame = read_table_upload(content, filename, max_bytes=max_bytes, limits=limits)
     out = []
     for col in frame.columns:
         if _norm(col) in _NOT_VALUES:
@@ -246,7 +256,8 @@ def load_indicator_upload(state: AppState, content: bytes, filename: str) -> Ind
     """
     max_bytes = state.settings.partner_max_bytes
     threshold = state.settings.disclosure_threshold
-    counts = _whole_number_columns(content, filename, max_bytes)
+    limits = read_limits(state.settings)
+    counts = _whole_number_columns(content, filename, max_bytes, limits)
     by_id = {ind.id: ind for ind in state.spec.indicators}
     by_col = {_norm(ind.column): ind for ind in state.spec.indicators}
     count_ids = []
@@ -257,7 +268,7 @@ def load_indicator_upload(state: AppState, content: bytes, filename: str) -> Ind
         content, filename, state.spec, state.county_table,
         new_indicators={c: {"kind": "count"} for c in counts},
         scope_codes=set(state.county_table["lsoa21_code"]),
-        lookup=_lookup_for(state), max_bytes=max_bytes)
+        lookup=_lookup_for(state), max_bytes=max_bytes, limits=limits)
     partner = tuple(i.id for i in spec.indicators if i.column.startswith("partner_"))
     if count_ids:
         report.notes.append(
@@ -283,7 +294,8 @@ def load_extract_upload(state: AppState, content: bytes, filename: str) -> Extra
     codes = set(state.county["lsoa21_code"])
     incidents, report = load_incidents(
         content, filename, lsoa_boundaries=bounds, valid_codes=codes,
-        lookup=_lookup_for(state), max_bytes=state.settings.partner_max_bytes)
+        lookup=_lookup_for(state), max_bytes=state.settings.partner_max_bytes,
+        limits=read_limits(state.settings))
     residents = residents_lsoa21(_lookup_for(state))
     residents = residents[residents.index.isin(codes)].sort_index()
     counts = theme_counts(incidents, residents)

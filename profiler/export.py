@@ -35,6 +35,7 @@ from profiler.docs import attribution_texts
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
 from profiler.spec import Spec
+from profiler.text import INVISIBLE_RE, strip_invisible  # noqa: F401 (re-exported)
 
 FORMATS = ("csv", "xlsx", "geojson")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -51,18 +52,9 @@ MEDIA_TYPES = {
 
 
 _LINE_BREAKS = str.maketrans({"\r": " ", "\n": " ", "\u2028": " ", "\u2029": " "})
-#: Invisible characters that can disguise text: bidi overrides and isolates (RLO...), zero-width
-#: spaces and joiners, the BOM and the Arabic letter mark. Stripped from anything shown or written.
-INVISIBLE_RE = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
-                          "\ufeff\u061c\u180e\U000e0000-\U000e007f]")
 # A spreadsheet splits text at any of these (comma, semicolon locales, tab, pipe), and a quote may
 # open the next cell: a formula prefix after one of them, spaces or quotes starts a new formula.
 _AFTER_DELIMITER = re.compile(r"([,;\t|])([ \"]*)(?=[=+\-@\t])")
-
-
-def strip_invisible(text: str) -> str:
-    """Drop control characters (except tab), bidi overrides and zero-width characters."""
-    return INVISIBLE_RE.sub("", ILLEGAL_CHARACTERS_RE.sub("", text))
 
 
 def neutralise(value: Any) -> Any:

@@ -48,6 +48,7 @@ import pandas as pd
 
 from profiler.errors import ProfilerError
 from profiler.spec import DIRECTIONS, RESERVED_IDS, THEME_TAGS, Spec, parse_spec
+from profiler.text import strip_invisible
 
 MAX_BYTES = 20_000_000
 MAX_ROWS = 500_000
@@ -57,6 +58,11 @@ MAX_PROBLEMS = 50
 #: Largest absolute value accepted in an indicator table (1e308 would pass as finite and flatten
 #: every band).
 MAX_ABS_VALUE = 1e9
+#: Excel workbooks: bounds checked on the zip directory and the sheet's XML before openpyxl reads.
+MAX_XLSX_CELLS = 250_000
+MAX_UNZIPPED_BYTES = 50_000_000
+MAX_ZIP_MEMBERS = 1_000
+MAX_READ_SECONDS = 10.0
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -210,8 +216,6 @@ def _show_name(value: Any, width: int = 30) -> str:
 
 def _safe_name(filename: str) -> str:
     """Return the base name of an upload, without control characters, at most 80 characters."""
-    from profiler.export import strip_invisible
-
     name = re.split(r"[\\/]", str(filename or ""))[-1]
     # bidi overrides (RLO) and zero-width characters would make a name read differently
     name = strip_invisible(re.sub(r"[\x00-\x1f\x7f]", "", name)).strip() or "upload"
@@ -352,6 +356,46 @@ def _check_share(max_reject_share: float) -> float:
 # -- reading an upload ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on the work one upload may cost, checked before and while it is read.
+
+    Attributes
+    ----------
+    max_rows : int
+        Data rows (CSV or the sheet's rows).
+    max_cells : int
+        Cells of an Excel sheet (``<c>`` elements, counted by streaming the sheet XML).
+    max_unzipped_bytes : int
+        Total decompressed size of a workbook's members, from the zip directory (a member that
+        decompresses to more than the directory says fails its CRC check and is refused).
+    max_seconds : float
+        Time budget for reading the file into rows.
+    """
+
+    max_rows: int = MAX_ROWS
+    max_cells: int = MAX_XLSX_CELLS
+    max_unzipped_bytes: int = MAX_UNZIPPED_BYTES
+    max_seconds: float = MAX_READ_SECONDS
+
+
+class _Budget:
+    """A deadline for reading one upload; :meth:`check` raises once it has passed."""
+
+    def __init__(self, source: str, seconds: float) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self.source, self.seconds = source, seconds
+        self.deadline = self._clock() + seconds
+
+    def check(self) -> None:
+        if self._clock() > self.deadline:
+            raise PartnerDataError(
+                f"{self.source}: reading the file took longer than {self.seconds:g} s; save it "
+                "as CSV UTF-8, or split it")
+
+
 def _norm_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
 
@@ -426,7 +470,7 @@ def _sniff(text: str) -> str:
 
 
 def _csv_rows(
-    text: str, source: str, max_rows: int
+    text: str, source: str, max_rows: int, budget: _Budget | None = None
 ) -> tuple[list[str], list[list[str]], list[int], str]:
     delim = _sniff(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
@@ -447,6 +491,8 @@ def _csv_rows(
                 )
             rows.append(record)
             lines.append(reader.line_num)
+            if budget is not None and not len(rows) % 20_000:
+                budget.check()
     except csv.Error as exc:
         raise PartnerDataError(
             f"{source}: not a readable CSV near line {reader.line_num} ({exc}); check quotes "
@@ -473,21 +519,174 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _xlsx_rows(
-    content: bytes, source: str, max_rows: int
-) -> tuple[list[str], list[list[str]], list[int]]:
-    from openpyxl import load_workbook
+_COLUMN_RE = re.compile(r"^([A-Z]{1,3})(\d{1,7})$")
+
+
+def _cell_ref(ref: str | None) -> tuple[int, int] | None:
+    """``"XFD1048576"`` -> ``(16384, 1048576)`` (column, row), or None."""
+    match = _COLUMN_RE.match(ref or "")
+    if not match:
+        return None
+    col = 0
+    for ch in match.group(1):
+        col = col * 26 + ord(ch) - 64
+    return col, int(match.group(2))
+
+
+def _first_sheet(zf: zipfile.ZipFile) -> str | None:
+    """Find the zip member of the workbook's first sheet (as openpyxl reads it), or None."""
+    import posixpath
 
     try:
+        book = _small_xml(zf, "xl/workbook.xml")
+        rels = _small_xml(zf, "xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    first = next((e for e in book.iter() if e.tag.rpartition("}")[2] == "sheet"), None)
+    if first is None:
+        return None
+    rid = next((v for k, v in first.attrib.items() if k.rpartition("}")[2] == "id"), None)
+    target = next((e.get("Target") for e in rels.iter()
+                   if e.tag.rpartition("}")[2] == "Relationship" and e.get("Id") == rid), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+        posixpath.join("xl", target))
+
+
+def _small_xml(zf: zipfile.ZipFile, name: str):
+    import xml.etree.ElementTree as ET  # noqa: S405
+
+    info = zf.getinfo(name)
+    if info.file_size > 5_000_000:
+        raise PartnerDataError(f"{name}: too large")
+    raw = zf.read(name)
+    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+        raise PartnerDataError(f"{name}: has a DOCTYPE")
+    return ET.fromstring(raw)  # noqa: S314 (no DTD, size-checked)
+
+
+class _SheetLimit(Exception):
+    """Raised inside the expat handlers to stop a sheet scan at the first limit passed."""
+
+
+def _scan_sheet(zf: zipfile.ZipFile, member: str, source: str, limits: ReadLimits,
+                budget: _Budget) -> tuple[int, int]:
+    """Stream one sheet's XML, counting rows and cells under hard caps; returns its used range.
+
+    The ``<dimension>`` element is never read: the extent is what the cells' references say (or
+    their positions, where a writer leaves references out), so a workbook lying about its size
+    gains nothing. expat reads the stream in 64 kB pieces with a handler on each start tag and
+    builds no tree; a DOCTYPE or entity declaration stops it (no entity expansion).
+
+    Returns
+    -------
+    (int, int)
+        The last column and the last row holding a cell.
+    """
+    import xml.parsers.expat  # noqa: S408 (DOCTYPE and entities refused, stream capped)
+
+    counts = {"rows": 0, "cells": 0, "max_col": 0, "max_row": 0, "row": 0, "col": 0}
+    max_rows = limits.max_rows + 1  # with the header
+
+    def start(name: str, attrs: dict) -> None:
+        tag = name.rpartition(":")[2]
+        if tag == "c":
+            counts["cells"] += 1
+            ref = _cell_ref(attrs.get("r"))
+            col = ref[0] if ref else counts["col"] + 1
+            counts["col"] = col
+            if col > counts["max_col"]:
+                counts["max_col"] = col
+                if col > MAX_COLUMNS:
+                    raise _SheetLimit(f"its used range reaches column {col:,} (limit "
+                                      f"{MAX_COLUMNS}): delete stray cells right of the data")
+            row = ref[1] if ref else counts["row"]
+            if row > counts["max_row"]:
+                counts["max_row"] = row
+            if counts["cells"] > limits.max_cells:
+                raise _SheetLimit(f"more than {limits.max_cells:,} cells")
+        elif tag == "row":
+            counts["rows"] += 1
+            r = attrs.get("r", "")
+            counts["row"] = int(r) if r.isdigit() and len(r) < 9 else counts["row"] + 1
+            counts["col"] = 0
+            counts["max_row"] = max(counts["max_row"], counts["row"])
+            if counts["rows"] > max_rows:
+                raise _SheetLimit(f"more than {limits.max_rows:,} rows")
+        if counts["max_row"] > max_rows:
+            raise _SheetLimit(f"its used range reaches row {counts['max_row']:,} (limit "
+                              f"{max_rows:,}): delete stray cells below the data")
+
+    def no_dtd(*_args) -> None:
+        raise _SheetLimit("a DOCTYPE or entity declarations, which Excel never writes")
+
+    parser = xml.parsers.expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = no_dtd
+    parser.EntityDeclHandler = no_dtd
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    read = 0
+    try:
+        with zf.open(member) as fh:
+            while chunk := fh.read(1 << 16):
+                read += len(chunk)
+                if read > limits.max_unzipped_bytes:
+                    raise _SheetLimit(f"more than {limits.max_unzipped_bytes:,} bytes of XML")
+                parser.Parse(chunk, False)
+                budget.check()
+            parser.Parse(b"", True)
+    except _SheetLimit as exc:
+        raise PartnerDataError(f"{source}: the workbook's first sheet has {exc}; save the sheet "
+                               "as CSV UTF-8, or split it") from None
+    except xml.parsers.expat.ExpatError as exc:
+        raise PartnerDataError(f"{source}: not a readable Excel .xlsx file (sheet XML: {exc}); "
+                               "save it again from Excel, or as CSV UTF-8") from None
+    return counts["max_col"], counts["max_row"]
+
+
+def _xlsx_rows(
+    content: bytes, source: str, limits: ReadLimits, budget: _Budget
+) -> tuple[list[str], list[list[str]], list[int]]:
+    import xml.etree.ElementTree as ET  # noqa: S405
+
+    from openpyxl import load_workbook
+
+    max_rows = limits.max_rows
+    try:
         with zipfile.ZipFile(io.BytesIO(content)) as zf:
-            # A zip bomb would expand far beyond the upload limit: refuse before openpyxl reads.
-            expanded = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
+            # Bounds first, from the zip directory and a streamed count of the sheet's cells:
+            # nothing here trusts what the workbook says about its own size.
+            infos = zf.infolist()
+            if len(infos) > MAX_ZIP_MEMBERS:
+                raise PartnerDataError(f"{source}: the workbook holds {len(infos):,} files "
+                                       f"(limit {MAX_ZIP_MEMBERS:,}); save the sheet as CSV UTF-8")
+            expanded = sum(info.file_size for info in infos)
+            if expanded > limits.max_unzipped_bytes:
+                raise PartnerDataError(
+                    f"{source}: the workbook expands to {expanded:,} bytes (limit "
+                    f"{limits.max_unzipped_bytes:,}); save the sheet as CSV UTF-8, or split it")
+            try:
+                member = _first_sheet(zf)
+            except (ET.ParseError, PartnerDataError):
+                member = None
+            names = set(zf.namelist())
+            if member not in names:
+                member = next((n for n in sorted(names) if n.startswith("xl/worksheets/")
+                               and n.endswith(".xml")), None)
+            if member is None:
+                raise PartnerDataError(f"{source}: the workbook has no sheets; put a header row "
+                                       "and the data on the first sheet")
+            max_col, max_row = _scan_sheet(zf, member, source, limits, budget)
+    except PartnerDataError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError,
+            NotImplementedError, RuntimeError, KeyError, ET.ParseError):
         raise PartnerDataError(f"{source}: not a valid Excel .xlsx file (damaged zip); save it "
                                "again from Excel, or as CSV UTF-8") from None
-    if expanded > 20 * max(len(content), 1_000_000):
-        raise PartnerDataError(f"{source}: the workbook expands to {expanded:,} bytes; save the "
-                               "sheet as CSV UTF-8")
+    if max_row == 0:
+        raise PartnerDataError(f"{source}: the first sheet is empty; put a header row and the "
+                               "data on the first sheet")
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types on damaged workbooks -> one line
@@ -501,7 +700,12 @@ def _xlsx_rows(
         header: list[str] | None = None
         rows: list[list[str]] = []
         lines: list[int] = []
-        for n, record in enumerate(ws.iter_rows(values_only=True), start=1):
+        # the extent counted above, not the sheet's <dimension>, bounds what openpyxl walks
+        cells_iter = ws.iter_rows(min_row=1, max_row=max_row, min_col=1, max_col=max(max_col, 1),
+                                  values_only=True)
+        for n, record in enumerate(cells_iter, start=1):
+            if not n % 2000:
+                budget.check()
             cells = [_cell_text(v) for v in record]
             if all(not c.strip() for c in cells):
                 continue
@@ -530,7 +734,8 @@ def _xlsx_rows(
 
 
 def read_table_upload(content: bytes, filename: str, *, max_bytes: int = MAX_BYTES,
-                      max_rows: int = MAX_ROWS) -> pd.DataFrame:
+                      max_rows: int = MAX_ROWS, limits: ReadLimits | None = None,
+                      ) -> pd.DataFrame:
     """Read an uploaded CSV or Excel file into a table of strings, checking its structure.
 
     CSV: UTF-8 with or without a byte-order mark, else Windows-1252 (with a note); the
@@ -547,7 +752,10 @@ def read_table_upload(content: bytes, filename: str, *, max_bytes: int = MAX_BYT
     max_bytes : int
         Size limit (default 20 MB).
     max_rows : int
-        Row limit (default 500,000).
+        Row limit (default 500,000), unless ``limits`` is given.
+    limits : ReadLimits, optional
+        Bounds on the work: rows, Excel cells and decompressed size (checked before the sheet
+        is read) and a time budget (:class:`ReadLimits`).
 
     Returns
     -------
@@ -574,15 +782,17 @@ def read_table_upload(content: bytes, filename: str, *, max_bytes: int = MAX_BYT
     if not content.strip():
         raise PartnerDataError(f"{source}: empty file; upload a CSV or .xlsx with a header line "
                                "and one row per record")
+    limits = limits or ReadLimits(max_rows=max_rows)
+    budget = _Budget(source, limits.max_seconds)
     notes: list[str] = []
     if content.startswith(b"PK\x03\x04"):
-        header, rows, lines = _xlsx_rows(content, source, max_rows)
+        header, rows, lines = _xlsx_rows(content, source, limits, budget)
     elif content.startswith(b"\xd0\xcf\x11\xe0"):
         raise PartnerDataError(f"{source}: old Excel .xls (or other OLE) format; save it as "
                                ".xlsx or CSV UTF-8")
     else:
         text, notes = _decode(content, source)
-        header, rows, lines, delim = _csv_rows(text, source, max_rows)
+        header, rows, lines, delim = _csv_rows(text, source, limits.max_rows, budget)
         if delim != ",":
             notes.append(f"columns separated by {DELIMITER_NAMES[delim]}s")
     header = [h.strip().lstrip("\ufeff").strip() for h in header]
@@ -891,6 +1101,7 @@ def load_partner_indicators(
     scope_codes: Iterable[str] | None = None,
     max_reject_share: float = 0.0,
     max_bytes: int = MAX_BYTES,
+    limits: ReadLimits | None = None,
 ) -> tuple[Spec, pd.DataFrame, ValidationReport]:
     """Load a partner's LSOA indicator table to replace or add indicators of a spec.
 
@@ -942,6 +1153,8 @@ def load_partner_indicators(
         Share of rows that may be rejected and dropped (default 0: any bad row refuses the file).
     max_bytes : int
         Upload size limit.
+    limits : ReadLimits, optional
+        Bounds on reading the file (:func:`read_table_upload`).
 
     Returns
     -------
@@ -954,7 +1167,7 @@ def load_partner_indicators(
         On any structural problem, or when the rejected rows exceed ``max_reject_share``.
     """
     share = _check_share(max_reject_share)
-    frame = read_table_upload(content, filename, max_bytes=max_bytes)
+    frame = read_table_upload(content, filename, max_bytes=max_bytes, limits=limits)
     source = frame.attrs["source"]
     report = _new_report(frame)
     code_col, year = _code_column(frame, source)
@@ -1261,6 +1474,7 @@ def load_incidents(
     today: date | None = None,
     max_reject_share: float = 0.0,
     max_bytes: int = MAX_BYTES,
+    limits: ReadLimits | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Load a partner's incident extract and place every incident in a 2021 LSOA.
 
@@ -1302,6 +1516,8 @@ def load_incidents(
         Share of rows that may be dropped (default 0: a clean load or nothing).
     max_bytes : int
         Upload size limit.
+    limits : ReadLimits, optional
+        Bounds on reading the file (:func:`read_table_upload`).
 
     Returns
     -------
@@ -1317,7 +1533,7 @@ def load_incidents(
         when the rejected rows exceed ``max_reject_share``.
     """
     share = _check_share(max_reject_share)
-    frame = read_table_upload(content, filename, max_bytes=max_bytes)
+    frame = read_table_upload(content, filename, max_bytes=max_bytes, limits=limits)
     source = frame.attrs["source"]
     report = _new_report(frame)
     today = today or date.today()
