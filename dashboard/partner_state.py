@@ -93,20 +93,22 @@ class PartnerData:
 
     indicators: IndicatorUpload | None = None
     extract: ExtractUpload | None = None
+    owner: str | None = None  # the signed-in user who loaded it (None without sign-in)
     results: OrderedDict = field(default_factory=OrderedDict)  # scored views, bounded
     # callbacks of one page run in parallel threads and share this session's results
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
         # what crosses to the shared store: the uploads, not this process's scored views
-        return {"indicators": self.indicators, "extract": self.extract}
+        return {"indicators": self.indicators, "extract": self.extract, "owner": self.owner}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)
 
     def replace(self, **changes) -> PartnerData:
         """A new session value with some uploads replaced (and an empty result cache)."""
-        return PartnerData(**{"indicators": self.indicators, "extract": self.extract, **changes})
+        return PartnerData(**{"indicators": self.indicators, "extract": self.extract,
+                              "owner": self.owner, **changes})
 
     @property
     def empty(self) -> bool:
@@ -137,21 +139,33 @@ class PartnerCache:
         return shared.managed() or self._local
 
     def get(self, key) -> PartnerData | None:
-        """The session's data, or None for an unknown, expired or malformed key."""
-        return self.store.get(self.TABLE, key)
+        """The session's data, or None for an unknown, expired, malformed or another's key.
+
+        With sign-in on, the key alone opens nothing: the data must belong to the signed-in
+        user (:func:`set_user_source`).
+        """
+        if not _well_formed(key):
+            return None
+        data = self.store.get(self.TABLE, key)
+        if data is None or getattr(data, "owner", None) != _USER_SOURCE[0]():
+            return None
+        return data
 
     def put(self, key, data: PartnerData) -> str:
         """Store ``data`` under ``key`` (a new random key if ``key`` is not one of ours)."""
         store = self.store
+        data.owner = _USER_SOURCE[0]()
         with store.lock():
-            if not store.has(self.TABLE, key):
+            if not _well_formed(key) or not store.has(self.TABLE, key) or \
+                    getattr(store.get(self.TABLE, key), "owner", None) != data.owner:
                 key = secrets.token_urlsafe(18)
             store.put(self.TABLE, key, data, self.max_sessions)
         return key
 
     def drop(self, key) -> None:
-        """Forget a session's data."""
-        self.store.pop(self.TABLE, key)
+        """Forget a session's data (only the signed-in user's own)."""
+        if self.get(key) is not None:
+            self.store.pop(self.TABLE, key)
 
     def __len__(self) -> int:
         """Number of sessions held."""
@@ -159,6 +173,17 @@ class PartnerCache:
 
 
 _CACHES: dict[int, PartnerCache] = {}
+_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_USER_SOURCE: list = [lambda: None]
+
+
+def _well_formed(key) -> bool:
+    return isinstance(key, str) and bool(_KEY_RE.match(key))
+
+
+def set_user_source(source) -> None:
+    """Name the function giving the signed-in user (``dashboard.security`` sets it)."""
+    _USER_SOURCE[0] = source
 
 
 def cache_for(state: AppState) -> PartnerCache:

@@ -244,3 +244,100 @@ def test_hst011_homoglyph_header_names_its_code_points(state):
     with pytest.raises(PartnerDataError) as exc:
         ps.load_indicator_upload(state, blob, "h.csv")
     assert "'lsoa21_c\u043ede' (has non-ASCII U+043E)" in str(exc.value)
+
+
+# -- item 7: wrong passwords ------------------------------------------------------------------
+
+
+def _basic(user: str, password: str, scheme: str = "Basic") -> dict:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"{scheme} {token}"}
+
+
+def _guarded(monkeypatch, **kw):
+    from flask import Flask
+    from werkzeug.security import generate_password_hash
+
+    import dashboard.security as sec
+
+    calls = []
+    real = sec.check_password_hash
+    monkeypatch.setattr(sec, "check_password_hash",
+                        lambda d, p: calls.append(p) or real(d, p))
+    server = Flask("t")
+    server.route("/")(lambda: "ok")
+    digest = generate_password_hash("pw", method="pbkdf2:sha256:1000")
+    server.before_request(sec.basic_guard(Settings(auth="basic", auth_user="u",
+                                                   auth_password_hash=digest, **kw)))
+    return server, calls
+
+
+def test_hst012_wrong_passwords_are_throttled_per_client_not_the_signed_in(monkeypatch):
+    server, calls = _guarded(monkeypatch, auth_max_failures=3, auth_lockout_seconds=60)
+    me = server.test_client()
+    assert me.get("/", headers=_basic("u", "pw")).status_code == 200
+    for _ in range(10):  # the password check is paid once per session, not per request
+        assert me.get("/", headers=_basic("u", "pw")).status_code == 200
+    assert calls == ["pw"]
+    attacker = server.test_client()
+    env = {"REMOTE_ADDR": "10.0.0.9"}
+    codes = [attacker.get("/", headers=_basic("u", f"guess{i}"), environ_base=env).status_code
+             for i in range(8)]
+    assert codes == [401] * 3 + [429] * 5
+    assert len(calls) == 1 + 3  # throttled attempts cost no hash check
+    resp = attacker.get("/", headers=_basic("u", "x"), environ_base=env)
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) >= 1
+    # the signed-in user, even from the same address as the attacker, is not slowed
+    assert me.get("/", headers=_basic("u", "pw"), environ_base=env).status_code == 200
+    # another client is not throttled by this one
+    assert attacker.get("/", headers=_basic("u", "bad"),
+                        environ_base={"REMOTE_ADDR": "10.0.0.10"}).status_code == 401
+
+
+def test_hst013_failure_limiter_window_and_bound():
+    from dashboard.security import FailureLimiter
+
+    now = [0.0]
+    lim = FailureLimiter(2, 10.0, max_clients=3, clock=lambda: now[0])
+    lim.failed("a")
+    assert lim.retry_after("a") == 0
+    lim.failed("a")
+    assert lim.retry_after("a") == pytest.approx(10.0)
+    now[0] = 10.5
+    assert lim.retry_after("a") == 0
+    for c in "bcde":
+        lim.failed(c)
+    assert len(lim._failures) == 3  # bounded
+
+
+@pytest.mark.parametrize("header,code", [
+    ("basic", 200), ("BASIC", 200), ("Basic", 200), ("bAsIc", 200),
+    (None, 401),
+])
+def test_hst014_basic_scheme_is_case_insensitive_and_odd_headers_are_401(monkeypatch, header,
+                                                                         code):
+    server, _ = _guarded(monkeypatch)
+    client = server.test_client()
+    headers = _basic("u", "pw", header) if header else {}
+    assert client.get("/", headers=headers).status_code == code
+    for odd in ("Basic", "Basic !!!", "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(),
+                "Basic " + base64.b64encode(b"nocolon").decode(), "Basic " + "A" * 10_000,
+                "Digest x", "Basic dTpwdw== extra"):
+        assert client.get("/", headers={"Authorization": odd}).status_code in (401, 429), odd
+
+
+def test_hst015_partner_data_is_bound_to_the_signed_in_user():
+    user = ["alice"]
+    ps.set_user_source(lambda: user[0])
+    try:
+        cache = ps.PartnerCache(4)
+        key = cache.put(None, ps.PartnerData())
+        assert cache.get(key) is not None
+        user[0] = "bob"
+        assert cache.get(key) is None  # the session key alone opens nothing
+        assert cache.put(key, ps.PartnerData()) != key  # nor can bob overwrite alice's
+        cache.drop(key)
+        user[0] = "alice"
+        assert cache.get(key) is not None
+    finally:
+        ps.set_user_source(lambda: None)
