@@ -33,6 +33,9 @@ def validate_weights(values: Sequence, ids: Sequence[str]) -> tuple[tuple[str, f
     ProfilerError
         On a missing, non-numeric or out-of-range weight, or when every weight is 0.
     """
+    if not isinstance(values, list | tuple):
+        raise ProfilerError(f"weights: expected a list of {len(ids)} values, got "
+                            f"{type(values).__name__}")
     if len(values) != len(ids):
         raise ProfilerError(f"weights: expected {len(ids)} values, got {len(values)}")
     pairs = []

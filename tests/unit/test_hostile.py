@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -341,3 +342,162 @@ def test_hst015_partner_data_is_bound_to_the_signed_in_user():
         assert cache.get(key) is not None
     finally:
         ps.set_user_source(lambda: None)
+
+
+# -- items 8 and 9: crafted callback bodies, routes, the upload callback -----------------------
+
+
+@pytest.fixture(scope="module")
+def client():
+    import os
+
+    os.environ.setdefault("DASH_DISABLE_VERSION_CHECK", "true")
+    from app import create_app
+
+    app = create_app(Settings(tiles_url="", data_dir=ROOT / "data"))
+    c = app.server.test_client()
+    assert c.get("/").status_code == 200
+    return c
+
+
+@pytest.fixture(scope="module")
+def deps(client):
+    return client.get("/_dash-dependencies").get_json()
+
+
+def _body(dep, values=None, trigger=None):
+    """A callback request like the renderer's, with ``values`` by ``(id, property)``."""
+    values = values or {}
+
+    def entry(i):
+        key = (json_id(i["id"]), i["property"])
+        if isinstance(i["id"], dict):  # a wildcard (ALL): one entry per matching component
+            if key not in values:
+                return []
+            concrete = {k: ("x" if v == ["ALL"] else v) for k, v in i["id"].items()}
+            return [{"id": concrete, "property": i["property"], "value": values[key]}]
+        return {"id": i["id"], "property": i["property"], "value": values.get(key)}
+
+    out = dep["output"]
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[-1]}
+               for o in out.strip(".").split("...")]
+    first = dep["inputs"][0]
+    return {"output": out, "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": [entry(i) for i in dep["inputs"]],
+            "state": [entry(i) for i in dep["state"]],
+            "changedPropIds": [trigger or f"{json_id(first['id'])}.{first['property']}"]}
+
+
+def json_id(i):
+    return i if isinstance(i, str) else __import__("json").dumps(i, sort_keys=True)
+
+
+def _dep(deps, output_part):
+    return next(d for d in deps if output_part in d["output"] and not d.get("clientside_function"))
+
+
+def test_hst016_unknown_routes_and_suite_traversal_answer_404(client):
+    for path in ("/_dash-component-suites/dash/../../app.py",
+                 "/_dash-component-suites/dash/..%2F..%2Fapp.py",
+                 "/_dash-component-suites/dash/dcc/../../../../etc/passwd",
+                 "/_dash-component-suites/nope/x.js", "/_dash-nope", "/data/nope",
+                 "/no-such/page", "/district/E07000218/extra"):
+        assert client.get(path).status_code == 404, path
+    for path in ("/", "/explore", "/district/E07000218", "/methodology", "/_dash-layout"):
+        assert client.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize("raw", [
+    b"{{{", b"[]", b"{}", b'{"output": 1, "inputs": []}', b'{"output":"a.b","inputs":"x"}',
+    b"[" * 100_000 + b"]" * 100_000, b'{"output":"a.b","inputs":[{"id":"a","property":"b",'
+    b'"value":' + b"9" * 5000 + b"}]}", b'{"output":"a.b","inputs":[],"x":NaN}',
+    b'{"output":"a.b","inputs":[],"x":1e999}', b"\xff\xfe",
+])
+def test_hst017_malformed_callback_bodies_are_400_without_traceback(client, raw, caplog):
+    resp = client.post("/_dash-update-component", data=raw, content_type="application/json")
+    assert resp.status_code == 400
+    assert "\n" not in resp.get_data(as_text=True).strip()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def _nested(depth: int):
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+HOSTILE_VALUES = [
+    {str(i): i for i in range(10_000)}, _nested(40), 10**17, -1, 1.5, "x" * 5000, ["a"] * 300,
+    {"key": ["x"]}, {"key": {"a": 1}}, True, {"props": None}, "<img src=x onerror=alert(1)>",
+    [None], {"": ""},
+]
+
+
+def test_hst018_crafted_values_for_every_callback_never_answer_500(client, deps, caplog):
+    import itertools
+
+    tried = 0
+    for dep in deps:
+        if dep.get("clientside_function"):
+            continue
+        slots = [(json_id(i["id"]), i["property"]) for i in dep["inputs"] + dep["state"]]
+        for slot, value in itertools.product(slots, HOSTILE_VALUES):
+            body = _body(dep, {slot: value})
+            resp = client.post("/_dash-update-component", json=body)
+            tried += 1
+            assert resp.status_code in (200, 204, 400), (dep["output"], slot, value,
+                                                        resp.status_code)
+    assert tried > 500
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert not errors, errors[0].getMessage()[:300]
+
+
+def _outputs(resp) -> dict:
+    return resp.get_json()["response"]
+
+
+def test_hst019_uploads_are_reset_so_the_same_file_loads_again(client, deps, state):
+    dep = _dep(deps, "ovw-partner.data")
+    blob = data_url(pd.DataFrame({"lsoa21_code": state.county_table["lsoa21_code"],
+                                  "violence_with_injury": np.linspace(1, 9, 354)}).to_csv(
+                                      index=False).encode())
+    values = {("ovw-upload-indicators", "contents"): blob,
+              ("ovw-upload-indicators", "filename"): "p.csv"}
+    resp = client.post("/_dash-update-component", json=_body(
+        dep, values, trigger="ovw-upload-indicators.contents"))
+    assert resp.status_code == 200
+    out = _outputs(resp)
+    assert out["ovw-upload-indicators"] == {"contents": None, "filename": None}
+    store = out["ovw-partner"]["data"]
+    assert "Loaded." in json.dumps(out["ovw-partner-report"])
+    cleared = client.post("/_dash-update-component", json=_body(
+        dep, {("ovw-clear-partner", "n_clicks"): 1, ("ovw-partner", "data"): store},
+        trigger="ovw-clear-partner.n_clicks"))
+    assert _outputs(cleared)["ovw-upload-indicators"]["contents"] is None
+    again = client.post("/_dash-update-component", json=_body(
+        dep, values, trigger="ovw-upload-indicators.contents"))
+    assert "Loaded." in json.dumps(_outputs(again)["ovw-partner-report"])
+    tampered = client.post("/_dash-update-component", json=_body(
+        dep, {**values, ("ovw-partner", "data"): {"key": ["x"]}},
+        trigger="ovw-upload-indicators.contents"))
+    assert tampered.status_code == 400
+
+
+def test_hst020_exports_say_so_when_the_session_store_is_gone(client, deps, monkeypatch):
+    from dashboard.shared import SharedStateError
+
+    def dead(self, key):
+        raise SharedStateError("shared session store: not answering; restart the server")
+
+    monkeypatch.setattr(ps.PartnerCache, "get", dead)
+    store = {"key": "abcdefghijklmnopqrstuvwx", "v": 1}
+    dep = _dep(deps, "ovw-partner-download.data")
+    resp = client.post("/_dash-update-component", json=_body(
+        dep, {("ovw-export-partner", "n_clicks"): 1, ("ovw-partner", "data"): store}))
+    assert "Export not made" in json.dumps(_outputs(resp))
+    # the LSOA export: the same one-line message (its what-if state is checked first)
+    dep = _dep(deps, "ovw-download.data")
+    resp = client.post("/_dash-update-component", json=_body(
+        dep, {("ovw-export-csv", "n_clicks"): 1, ("ovw-partner", "data"): store}))
+    assert resp.status_code == 200 and "Export not made: " in json.dumps(_outputs(resp))
