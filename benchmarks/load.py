@@ -183,8 +183,10 @@ class Callbacks:
 
     def body(self, output: str, values: dict, changed: str) -> dict:
         """The POST body: ``values`` maps ``(component id or pattern type, property)`` to values."""
+        # a callback may write more than the output named here (a message beside a download)
+        first = next((k for k in self.deps if k.startswith(f"..{output}...")), None)
         try:
-            dep = self.deps[output]
+            dep = self.deps[output] if output in self.deps else self.deps[first]
         except KeyError:
             raise SystemExit(f"the app has no callback with output {output!r}: update "
                              "benchmarks/load.py to the pages' callbacks") from None

@@ -146,7 +146,7 @@ ID_SHAPES: dict[str, Shape] = {
     "ovw-selected": _LSOA,
     "exp-selected": _LSOA,
     "dst-code": one_of(none, text(9, r"E0[6-9]\d{6}")),
-    "ovw-drawn": one_of(none, boolean, number, text(100)),
+    "ovw-drawn": one_of(none, boolean, number, text(100), mapping({}, extra=True)),
 }
 
 

@@ -289,8 +289,11 @@ def test_sec009_every_dashboard_export_neutralises_formulas(apps, hostile_state,
     clicks = [{"id": f"{page}-export-{f}", "property": "n_clicks", "value": 1 if f == fmt else None}
               for f in ("csv", "xlsx", "geojson")]
     if page == "ovw":
-        output = "ovw-download.data"
-        outputs = {"id": "ovw-download", "property": "data"}
+        # the export also writes its one-line message beside the download
+        deps = client.get("/_dash-dependencies", headers=_basic(USER, PASSWORD)).get_json()
+        output = next(d["output"] for d in deps if "ovw-download.data" in d["output"])
+        outputs = [{"id": "ovw-download", "property": "data"},
+                   {"id": "ovw-partner-report", "property": "children"}]
         state = [weights, {"id": "ovw-norm", "property": "value", "value": "zscore"},
                  {"id": "ovw-banding", "property": "value", "value": "stddev"},
                  {"id": "ovw-bands", "property": "value", "value": ["Very High", "High", "Medium"]},
