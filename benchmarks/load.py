@@ -167,7 +167,7 @@ class Server:
 def _outputs(output: str):
     def one(text):
         component, prop = text.rsplit(".", 1)
-        return {"id": component, "property": prop}
+        return {"id": component, "property": prop.split("@")[0]}  # @hash: allow_duplicate
 
     if output.startswith(".."):
         return [one(t) for t in output[2:-2].split("...")]
@@ -205,8 +205,8 @@ class Callbacks:
             if (name, spec["property"]) not in values:
                 raise SystemExit(f"{output}: no value for input {name}.{spec['property']}")
         return {
-            "output": output,
-            "outputs": _outputs(output),
+            "output": dep["output"],
+            "outputs": _outputs(dep["output"]),
             "inputs": [item(s) for s in dep["inputs"]],
             "state": [item(s) for s in dep["state"]],
             "changedPropIds": [changed],
