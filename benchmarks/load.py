@@ -184,7 +184,8 @@ class Callbacks:
     def body(self, output: str, values: dict, changed: str) -> dict:
         """The POST body: ``values`` maps ``(component id or pattern type, property)`` to values."""
         # a callback may write more than the output named here (a message beside a download)
-        first = next((k for k in self.deps if k.startswith(f"..{output}...")), None)
+        head = output[:-2] if output.startswith("..") else f"..{output}"
+        first = next((k for k in self.deps if k.startswith(head + "...")), None)
         try:
             dep = self.deps[output] if output in self.deps else self.deps[first]
         except KeyError:
