@@ -15,6 +15,7 @@ from flask_compress import Compress
 
 from dashboard import shared
 from dashboard.area import area_href, scope_geometry_gz, validate_scope
+from dashboard.inputs import install as install_inputs
 from dashboard.security import install as install_security
 from dashboard.settings import Settings
 from dashboard.state import AREA_GEOMETRY_ROUTE, current, load_state
@@ -197,6 +198,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     # before any route is added: sign-in guards every request, headers go on every response
     install_security(app, settings)
+    # crafted callback bodies get 400 (no traceback), unknown routes and suite paths 404
+    install_inputs(app)
     _compress_callbacks(app)
     _early_geometry(app)
     # Partner uploads arrive base64-encoded in a callback request: refuse absurd bodies before

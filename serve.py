@@ -23,7 +23,6 @@ from dashboard.settings import Settings
 from profiler.errors import ProfilerError
 
 THREADS = 4  # per worker: overlaps network waits, not Python work
-TIMEOUT_S = 60  # a worker silent for this long is restarted (an England export takes ~5 s)
 
 
 class Gunicorn(BaseApplication):
@@ -54,7 +53,9 @@ def options(settings: Settings) -> dict:
         "worker_class": "gthread",
         "threads": THREADS,
         "preload_app": True,
-        "timeout": TIMEOUT_S,
+        # a worker silent this long is killed and restarted (an England export takes ~5 s); an
+        # upload's own work is bounded further by SVRP_PARTNER_READ_SECONDS and the size limits
+        "timeout": settings.request_timeout,
         "graceful_timeout": 10,
         # idle keep-alive connections stay open this long (gunicorn's 2 s default makes a browser
         # that pauses between clicks reconnect, or meet a connection closed under it)

@@ -179,7 +179,7 @@ class Server:
 def _outputs(output: str):
     def one(text):
         component, prop = text.rsplit(".", 1)
-        return {"id": component, "property": prop}
+        return {"id": component, "property": prop.split("@")[0]}  # @hash: allow_duplicate
 
     if output.startswith(".."):
         return [one(t) for t in output[2:-2].split("...")]
@@ -195,8 +195,11 @@ class Callbacks:
 
     def body(self, output: str, values: dict, changed: str) -> dict:
         """The POST body: ``values`` maps ``(component id or pattern type, property)`` to values."""
+        # a callback may write more than the output named here (a message beside a download)
+        head = output[:-2] if output.startswith("..") else f"..{output}"
+        first = next((k for k in self.deps if k.startswith(head + "...")), None)
         try:
-            dep = self.deps[output]
+            dep = self.deps[output] if output in self.deps else self.deps[first]
         except KeyError:
             raise SystemExit(f"the app has no callback with output {output!r}: update "
                              "benchmarks/load.py to the pages' callbacks") from None
@@ -215,8 +218,8 @@ class Callbacks:
             if (name, spec["property"]) not in values:
                 raise SystemExit(f"{output}: no value for input {name}.{spec['property']}")
         return {
-            "output": output,
-            "outputs": _outputs(output),
+            "output": dep["output"],
+            "outputs": _outputs(dep["output"]),
             "inputs": [item(s) for s in dep["inputs"]],
             "state": [item(s) for s in dep["state"]],
             "changedPropIds": [changed],

@@ -16,6 +16,7 @@ from dash import ClientsideFunction, Input, Output, State, dash_table, dcc, html
 
 from dashboard.state import PALETTE, AppState
 from dashboard.urlstate import LSOA_RE, WEIGHT_MAX, WEIGHT_MIN
+from profiler.disclosure import FLAG_SUFFIX
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
 from profiler.export import build_metadata, export_lsoas, top_contributors
@@ -32,6 +33,9 @@ def validate_weights(values: Sequence, ids: Sequence[str]) -> tuple[tuple[str, f
     ProfilerError
         On a missing, non-numeric or out-of-range weight, or when every weight is 0.
     """
+    if not isinstance(values, list | tuple):
+        raise ProfilerError(f"weights: expected a list of {len(ids)} values, got "
+                            f"{type(values).__name__}")
     if len(values) != len(ids):
         raise ProfilerError(f"weights: expected {len(ids)} values, got {len(values)}")
     pairs = []
@@ -291,7 +295,9 @@ def diverging_bars(
             x=values,
             orientation="h",
             marker_color=(
-                "#4d4d4d" if neutral else [PALETTE[4] if v > 0 else PALETTE[0] for v in values]
+                # a suppressed value is None (no bar): never compared with 0
+                "#4d4d4d" if neutral else [PALETTE[4] if v is not None and v > 0 else PALETTE[0]
+                                           for v in values]
             ),
             hovertemplate=hover,
         )
@@ -391,7 +397,9 @@ def lsoa_panel(
     row = match.iloc[0]
     spec = state.spec
     england_rank = state.england_rank.get(code)
-    secret = {i.id for i in spec.indicators if code in hidden.get(i.id, ())}
+    # suppressed partner counts: named by ``hidden`` or flagged in the profile (missing values)
+    secret = {i.id for i in spec.indicators
+              if code in hidden.get(i.id, ()) or bool(row.get(f"{i.id}{FLAG_SUFFIX}", False))}
     contrib = sorted(
         ((0.0 if i.id in secret else row[f"{i.id}_contribution"], i) for i in spec.indicators),
         key=lambda t: t[0],

@@ -32,7 +32,7 @@ import pandas as pd
 from dashboard import shared
 from dashboard.shared import Store
 from dashboard.state import AppState
-from profiler.disclosure import display_value, small_mask, suppress
+from profiler.disclosure import display_value, mark_suppressed, small_mask, suppress
 from profiler.engine import (
     BANDS,
     THEME_LABELS,
@@ -45,6 +45,7 @@ from profiler.engine import (
 from profiler.partner import (
     _CODE_NAMES,
     PartnerDataError,
+    ReadLimits,
     ValidationReport,
     _safe_name,
     export_theme_counts,
@@ -92,20 +93,22 @@ class PartnerData:
 
     indicators: IndicatorUpload | None = None
     extract: ExtractUpload | None = None
+    owner: str | None = None  # the signed-in user who loaded it (None without sign-in)
     results: OrderedDict = field(default_factory=OrderedDict)  # scored views, bounded
     # callbacks of one page run in parallel threads and share this session's results
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
-        # what goes to the shared store: the uploads, not this process's scored views
-        return {"indicators": self.indicators, "extract": self.extract}
+        # what crosses to the shared store: the uploads, not this process's scored views
+        return {"indicators": self.indicators, "extract": self.extract, "owner": self.owner}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)
 
     def replace(self, **changes) -> PartnerData:
         """A new session value with some uploads replaced (and an empty result cache)."""
-        return PartnerData(**{"indicators": self.indicators, "extract": self.extract, **changes})
+        return PartnerData(**{"indicators": self.indicators, "extract": self.extract,
+                              "owner": self.owner, **changes})
 
     @property
     def empty(self) -> bool:
@@ -138,21 +141,33 @@ class PartnerCache:
         return shared.active() or self._local
 
     def get(self, key) -> PartnerData | None:
-        """The session's data, or None for an unknown, expired or malformed key."""
-        return self.store.get(self.TABLE, key)
+        """The session's data, or None for an unknown, expired, malformed or another's key.
+
+        With sign-in on, the key alone opens nothing: the data must belong to the signed-in
+        user (:func:`set_user_source`).
+        """
+        if not _well_formed(key):
+            return None
+        data = self.store.get(self.TABLE, key)
+        if data is None or getattr(data, "owner", None) != _USER_SOURCE[0]():
+            return None
+        return data
 
     def put(self, key, data: PartnerData) -> str:
         """Store ``data`` under ``key`` (a new random key if ``key`` is not one of ours)."""
         store = self.store
+        data.owner = _USER_SOURCE[0]()
         with store.lock():
-            if not store.has(self.TABLE, key):
+            if not _well_formed(key) or not store.has(self.TABLE, key) or \
+                    getattr(store.get(self.TABLE, key), "owner", None) != data.owner:
                 key = secrets.token_urlsafe(18)
             store.put(self.TABLE, key, data, self.max_sessions)
         return key
 
     def drop(self, key) -> None:
-        """Forget a session's data."""
-        self.store.pop(self.TABLE, key)
+        """Forget a session's data (only the signed-in user's own)."""
+        if self.get(key) is not None:
+            self.store.pop(self.TABLE, key)
 
     def __len__(self) -> int:
         """Number of sessions held."""
@@ -160,6 +175,17 @@ class PartnerCache:
 
 
 _CACHES: dict[int, PartnerCache] = {}
+_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_USER_SOURCE: list = [lambda: None]
+
+
+def _well_formed(key) -> bool:
+    return isinstance(key, str) and bool(_KEY_RE.match(key))
+
+
+def set_user_source(source) -> None:
+    """Name the function giving the signed-in user (``dashboard.security`` sets it)."""
+    _USER_SOURCE[0] = source
 
 
 def cache_for(state: AppState) -> PartnerCache:
@@ -229,9 +255,18 @@ _NOT_VALUES = {"lsoa_name", "lsoa21_name", "lsoa11_name", "name", "area_name", "
                "lsoa11nm", "source", *(n for names in _CODE_NAMES.values() for n in names)}
 
 
-def _whole_number_columns(content: bytes, filename: str, max_bytes: int) -> list[str]:
+def read_limits(settings) -> ReadLimits:
+    """The bounds on reading one upload, from the settings (``SVRP_PARTNER_*``)."""
+    return ReadLimits(max_rows=settings.partner_max_rows,
+                      max_cells=settings.partner_xlsx_max_cells,
+                      max_unzipped_bytes=settings.partner_unzipped_max_bytes,
+                      max_seconds=float(settings.partner_read_seconds))
+
+
+def _whole_number_columns(content: bytes, filename: str, max_bytes: int,
+                          limits: ReadLimits | None = None) -> list[str]:
     """Value columns holding whole numbers only: read as counts (apportioned, suppressed)."""
-    frame = read_table_upload(content, filename, max_bytes=max_bytes)
+    frame = read_table_upload(content, filename, max_bytes=max_bytes, limits=limits)
     out = []
     for col in frame.columns:
         if _norm(col) in _NOT_VALUES:
@@ -250,7 +285,8 @@ def load_indicator_upload(state: AppState, content: bytes, filename: str) -> Ind
     """
     max_bytes = state.settings.partner_max_bytes
     threshold = state.settings.disclosure_threshold
-    counts = _whole_number_columns(content, filename, max_bytes)
+    limits = read_limits(state.settings)
+    counts = _whole_number_columns(content, filename, max_bytes, limits)
     by_id = {ind.id: ind for ind in state.spec.indicators}
     by_col = {_norm(ind.column): ind for ind in state.spec.indicators}
     count_ids = []
@@ -261,7 +297,7 @@ def load_indicator_upload(state: AppState, content: bytes, filename: str) -> Ind
         content, filename, state.spec, state.county_table,
         new_indicators={c: {"kind": "count"} for c in counts},
         scope_codes=set(state.county_table["lsoa21_code"]),
-        lookup=_lookup_for(state), max_bytes=max_bytes)
+        lookup=_lookup_for(state), max_bytes=max_bytes, limits=limits)
     partner = tuple(i.id for i in spec.indicators if i.column.startswith("partner_"))
     if count_ids:
         report.notes.append(
@@ -287,7 +323,8 @@ def load_extract_upload(state: AppState, content: bytes, filename: str) -> Extra
     codes = set(state.county["lsoa21_code"])
     incidents, report = load_incidents(
         content, filename, lsoa_boundaries=bounds, valid_codes=codes,
-        lookup=_lookup_for(state), max_bytes=state.settings.partner_max_bytes)
+        lookup=_lookup_for(state), max_bytes=state.settings.partner_max_bytes,
+        limits=read_limits(state.settings))
     residents = residents_lsoa21(_lookup_for(state))
     residents = residents[residents.index.isin(codes)].sort_index()
     counts = theme_counts(incidents, residents)
@@ -519,20 +556,16 @@ def hidden_indicator_values(data: PartnerData | None, result: pd.DataFrame,
 
 def suppress_profile(result: pd.DataFrame, data: PartnerData | None,
                      threshold: int) -> pd.DataFrame:
-    """A profile for export with partner count indicators' small values (and derived) hidden."""
+    """A profile for export or display with partner count indicators' small values hidden.
+
+    Hidden cells become missing values flagged by ``<id>_suppressed``
+    (:func:`profiler.disclosure.mark_suppressed`); the text ``<5`` / ``suppressed`` is written
+    only by the export or the view, so every numeric consumer keeps working.
+    """
     hidden = hidden_indicator_values(data, result, threshold)
-    if not any(hidden.values()):
+    if not hidden:
         return result
-    out = result.copy()
-    for ind_id, codes in hidden.items():
-        mask = out["lsoa21_code"].isin(codes).to_numpy()
-        for col, text in ((f"{ind_id}_value", f"<{threshold}"), (f"{ind_id}_norm", "suppressed"),
-                          (f"{ind_id}_contribution", "suppressed"),
-                          (f"{ind_id}_band", "suppressed")):
-            column = out[col].astype(object)
-            column[mask] = text
-            out[col] = column
-    return out
+    return mark_suppressed(result, hidden, threshold)
 
 
 def export_counts(state: AppState, data: PartnerData, threshold: int) -> bytes:

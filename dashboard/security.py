@@ -20,26 +20,79 @@ from __future__ import annotations
 
 import getpass
 import hmac
+import math
 import re
 import secrets
 import sys
 import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, has_request_context, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.settings import Settings
 
 REALM = "Serious-violence risk profile"
 _VERIFIED_MAX = 256  # credentials remembered as verified (HMACs), per process
+_CLIENTS_MAX = 10_000  # clients whose recent wrong sign-ins are remembered, per process
+_CONCURRENT_CHECKS = 2  # password hash checks at once; more wait for none, they get 429
+
+
+class FailureLimiter:
+    """Wrong sign-ins per client over a sliding window, in a bounded table (in process).
+
+    A client with ``max_failures`` wrong sign-ins in the last ``window`` seconds is refused
+    (429) without a password check until the oldest of them leaves the window, so wrong
+    passwords cannot keep the CPU busy with scrypt. Signed-in users are never counted: their
+    credentials are recognised before the limiter is asked.
+    """
+
+    def __init__(self, max_failures: int, window: float, max_clients: int = _CLIENTS_MAX,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_failures, self.window, self.max_clients = max_failures, window, max_clients
+        self._clock = clock
+        self._failures: OrderedDict[str, deque] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def retry_after(self, client: str) -> float:
+        """Seconds until ``client`` may try again (0: now)."""
+        now = self._clock()
+        with self._lock:
+            times = self._failures.get(client)
+            if not times:
+                return 0.0
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) < self.max_failures:
+                return 0.0
+            return max(times[0] + self.window - now, 0.001)
+
+    def failed(self, client: str) -> None:
+        """Record one wrong sign-in by ``client``."""
+        with self._lock:
+            times = self._failures.pop(client, None) or deque(maxlen=self.max_failures)
+            times.append(self._clock())
+            self._failures[client] = times
+            while len(self._failures) > self.max_clients:
+                self._failures.popitem(last=False)
+
+
+def signed_in_user() -> str | None:
+    """The user the current request signed in as (None without sign-in or outside a request)."""
+    return g.get("svrp_user") if has_request_context() else None
 
 
 def install(app, settings: Settings) -> None:
     """Guard every route of ``app.server`` and add the security headers ``settings`` ask for."""
     server: Flask = app.server
     if settings.auth != "none":
+        from dashboard import partner_state
+
+        # partner data is bound to the signed-in user as well as to the session key
+        partner_state.set_user_source(signed_in_user)
         guard = basic_guard(settings) if settings.auth == "basic" else proxy_guard(settings)
         server.before_request_funcs.setdefault(None, []).insert(0, guard)
         server.after_request(_private_cache)
@@ -52,20 +105,30 @@ def basic_guard(settings: Settings) -> Callable[[], Response | None]:
 
     The user name and password are always both compared, each with :func:`hmac.compare_digest`
     (``check_password_hash`` uses it for a hash), so the time taken does not tell which was
-    wrong. Checking a scrypt hash takes ~0.1 s, and a page makes dozens of requests, so
-    credentials once verified are remembered, as an HMAC under a per-process random key, never
-    as the password.
+    wrong. Checking a scrypt hash takes ~0.1 s, and a page makes dozens of requests, so the
+    check is paid once per session: credentials once verified are remembered (least recently
+    used first out, at most 256), as an HMAC of the header under a per-process random key, never
+    as the password. Wrong sign-ins are throttled per client (:class:`FailureLimiter`,
+    ``SVRP_AUTH_MAX_FAILURES`` per ``SVRP_AUTH_LOCKOUT_SECONDS``) and at most two hash checks run
+    at once, so wrong passwords cannot slow signed-in users; a throttled client gets 429 with
+    ``Retry-After``.
     """
     user = settings.auth_user.encode()
     digest, plain = settings.auth_password_hash, settings.auth_password.encode()
     key = secrets.token_bytes(32)
-    verified: set[bytes] = set()
+    verified: OrderedDict[bytes, None] = OrderedDict()
     lock = threading.Lock()
+    limiter = FailureLimiter(settings.auth_max_failures, float(settings.auth_lockout_seconds))
+    checks = threading.BoundedSemaphore(_CONCURRENT_CHECKS)
 
-    def valid(username: str, password: str) -> bool:
-        tag = hmac.new(key, f"{username}\0{password}".encode(), "sha256").digest()
-        if tag in verified:
-            return True
+    def remembered(tag: bytes) -> bool:
+        with lock:
+            if tag in verified:
+                verified.move_to_end(tag)
+                return True
+        return False
+
+    def check(username: str, password: str, tag: bytes) -> bool:
         user_ok = hmac.compare_digest(username.encode(), user)
         if digest:
             password_ok = check_password_hash(digest, password)
@@ -74,17 +137,39 @@ def basic_guard(settings: Settings) -> Callable[[], Response | None]:
         if not (user_ok and password_ok):
             return False
         with lock:
-            if len(verified) >= _VERIFIED_MAX:
-                verified.clear()
-            verified.add(tag)
+            verified[tag] = None
+            while len(verified) > _VERIFIED_MAX:
+                verified.popitem(last=False)
         return True
+
+    def too_many(seconds: float) -> Response:
+        return Response("Too many wrong sign-ins: wait and try again.\n", status=429,
+                        mimetype="text/plain",
+                        headers={"Retry-After": str(max(1, math.ceil(seconds)))})
 
     def require_basic_auth() -> Response | None:
         auth = request.authorization
-        if auth is not None and auth.type == "basic" and valid(auth.username or "",
-                                                                auth.password or ""):
-            g.svrp_user = auth.username
-            return None
+        if auth is not None and auth.type == "basic":
+            username, password = auth.username or "", auth.password or ""
+            header = request.headers.get("Authorization", "")
+            tag = hmac.new(key, header.encode("utf-8", "surrogateescape"), "sha256").digest()
+            if remembered(tag):
+                g.svrp_user = username
+                return None
+            client = request.remote_addr or "unknown"
+            wait = limiter.retry_after(client)
+            if wait:
+                return too_many(wait)
+            if not checks.acquire(blocking=False):
+                return too_many(1)
+            try:
+                ok = check(username, password, tag)
+            finally:
+                checks.release()
+            if ok:
+                g.svrp_user = username
+                return None
+            limiter.failed(client)
         return Response(
             "Sign in required.\n",
             status=401,

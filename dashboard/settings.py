@@ -97,6 +97,37 @@ class Settings:
     partner_max_bytes: int = setting(
         20_000_000, "largest partner upload accepted, in bytes", between=(1000, 200_000_000)
     )
+    partner_max_rows: int = setting(
+        500_000, "most data rows in a partner upload (CSV or the workbook's first sheet)",
+        between=(1000, 5_000_000)
+    )
+    partner_xlsx_max_cells: int = setting(
+        250_000,
+        "most cells in an uploaded workbook's first sheet, counted from its XML before it is read "
+        "(larger: save as CSV)",
+        between=(1000, 10_000_000),
+    )
+    partner_unzipped_max_bytes: int = setting(
+        50_000_000, "largest decompressed size of an uploaded workbook, in bytes",
+        between=(100_000, 1_000_000_000)
+    )
+    partner_read_seconds: int = setting(
+        10, "time budget for reading one partner upload, in seconds", between=(1, 600)
+    )
+    request_timeout: int = setting(
+        60,
+        "gunicorn worker timeout in seconds: a worker silent this long is killed and restarted",
+        between=(5, 3600),
+    )
+    auth_max_failures: int = setting(
+        5,
+        "wrong sign-ins a client may make per SVRP_AUTH_LOCKOUT_SECONDS before it is refused "
+        "without a password check (429)",
+        between=(1, 1000),
+    )
+    auth_lockout_seconds: int = setting(
+        60, "window (seconds) over which wrong sign-ins are counted per client", between=(1, 86400)
+    )
     partner_sessions: int = setting(
         20,
         "partner uploads kept in server memory (least recently used dropped first); never "

@@ -25,6 +25,7 @@ from dashboard.components import (
     weights_panel,
     what_if_key,
 )
+from dashboard.inputs import CHOICE, FILENAME, PARTNER_STORE, UPLOAD, check
 from dashboard.jobs import (
     STABILITY_JOBS,
     STABILITY_SETTINGS,
@@ -784,6 +785,7 @@ def reset(_, area=None):
 
 @callback(
     Output("ovw-download", "data"),
+    Output("ovw-partner-report", "children", allow_duplicate=True),
     Input("ovw-export-csv", "n_clicks"),
     Input("ovw-export-xlsx", "n_clicks"),
     Input("ovw-export-geojson", "n_clicks"),
@@ -800,8 +802,10 @@ def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district, store
     """Send the LSOAs in ``ovw-bands`` (and ``ovw-district``) as CSV, Excel or GeoJSON.
 
     With partner data (``ovw-partner``), partner counts below the threshold are suppressed and
-    the metadata names the source of each theme band.
+    the metadata names the source of each theme band. A failure (the session store not
+    answering...) is said in one line in ``ovw-partner-report``.
     """
+    check((store, PARTNER_STORE), (district, CHOICE), (bands, CHOICE))
     fmt = str(ctx.triggered_id).removeprefix("ovw-export-")
     try:
         state, pairs, result, norm, banding = _result(weights, norm, banding, store, area)
@@ -812,9 +816,9 @@ def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district, store
             result = ps.suppress_profile(result, data, state.settings.disclosure_threshold)
             extra = {f"theme bands {k}": v for k, v in ps.layer_sources(data).items()}
         return export_download(state, result, fmt, bands, _district(district, state), pairs, norm,
-                               banding, extra_meta=extra)
-    except ProfilerError:
-        return no_update
+                               banding, extra_meta=extra), no_update
+    except ProfilerError as exc:
+        return no_update, report_view([f"Export not made: {exc}"], error=True)
 
 
 @callback(
@@ -839,6 +843,10 @@ def partner_sources(store, area=None):
 @callback(
     Output("ovw-partner", "data"),
     Output("ovw-partner-report", "children"),
+    Output("ovw-upload-indicators", "contents"),
+    Output("ovw-upload-incidents", "contents"),
+    Output("ovw-upload-indicators", "filename"),
+    Output("ovw-upload-incidents", "filename"),
     Input("ovw-upload-indicators", "contents"),
     Input("ovw-upload-incidents", "contents"),
     Input("ovw-load-synthetic", "n_clicks"),
@@ -858,16 +866,21 @@ def load_partner(
     ``ovw-load-synthetic``, ``ovw-clear-partner`` and ``ovw-partner`` (the session key); writes
     ``ovw-partner`` (only on a clean load, so a refused file leaves the profile as it was) and
     ``ovw-partner-report``; :func:`partner_sources` follows the store.
-    If the shared session store is not answering, the report says so in one line.
+    If the shared session store is not answering, the report says so in one line. The uploads'
+    ``contents`` and ``filename`` are reset each time, so choosing the same file again (after
+    "Clear partner data", or after a refusal) is a new upload.
     """
+    check((ind_contents, UPLOAD), (inc_contents, UPLOAD), (ind_name, FILENAME),
+          (inc_name, FILENAME), (store, PARTNER_STORE))
     state = current(area)
     cache = ps.cache_for(state)
     key = (store or {}).get("key") if isinstance(store, dict) else None
+    reset = (None, None, None, None)
     try:
-        return _load_partner(state, cache, key, store, ind_contents, inc_contents, ind_name,
-                             inc_name)
+        return (*_load_partner(state, cache, key, store, ind_contents, inc_contents, ind_name,
+                               inc_name), *reset)
     except SharedStateError as exc:
-        return no_update, report_view([str(exc)], error=True)
+        return no_update, report_view([str(exc)], error=True), *reset
 
 
 def _load_partner(state, cache, key, store, ind_contents, inc_contents, ind_name, inc_name):
@@ -913,23 +926,31 @@ def report_view(lines, error: bool = False) -> html.Div:
 
 @callback(
     Output("ovw-partner-download", "data"),
+    Output("ovw-partner-report", "children", allow_duplicate=True),
     Input("ovw-export-partner", "n_clicks"),
     State("ovw-partner", "data"),
     State("ovw-area", "data"),
     prevent_initial_call=True,
 )
 def export_partner(_n, store, area=None):
-    """Send the loaded extract's per-LSOA theme counts, suppressed, as CSV (``ovw-partner``)."""
+    """Send the loaded extract's per-LSOA theme counts, suppressed, as CSV (``ovw-partner``).
+
+    If the session store is not answering or the session's data is gone, says so in one line
+    in ``ovw-partner-report``.
+    """
+    check((store, PARTNER_STORE))
     try:
         data = _partner(store, area)
-    except SharedStateError:
-        return no_update
+    except SharedStateError as exc:
+        return no_update, report_view([f"Export not made: {exc}"], error=True)
     if data is None or data.extract is None:
-        return no_update
+        return no_update, report_view(["Export not made: this session's partner data is no "
+                                       "longer held (the server restarted or dropped it); load "
+                                       "the extract again."], error=True)
     state = current(area)
     blob = ps.export_counts(state, data, state.settings.disclosure_threshold)
     suffix = "-SYNTHETIC" if data.extract.synthetic else ""
-    return dcc.send_bytes(blob, f"partner-incident-counts{suffix}.csv")
+    return dcc.send_bytes(blob, f"partner-incident-counts{suffix}.csv"), no_update
 
 
 def _job_outputs(job):

@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from profiler.errors import ProfilerError
@@ -38,6 +39,10 @@ DEFAULT_THRESHOLD = 5
 SUPPRESSED = None
 #: Text shown for a suppressed rate or other derived value.
 SUPPRESSED_TEXT = "suppressed"
+#: Suffix of the boolean column that flags an indicator's suppressed rows in a scored profile.
+FLAG_SUFFIX = "_suppressed"
+#: The columns of a scored profile that an indicator's suppressed count hides.
+HIDDEN_PARTS = ("value", "norm", "contribution", "band")
 
 
 class DisclosureError(ProfilerError):
@@ -251,3 +256,69 @@ def assert_suppressed(frame: pd.DataFrame, count_columns: Sequence[str],
         if small_mask(values, threshold).any():
             raise DisclosureError(f"suppress: column {col!r} still holds counts below "
                                   f"{threshold}; run profiler.disclosure.suppress first")
+
+
+# -- suppression in scored profiles: missing values with a flag, text only at the edges ----------
+
+
+def mark_suppressed(result: pd.DataFrame, hidden: Mapping[str, Any],
+                    threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Hide indicators' small partner counts in a scored profile, as missing values with a flag.
+
+    Suppression is a type, not a string: the value, normalised value and contribution of each
+    hidden cell become NaN and its band missing, so every numeric consumer (sorting, rounding,
+    charts, top contributors) keeps working, and a boolean column ``<id>_suppressed`` says which
+    rows were hidden. Text (``<5``, ``suppressed``) is written only when the profile is shown or
+    exported (:func:`shown_value`).
+
+    Parameters
+    ----------
+    result : DataFrame
+        A scored profile (:func:`profiler.pipeline.score_scope`): ``lsoa21_code`` and the
+        ``<id>_value``/``_norm``/``_contribution``/``_band`` columns. Not changed.
+    hidden : mapping
+        ``{indicator id: LSOA codes (any iterable) or a boolean mask aligned with result}``.
+    threshold : int
+        The threshold used, kept in ``attrs["disclosure_threshold"]`` for the ``<5`` text.
+
+    Returns
+    -------
+    DataFrame
+        A copy with the flag columns (also for ids with nothing hidden).
+    """
+    threshold = check_threshold(threshold)
+    out = result.copy()
+    for ind_id, which in hidden.items():
+        if isinstance(which, np.ndarray | pd.Series) and np.asarray(which).dtype == bool:
+            mask = np.asarray(which, dtype=bool)
+        else:
+            mask = out["lsoa21_code"].isin(set(which)).to_numpy()
+        out[f"{ind_id}{FLAG_SUFFIX}"] = mask
+        for part in HIDDEN_PARTS[:3]:
+            col = f"{ind_id}_{part}"
+            if col in out:
+                out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).mask(mask)
+        band = f"{ind_id}_band"
+        if band in out:
+            out[band] = out[band].mask(mask)
+    out.attrs["disclosure_threshold"] = threshold
+    return out
+
+
+def suppressed_mask(frame: pd.DataFrame, ind_id: str) -> np.ndarray:
+    """Rows of ``frame`` where indicator ``ind_id`` is suppressed (all False without a flag)."""
+    col = f"{ind_id}{FLAG_SUFFIX}"
+    if col not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[col].fillna(False).to_numpy(dtype=bool)
+
+
+def shown_value(series: pd.Series, mask: np.ndarray, *, threshold: int = DEFAULT_THRESHOLD,
+                is_count: bool = True) -> pd.Series:
+    """``series`` with the suppressed rows as display text (``<5``, or ``suppressed``)."""
+    if not np.asarray(mask, dtype=bool).any():
+        return series
+    text = f"<{check_threshold(threshold)}" if is_count else SUPPRESSED_TEXT
+    out = series.astype(object).copy()
+    out[np.asarray(mask, dtype=bool)] = text
+    return out

@@ -31,10 +31,12 @@ import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from profiler.codes import LAD_RE
+from profiler.disclosure import DEFAULT_THRESHOLD, shown_value, suppressed_mask
 from profiler.docs import attribution_texts
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
 from profiler.spec import Spec
+from profiler.text import INVISIBLE_RE, strip_invisible  # noqa: F401 (re-exported)
 
 FORMATS = ("csv", "xlsx", "geojson")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -50,17 +52,22 @@ MEDIA_TYPES = {
 }
 
 
-_LINE_BREAKS = str.maketrans({"\r": " ", "\n": " "})
+_LINE_BREAKS = str.maketrans({"\r": " ", "\n": " ", "\u2028": " ", "\u2029": " "})
+# A spreadsheet splits text at any of these (comma, semicolon locales, tab, pipe), and a quote may
+# open the next cell: a formula prefix after one of them, spaces or quotes starts a new formula.
+_AFTER_DELIMITER = re.compile(r"([,;\t|])([ \"]*)(?=[=+\-@\t])")
 
 
 def neutralise(value: Any) -> Any:
-    """Make a cell safe: drop control characters, fold line breaks, defuse formula-like strings.
+    """Make text safe for a file or a screen: the one sanitiser for cells, names, labels, sources.
 
-    Control characters (other than tab) are dropped first, so that none can hide a formula
-    prefix (a worksheet drops them and would leave the ``=`` first). Line breaks would split a CSV
-    row (a lone CR is not quoted by the csv module), so they become spaces. A string that a
-    spreadsheet would run as a formula, even after leading spaces (which some importers trim),
-    gets a leading apostrophe.
+    Control characters (other than tab), bidi overrides and zero-width characters are dropped
+    first, so that none can hide a formula prefix (a worksheet drops them and would leave the
+    ``=`` first) or reverse what a person reads. Line breaks would split a CSV row (a lone CR is
+    not quoted by the csv module), so they become spaces. A string that a spreadsheet would run
+    as a formula, even after leading spaces (which some importers trim), gets a leading
+    apostrophe; so does any piece after a delimiter (comma, semicolon, tab, pipe), spaces or
+    quotes, since a spreadsheet reading the text with another delimiter would start a cell there.
 
     Parameters
     ----------
@@ -73,8 +80,9 @@ def neutralise(value: Any) -> Any:
     """
     if not isinstance(value, str):
         return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value).translate(_LINE_BREAKS)
-    if value.lstrip(" ").startswith(FORMULA_PREFIXES):
+    value = strip_invisible(value).translate(_LINE_BREAKS)
+    value = _AFTER_DELIMITER.sub(r"\1\2'", value)
+    if value.lstrip(' "').startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
@@ -97,7 +105,10 @@ def top_contributors(result: pd.DataFrame, spec: Spec, n: int = 3, sep: str = ",
     Series of str
         Labels, largest contribution first, joined by ``sep``, indexed like ``result``.
     """
-    contrib = result[[f"{i.id}_contribution" for i in spec.indicators]].to_numpy()
+    cols = [f"{i.id}_contribution" for i in spec.indicators]
+    contrib = result[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    # a suppressed (missing) contribution is never named: it would hint at a small count
+    contrib = np.where(np.isfinite(contrib), contrib, -np.inf)
     labels = np.array([i.label for i in spec.indicators], dtype=object)
     order = np.argsort(-contrib, axis=1, kind="stable")[:, :n]
     return pd.Series([sep.join(labels[row]) for row in order], index=result.index)
@@ -219,27 +230,27 @@ def export_frame(
     if "p_high" in rows:
         # from profiler.stability, when the caller merged it in
         out["P(High or above), 1,000 what-if profiles"] = rows["p_high"].round(3)
+    threshold = result.attrs.get("disclosure_threshold", DEFAULT_THRESHOLD)
     for ind in spec.indicators:
-        out[f"{ind.label}: value"] = rows[f"{ind.id}_value"]
-        out[f"{ind.label}: normalised"] = rows[f"{ind.id}_norm"].round(4)
-        out[f"{ind.label}: contribution"] = rows[f"{ind.id}_contribution"].round(4)
-        out[f"{ind.label}: band"] = rows[f"{ind.id}_band"]
+        # suppressed partner counts travel as missing values with a flag: text only here
+        hide = suppressed_mask(rows, ind.id)
+        out[f"{ind.label}: value"] = shown_value(rows[f"{ind.id}_value"], hide,
+                                                 threshold=threshold)
+        for part, name in (("norm", "normalised"), ("contribution", "contribution")):
+            values = pd.to_numeric(rows[f"{ind.id}_{part}"], errors="coerce").round(4)
+            out[f"{ind.label}: {name}"] = shown_value(values, hide, is_count=False)
+        out[f"{ind.label}: band"] = shown_value(rows[f"{ind.id}_band"], hide, is_count=False)
     out = out.reset_index(drop=True).map(neutralise)
     # headers come from spec labels, which a partner's spec may set to anything
     out.columns = [neutralise(str(c)) for c in out.columns]
     return out
 
 
-# A spreadsheet splits a "# key: value" line at its commas; a piece starting with a formula
-# character after the comma gets an apostrophe, as a cell would.
-_META_FORMULA_AFTER_COMMA = re.compile(r",(\s*)(?=[=+\-@\t])")
-
-
 def _csv(frame: pd.DataFrame, meta: Mapping[str, Any]) -> bytes:
     buf = io.StringIO()
     for key, value in meta.items():
-        text = ILLEGAL_CHARACTERS_RE.sub("", f"{key}: {value}").translate(_LINE_BREAKS)
-        buf.write("# " + _META_FORMULA_AFTER_COMMA.sub(r",\1'", text) + "\n")
+        # a spreadsheet splits a "# key: value" line at its delimiters: neutralise every piece
+        buf.write("# " + neutralise(f"{neutralise(str(key))}: {neutralise(str(value))}") + "\n")
     frame.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8")
 
@@ -253,7 +264,8 @@ def _xlsx(frame: pd.DataFrame, meta: Mapping[str, Any]) -> bytes:
     frame = frame.map(_xlsx_text)
     meta = {k: _xlsx_text(str(v)) for k, v in meta.items()}
     buf = io.BytesIO()
-    about = pd.DataFrame({"key": list(meta), "value": [neutralise(str(v)) for v in meta.values()]})
+    about = pd.DataFrame({"key": [neutralise(str(k)) for k in meta],
+                          "value": [neutralise(str(v)) for v in meta.values()]})
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         frame.to_excel(writer, sheet_name="LSOAs", index=False)
         about.to_excel(writer, sheet_name="About", index=False)
@@ -285,7 +297,7 @@ def _geojson(frame: pd.DataFrame, meta: Mapping[str, Any], boundaries) -> bytes:
         geom = shapely.set_precision(geo.loc[record["LSOA code"]], 1e-5)
         features.append({"type": "Feature", "properties": record,
                          "geometry": json.loads(shapely.to_geojson(geom))})
-    meta = {k: neutralise(v) for k, v in meta.items()}
+    meta = {neutralise(str(k)): neutralise(v) for k, v in meta.items()}
     doc = {"type": "FeatureCollection", "metadata": meta, "features": features}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

@@ -48,13 +48,22 @@ import pandas as pd
 
 from profiler.codes import LSOA21_RE, lsoa11_shares
 from profiler.errors import ProfilerError
-from profiler.spec import DIRECTIONS, THEME_TAGS, Spec, parse_spec
+from profiler.spec import DIRECTIONS, RESERVED_IDS, THEME_TAGS, Spec, parse_spec
+from profiler.text import strip_invisible
 
 MAX_BYTES = 20_000_000
 MAX_ROWS = 500_000
 MAX_COLUMNS = 200
 MAX_FIELD_CHARS = 1_000
 MAX_PROBLEMS = 50
+#: Largest absolute value accepted in an indicator table (1e308 would pass as finite and flatten
+#: every band).
+MAX_ABS_VALUE = 1e9
+#: Excel workbooks: bounds checked on the zip directory and the sheet's XML before openpyxl reads.
+MAX_XLSX_CELLS = 250_000
+MAX_UNZIPPED_BYTES = 50_000_000
+MAX_ZIP_MEMBERS = 1_000
+MAX_READ_SECONDS = 10.0
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -192,10 +201,25 @@ def _show(value: Any, width: int = 30) -> str:
     return repr(text)
 
 
+def _show_name(value: Any, width: int = 30) -> str:
+    """Quote a column name for a message, naming its non-ASCII code points.
+
+    A header typed with a homoglyph (Cyrillic ``о`` for ``o``) looks identical to the expected
+    name: ``'lsoa21_cоde' (has non-ASCII U+043E)`` says why it did not match.
+    """
+    text = str(value)
+    odd = list(dict.fromkeys(c for c in text if ord(c) > 127))
+    if not odd:
+        return _show(text, width)
+    points = ", ".join(f"U+{ord(c):04X}" for c in odd[:3]) + (", ..." if len(odd) > 3 else "")
+    return f"{_show(text, width)} (has non-ASCII {points})"
+
+
 def _safe_name(filename: str) -> str:
     """Return the base name of an upload, without control characters, at most 80 characters."""
     name = re.split(r"[\\/]", str(filename or ""))[-1]
-    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip() or "upload"
+    # bidi overrides (RLO) and zero-width characters would make a name read differently
+    name = strip_invisible(re.sub(r"[\x00-\x1f\x7f]", "", name)).strip() or "upload"
     return name if len(name) <= 80 else name[:79] + "…"
 
 
@@ -333,6 +357,46 @@ def _check_share(max_reject_share: float) -> float:
 # -- reading an upload ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on the work one upload may cost, checked before and while it is read.
+
+    Attributes
+    ----------
+    max_rows : int
+        Data rows (CSV or the sheet's rows).
+    max_cells : int
+        Cells of an Excel sheet (``<c>`` elements, counted by streaming the sheet XML).
+    max_unzipped_bytes : int
+        Total decompressed size of a workbook's members, from the zip directory (a member that
+        decompresses to more than the directory says fails its CRC check and is refused).
+    max_seconds : float
+        Time budget for reading the file into rows.
+    """
+
+    max_rows: int = MAX_ROWS
+    max_cells: int = MAX_XLSX_CELLS
+    max_unzipped_bytes: int = MAX_UNZIPPED_BYTES
+    max_seconds: float = MAX_READ_SECONDS
+
+
+class _Budget:
+    """A deadline for reading one upload; :meth:`check` raises once it has passed."""
+
+    def __init__(self, source: str, seconds: float) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self.source, self.seconds = source, seconds
+        self.deadline = self._clock() + seconds
+
+    def check(self) -> None:
+        if self._clock() > self.deadline:
+            raise PartnerDataError(
+                f"{self.source}: reading the file took longer than {self.seconds:g} s; save it "
+                "as CSV UTF-8, or split it")
+
+
 def _norm_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(name).strip().lower()).strip("_")
 
@@ -407,7 +471,7 @@ def _sniff(text: str) -> str:
 
 
 def _csv_rows(
-    text: str, source: str, max_rows: int
+    text: str, source: str, max_rows: int, budget: _Budget | None = None
 ) -> tuple[list[str], list[list[str]], list[int], str]:
     delim = _sniff(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
@@ -428,6 +492,8 @@ def _csv_rows(
                 )
             rows.append(record)
             lines.append(reader.line_num)
+            if budget is not None and not len(rows) % 20_000:
+                budget.check()
     except csv.Error as exc:
         raise PartnerDataError(
             f"{source}: not a readable CSV near line {reader.line_num} ({exc}); check quotes "
@@ -454,21 +520,174 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _xlsx_rows(
-    content: bytes, source: str, max_rows: int
-) -> tuple[list[str], list[list[str]], list[int]]:
-    from openpyxl import load_workbook
+_COLUMN_RE = re.compile(r"^([A-Z]{1,3})(\d{1,7})$")
+
+
+def _cell_ref(ref: str | None) -> tuple[int, int] | None:
+    """``"XFD1048576"`` -> ``(16384, 1048576)`` (column, row), or None."""
+    match = _COLUMN_RE.match(ref or "")
+    if not match:
+        return None
+    col = 0
+    for ch in match.group(1):
+        col = col * 26 + ord(ch) - 64
+    return col, int(match.group(2))
+
+
+def _first_sheet(zf: zipfile.ZipFile) -> str | None:
+    """Find the zip member of the workbook's first sheet (as openpyxl reads it), or None."""
+    import posixpath
 
     try:
+        book = _small_xml(zf, "xl/workbook.xml")
+        rels = _small_xml(zf, "xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    first = next((e for e in book.iter() if e.tag.rpartition("}")[2] == "sheet"), None)
+    if first is None:
+        return None
+    rid = next((v for k, v in first.attrib.items() if k.rpartition("}")[2] == "id"), None)
+    target = next((e.get("Target") for e in rels.iter()
+                   if e.tag.rpartition("}")[2] == "Relationship" and e.get("Id") == rid), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+        posixpath.join("xl", target))
+
+
+def _small_xml(zf: zipfile.ZipFile, name: str):
+    import xml.etree.ElementTree as ET  # noqa: S405
+
+    info = zf.getinfo(name)
+    if info.file_size > 5_000_000:
+        raise PartnerDataError(f"{name}: too large")
+    raw = zf.read(name)
+    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+        raise PartnerDataError(f"{name}: has a DOCTYPE")
+    return ET.fromstring(raw)  # noqa: S314 (no DTD, size-checked)
+
+
+class _SheetLimit(Exception):
+    """Raised inside the expat handlers to stop a sheet scan at the first limit passed."""
+
+
+def _scan_sheet(zf: zipfile.ZipFile, member: str, source: str, limits: ReadLimits,
+                budget: _Budget) -> tuple[int, int]:
+    """Stream one sheet's XML, counting rows and cells under hard caps; returns its used range.
+
+    The ``<dimension>`` element is never read: the extent is what the cells' references say (or
+    their positions, where a writer leaves references out), so a workbook lying about its size
+    gains nothing. expat reads the stream in 64 kB pieces with a handler on each start tag and
+    builds no tree; a DOCTYPE or entity declaration stops it (no entity expansion).
+
+    Returns
+    -------
+    (int, int)
+        The last column and the last row holding a cell.
+    """
+    import xml.parsers.expat  # noqa: S408 (DOCTYPE and entities refused, stream capped)
+
+    counts = {"rows": 0, "cells": 0, "max_col": 0, "max_row": 0, "row": 0, "col": 0}
+    max_rows = limits.max_rows + 1  # with the header
+
+    def start(name: str, attrs: dict) -> None:
+        tag = name.rpartition(":")[2]
+        if tag == "c":
+            counts["cells"] += 1
+            ref = _cell_ref(attrs.get("r"))
+            col = ref[0] if ref else counts["col"] + 1
+            counts["col"] = col
+            if col > counts["max_col"]:
+                counts["max_col"] = col
+                if col > MAX_COLUMNS:
+                    raise _SheetLimit(f"its used range reaches column {col:,} (limit "
+                                      f"{MAX_COLUMNS}): delete stray cells right of the data")
+            row = ref[1] if ref else counts["row"]
+            if row > counts["max_row"]:
+                counts["max_row"] = row
+            if counts["cells"] > limits.max_cells:
+                raise _SheetLimit(f"more than {limits.max_cells:,} cells")
+        elif tag == "row":
+            counts["rows"] += 1
+            r = attrs.get("r", "")
+            counts["row"] = int(r) if r.isdigit() and len(r) < 9 else counts["row"] + 1
+            counts["col"] = 0
+            counts["max_row"] = max(counts["max_row"], counts["row"])
+            if counts["rows"] > max_rows:
+                raise _SheetLimit(f"more than {limits.max_rows:,} rows")
+        if counts["max_row"] > max_rows:
+            raise _SheetLimit(f"its used range reaches row {counts['max_row']:,} (limit "
+                              f"{max_rows:,}): delete stray cells below the data")
+
+    def no_dtd(*_args) -> None:
+        raise _SheetLimit("a DOCTYPE or entity declarations, which Excel never writes")
+
+    parser = xml.parsers.expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = no_dtd
+    parser.EntityDeclHandler = no_dtd
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    read = 0
+    try:
+        with zf.open(member) as fh:
+            while chunk := fh.read(1 << 16):
+                read += len(chunk)
+                if read > limits.max_unzipped_bytes:
+                    raise _SheetLimit(f"more than {limits.max_unzipped_bytes:,} bytes of XML")
+                parser.Parse(chunk, False)
+                budget.check()
+            parser.Parse(b"", True)
+    except _SheetLimit as exc:
+        raise PartnerDataError(f"{source}: the workbook's first sheet has {exc}; save the sheet "
+                               "as CSV UTF-8, or split it") from None
+    except xml.parsers.expat.ExpatError as exc:
+        raise PartnerDataError(f"{source}: not a readable Excel .xlsx file (sheet XML: {exc}); "
+                               "save it again from Excel, or as CSV UTF-8") from None
+    return counts["max_col"], counts["max_row"]
+
+
+def _xlsx_rows(
+    content: bytes, source: str, limits: ReadLimits, budget: _Budget
+) -> tuple[list[str], list[list[str]], list[int]]:
+    import xml.etree.ElementTree as ET  # noqa: S405
+
+    from openpyxl import load_workbook
+
+    max_rows = limits.max_rows
+    try:
         with zipfile.ZipFile(io.BytesIO(content)) as zf:
-            # A zip bomb would expand far beyond the upload limit: refuse before openpyxl reads.
-            expanded = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
+            # Bounds first, from the zip directory and a streamed count of the sheet's cells:
+            # nothing here trusts what the workbook says about its own size.
+            infos = zf.infolist()
+            if len(infos) > MAX_ZIP_MEMBERS:
+                raise PartnerDataError(f"{source}: the workbook holds {len(infos):,} files "
+                                       f"(limit {MAX_ZIP_MEMBERS:,}); save the sheet as CSV UTF-8")
+            expanded = sum(info.file_size for info in infos)
+            if expanded > limits.max_unzipped_bytes:
+                raise PartnerDataError(
+                    f"{source}: the workbook expands to {expanded:,} bytes (limit "
+                    f"{limits.max_unzipped_bytes:,}); save the sheet as CSV UTF-8, or split it")
+            try:
+                member = _first_sheet(zf)
+            except (ET.ParseError, PartnerDataError):
+                member = None
+            names = set(zf.namelist())
+            if member not in names:
+                member = next((n for n in sorted(names) if n.startswith("xl/worksheets/")
+                               and n.endswith(".xml")), None)
+            if member is None:
+                raise PartnerDataError(f"{source}: the workbook has no sheets; put a header row "
+                                       "and the data on the first sheet")
+            max_col, max_row = _scan_sheet(zf, member, source, limits, budget)
+    except PartnerDataError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError,
+            NotImplementedError, RuntimeError, KeyError, ET.ParseError):
         raise PartnerDataError(f"{source}: not a valid Excel .xlsx file (damaged zip); save it "
                                "again from Excel, or as CSV UTF-8") from None
-    if expanded > 20 * max(len(content), 1_000_000):
-        raise PartnerDataError(f"{source}: the workbook expands to {expanded:,} bytes; save the "
-                               "sheet as CSV UTF-8")
+    if max_row == 0:
+        raise PartnerDataError(f"{source}: the first sheet is empty; put a header row and the "
+                               "data on the first sheet")
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types on damaged workbooks -> one line
@@ -482,7 +701,12 @@ def _xlsx_rows(
         header: list[str] | None = None
         rows: list[list[str]] = []
         lines: list[int] = []
-        for n, record in enumerate(ws.iter_rows(values_only=True), start=1):
+        # the extent counted above, not the sheet's <dimension>, bounds what openpyxl walks
+        cells_iter = ws.iter_rows(min_row=1, max_row=max_row, min_col=1, max_col=max(max_col, 1),
+                                  values_only=True)
+        for n, record in enumerate(cells_iter, start=1):
+            if not n % 2000:
+                budget.check()
             cells = [_cell_text(v) for v in record]
             if all(not c.strip() for c in cells):
                 continue
@@ -511,7 +735,8 @@ def _xlsx_rows(
 
 
 def read_table_upload(content: bytes, filename: str, *, max_bytes: int = MAX_BYTES,
-                      max_rows: int = MAX_ROWS) -> pd.DataFrame:
+                      max_rows: int = MAX_ROWS, limits: ReadLimits | None = None,
+                      ) -> pd.DataFrame:
     """Read an uploaded CSV or Excel file into a table of strings, checking its structure.
 
     CSV: UTF-8 with or without a byte-order mark, else Windows-1252 (with a note); the
@@ -528,7 +753,10 @@ def read_table_upload(content: bytes, filename: str, *, max_bytes: int = MAX_BYT
     max_bytes : int
         Size limit (default 20 MB).
     max_rows : int
-        Row limit (default 500,000).
+        Row limit (default 500,000), unless ``limits`` is given.
+    limits : ReadLimits, optional
+        Bounds on the work: rows, Excel cells and decompressed size (checked before the sheet
+        is read) and a time budget (:class:`ReadLimits`).
 
     Returns
     -------
@@ -555,15 +783,17 @@ def read_table_upload(content: bytes, filename: str, *, max_bytes: int = MAX_BYT
     if not content.strip():
         raise PartnerDataError(f"{source}: empty file; upload a CSV or .xlsx with a header line "
                                "and one row per record")
+    limits = limits or ReadLimits(max_rows=max_rows)
+    budget = _Budget(source, limits.max_seconds)
     notes: list[str] = []
     if content.startswith(b"PK\x03\x04"):
-        header, rows, lines = _xlsx_rows(content, source, max_rows)
+        header, rows, lines = _xlsx_rows(content, source, limits, budget)
     elif content.startswith(b"\xd0\xcf\x11\xe0"):
         raise PartnerDataError(f"{source}: old Excel .xls (or other OLE) format; save it as "
                                ".xlsx or CSV UTF-8")
     else:
         text, notes = _decode(content, source)
-        header, rows, lines, delim = _csv_rows(text, source, max_rows)
+        header, rows, lines, delim = _csv_rows(text, source, limits.max_rows, budget)
         if delim != ",":
             notes.append(f"columns separated by {DELIMITER_NAMES[delim]}s")
     header = [h.strip().lstrip("\ufeff").strip() for h in header]
@@ -576,23 +806,26 @@ def read_table_upload(content: bytes, filename: str, *, max_bytes: int = MAX_BYT
                                "header have no name; name every column or delete empty ones")
     long_names = [h for h in header if len(h) > 100]
     if long_names:
-        raise PartnerDataError(f"{source}: header cell {_show(long_names[0])} is longer than 100 "
-                               "characters; is the first line a header?")
+        raise PartnerDataError(f"{source}: header cell {_show_name(long_names[0])} is longer "
+                               "than 100 characters; is the first line a header?")
     seen: dict[str, str] = {}
     for h in header:
         key = _norm_name(h) or h.lower()
         if key in seen:
-            raise PartnerDataError(f"{source}: duplicate column name {_show(h)} (same as "
-                                   f"{_show(seen[key])}); keep one column of each name")
+            raise PartnerDataError(f"{source}: duplicate column name {_show_name(h)} (same as "
+                                   f"{_show_name(seen[key])}); keep one column of each name")
         seen[key] = h
     looks_like_data = [h for h in header
                        if LSOA_RE.match(h) or re.fullmatch(r"[-+]?\d[\d.,/:\s-]*", h)]
     if looks_like_data and len(looks_like_data) * 2 >= len(header):
         raise PartnerDataError(
             f"{source}: no header line: the first line looks like data "
-            f"({', '.join(_show(h) for h in looks_like_data[:3])}); add a first line naming the "
-            "columns"
+            f"({', '.join(_show_name(h) for h in looks_like_data[:3])}); add a first line "
+            "naming the columns"
         )
+    if not rows:
+        raise PartnerDataError(f"{source}: a header line but no data rows; upload the file with "
+                               "one row per LSOA or incident under the header")
     width = len(header)
     fixed = [(r + [""] * (width - len(r)))[:width] if len(r) != width else r for r in rows]
     frame = pd.DataFrame(fixed, columns=header, index=pd.Index(lines, name="row"), dtype=object)
@@ -819,7 +1052,7 @@ def _code_column(frame: pd.DataFrame, source: str) -> tuple[str, int]:
         if col is not None:
             return col, year
     col = _find(frame, ("lsoa_code_", "lsoa_name"))
-    names = ", ".join(_show(c) for c in list(frame.columns)[:5])
+    names = ", ".join(_show_name(c) for c in list(frame.columns)[:5])
     raise PartnerDataError(
         f"{source}: no LSOA code column (found {names}); name it lsoa21_code (2021 codes) or "
         "lsoa11_code (2011 codes)"
@@ -866,6 +1099,7 @@ def load_partner_indicators(
     scope_codes: Iterable[str] | None = None,
     max_reject_share: float = 0.0,
     max_bytes: int = MAX_BYTES,
+    limits: ReadLimits | None = None,
 ) -> tuple[Spec, pd.DataFrame, ValidationReport]:
     """Load a partner's LSOA indicator table to replace or add indicators of a spec.
 
@@ -917,6 +1151,8 @@ def load_partner_indicators(
         Share of rows that may be rejected and dropped (default 0: any bad row refuses the file).
     max_bytes : int
         Upload size limit.
+    limits : ReadLimits, optional
+        Bounds on reading the file (:func:`read_table_upload`).
 
     Returns
     -------
@@ -929,7 +1165,7 @@ def load_partner_indicators(
         On any structural problem, or when the rejected rows exceed ``max_reject_share``.
     """
     share = _check_share(max_reject_share)
-    frame = read_table_upload(content, filename, max_bytes=max_bytes)
+    frame = read_table_upload(content, filename, max_bytes=max_bytes, limits=limits)
     source = frame.attrs["source"]
     report = _new_report(frame)
     code_col, year = _code_column(frame, source)
@@ -956,9 +1192,14 @@ def load_partner_indicators(
         if not (re.fullmatch(r"[A-Za-z][A-Za-z0-9 _.-]*", str(col))
                 and re.fullmatch(r"[a-z][a-z0-9_]{0,55}", new_id or "")):
             raise PartnerDataError(
-                f"{source}: column {_show(col)} is not a usable indicator id; name value columns "
-                "with letters, digits, spaces and underscores, starting with a letter"
+                f"{source}: column {_show_name(col)} is not a usable indicator id; name value "
+                "columns with letters, digits, spaces and underscores, starting with a letter"
             )
+        if ind is None and new_id in RESERVED_IDS:
+            raise PartnerDataError(
+                f"{source}: column {_show_name(col)} would take the reserved name {new_id!r} (a "
+                "theme, band or profile column, not an indicator); rename it, e.g. "
+                f"{new_id}_partner, or name it after the spec indicator it replaces")
         if new_id in seen_ids:
             raise PartnerDataError(f"{source}: two columns feed indicator {new_id!r}; keep one")
         seen_ids.add(new_id)
@@ -1023,8 +1264,13 @@ def load_partner_indicators(
         nonnum = num.isna() & ~blank
         report.add_mask(frame, nonnum, col, "not a number",
                         "use plain numbers (no thousands separators, units or text)")
-        inf = np.isinf(num.to_numpy(dtype=float, na_value=np.nan))
+        as_float = num.to_numpy(dtype=float, na_value=np.nan)
+        inf = np.isinf(as_float)
         report.add_mask(frame, inf, col, "not a finite number")
+        with np.errstate(invalid="ignore"):
+            absurd = np.isfinite(as_float) & (np.abs(as_float) > MAX_ABS_VALUE)
+        report.add_mask(frame, absurd, col, f"implausibly large (over {MAX_ABS_VALUE:.0e})",
+                        "check the units and the decimal point (no LSOA figure is that large)")
         if kind != "score":
             neg = (num < 0).fillna(False).to_numpy()
             report.add_mask(frame, neg, col, f"negative value for a {kind}",
@@ -1052,6 +1298,12 @@ def load_partner_indicators(
             f"{', '.join(missing[:3])}; add a row for every LSOA (0 where there is none), or "
             "load the file for the area it covers"
         )
+    flat = [new_id for _c, new_id, _i, _o in plan if combined[new_id].nunique(dropna=True) <= 1]
+    if flat:
+        report.notes.append(
+            f"warning: {', '.join(flat)} has the same value in every LSOA "
+            f"({combined[flat[0]].iloc[0]:g}), so it cannot rank areas and moves no band; check "
+            "the extract, or give it weight 0")
     new_table = table.copy()
     data = spec.to_dict()
     label_name = f"partner upload {source}"
@@ -1115,15 +1367,45 @@ _ISO = re.compile(
 )
 _UK = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
+#: Plausible incident years: from this one to next year (pandas holds 1677-2262 only, and a year
+#: like 0024 or 3024 is a typing slip, not an incident).
+FIRST_PLAUSIBLE_YEAR = 1990
+_YEAR = r"(?:^(\d{4})-|/(\d{4})(?:\s|$))"
+_TIME = r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)"
+_OFFSET = r"(?:([+-])(\d{2}):?(\d{2})$)"
 
 
-def _parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse ISO dates, dd/mm/yyyy dates and yyyy-mm months; returns (dates, recognised)."""
+def _parse_dates(text: pd.Series, latest_year: int | None = None,
+                 ) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Parse ISO dates, dd/mm/yyyy dates and yyyy-mm months.
+
+    Returns ``(dates, recognised, too_early, too_late, bad_time)``: the dates (NaT where not
+    parsed), the rows in a known format, those with a year before :data:`FIRST_PLAUSIBLE_YEAR`
+    or after ``latest_year`` (default next year), and those with an impossible time or UTC
+    offset (``T25:00``, ``+99:99``). Only plausible rows reach pandas, whose range is 1677-2262.
+    """
+    latest_year = latest_year or date.today().year + 1
     text = text.str.strip()
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     iso = text.str.match(_ISO.pattern)
     uk = text.str.match(_UK.pattern)
     month = text.str.match(_MONTH.pattern)
+    recognised = iso | uk | month
+    years = text.str.extract(_YEAR).astype(float)
+    year = years[0].fillna(years[1])
+    too_early = recognised & (year < FIRST_PLAUSIBLE_YEAR).fillna(False)
+    too_late = recognised & (year > latest_year).fillna(False)
+    implausible = too_early | too_late
+    clock = text.str.extract(_TIME).astype(float)
+    offset = text.str.extract(_OFFSET)
+    off_h, off_m = offset[1].astype(float), offset[2].astype(float)
+    has_offset = iso & offset[0].notna() & text.str.contains("[T ]", regex=True)
+    bad_time = recognised & (
+        (clock[0] > 23) | (clock[1] > 59) | (clock[2] > 59)
+        | (has_offset & ((off_h > 14) | (off_m > 59)))
+    ).fillna(False)
+    ok = ~implausible & ~bad_time
+    iso, uk, month = iso & ok, uk & ok, month & ok
     if iso.any():
         out[iso] = pd.to_datetime(text[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
     if uk.any():
@@ -1131,7 +1413,7 @@ def _parse_dates(text: pd.Series) -> tuple[pd.Series, pd.Series]:
                                  errors="coerce")
     if month.any():
         out[month] = pd.to_datetime(text[month], format="%Y-%m", errors="coerce")
-    return out, iso | uk | month
+    return out, recognised, too_early, too_late, bad_time
 
 
 def _parse_flag(frame: pd.DataFrame, col: str | None, report: ValidationReport) -> pd.Series:
@@ -1190,6 +1472,7 @@ def load_incidents(
     today: date | None = None,
     max_reject_share: float = 0.0,
     max_bytes: int = MAX_BYTES,
+    limits: ReadLimits | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport]:
     """Load a partner's incident extract and place every incident in a 2021 LSOA.
 
@@ -1231,6 +1514,8 @@ def load_incidents(
         Share of rows that may be dropped (default 0: a clean load or nothing).
     max_bytes : int
         Upload size limit.
+    limits : ReadLimits, optional
+        Bounds on reading the file (:func:`read_table_upload`).
 
     Returns
     -------
@@ -1246,14 +1531,14 @@ def load_incidents(
         when the rejected rows exceed ``max_reject_share``.
     """
     share = _check_share(max_reject_share)
-    frame = read_table_upload(content, filename, max_bytes=max_bytes)
+    frame = read_table_upload(content, filename, max_bytes=max_bytes, limits=limits)
     source = frame.attrs["source"]
     report = _new_report(frame)
     today = today or date.today()
     cols = {key: _find(frame, names) for key, names in _INCIDENT_NAMES.items()}
     code_col = next((c for y in (2021, 2011, 0) if (c := _find(frame, _CODE_NAMES[y]))), None)
     code_year = next((y for y in (2021, 2011, 0) if _find(frame, _CODE_NAMES[y])), None)
-    found = ", ".join(_show(c) for c in list(frame.columns)[:6])
+    found = ", ".join(_show_name(c) for c in list(frame.columns)[:6])
     for key in ("date", "offence"):
         if cols[key] is None:
             raise PartnerDataError(f"{source}: no {key} column (found {found}); add a column "
@@ -1266,14 +1551,24 @@ def load_incidents(
     codes_ok = set(map(str, valid_codes)) if valid_codes is not None else set(
         lsoa_boundaries["lsoa21_code"].astype(str))
 
-    dates, recognised = _parse_dates(frame[cols["date"]])
+    dates, recognised, too_early, too_late, bad_time = _parse_dates(frame[cols["date"]],
+                                                                    today.year + 1)
+    implausible = too_early | too_late
     dcol = cols["date"]
     blank = frame[dcol].str.strip() == ""
     report.add_mask(frame, blank, dcol, "no date", "give the date of the incident")
     report.add_mask(frame, ~recognised & ~blank, dcol, "not a date in a known format",
                     "use yyyy-mm-dd, dd/mm/yyyy or yyyy-mm")
-    report.add_mask(frame, recognised & dates.isna(), dcol, "impossible date",
-                    "check day and month (dd/mm/yyyy)")
+    report.add_mask(frame, too_early, dcol, f"year before {FIRST_PLAUSIBLE_YEAR}",
+                    "check the year (four digits, e.g. 2024)")
+    # a far-future year reads like any future date: same reason, so they group in the summary
+    report.add_mask(frame, too_late, dcol, f"after today ({today.isoformat()})",
+                    "check the year, or day and month order")
+    report.add_mask(frame, bad_time & ~implausible, dcol,
+                    "impossible time (hours 00-23, minutes 00-59, UTC offset up to 14:00)",
+                    "check the time, or give the date alone")
+    report.add_mask(frame, recognised & ~implausible & ~bad_time & dates.isna(), dcol,
+                    "impossible date", "check day and month (dd/mm/yyyy)")
     future = (dates > pd.Timestamp(today)).fillna(False)
     report.add_mask(frame, future, dcol, f"after today ({today.isoformat()})",
                     "check the year, or day and month order")

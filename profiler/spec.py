@@ -29,6 +29,14 @@ MIN_WEIGHT = 0.0  # a what-if weight of 0 drops an indicator (a spec weight must
 SLIDER_WEIGHT_MAX = 5.0  # the what-if sliders' usual top; a larger spec weight raises it
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+#: Names an indicator id cannot take: a scored profile's own columns would clash (``knife`` makes
+#: ``knife_band``, the knife theme's band), as would band names and the result's columns.
+RESERVED_IDS = frozenset({
+    *THEME_TAGS, "very_low", "low", "medium", "high", "very_high", "score", "rank", "band",
+    "p_high", "lsoa21_code", "lsoa21_name", "msoa21_code", "msoa21_name", "msoa21_hcl_name",
+    "ward24_code", "ward24_name", "lad24_code", "lad24_name", "utla_code", "utla_name",
+    "ruc21_class",
+})
 _INDICATOR_KEYS = {
     "id": str,
     "label": str,
@@ -318,6 +326,9 @@ def _parse_indicator(raw: Any, index: int, source: str) -> Indicator:
     if not _ID_RE.match(raw["id"]):
         raise _fail(source, f"{where} id", f"got {raw['id']!r}; use lower-case letters, digits "
                     "and underscores, starting with a letter")
+    if raw["id"] in RESERVED_IDS:
+        raise _fail(source, f"{where} id", f"{raw['id']!r} is reserved (a theme, band or profile "
+                    "column name); choose another id")
     if raw["direction"] not in DIRECTIONS:
         raise _fail(source, f"{where} direction", f"got {raw['direction']!r}; use one of "
                     f"{', '.join(DIRECTIONS)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import date
 from pathlib import Path
 
@@ -10,9 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks import hostile
 from profiler.geo import load_lsoa_boundaries
 from profiler.partner import (
     PartnerDataError,
+    ReadLimits,
     load_code_lookup,
     load_incidents,
     load_partner_indicators,
@@ -133,3 +137,93 @@ def test_fuz002_indicator_table_mutations_raise_only_partner_errors(ctx, data):
 @given(content=st.binary(max_size=2000))
 def test_fuz003_reader_on_random_bytes(content):
     _only_partner_errors(lambda: read_table_upload(content, "random.bin"))
+
+
+# -- issue 18: hostile workbooks, built here with zipfile, with small limits ------------------
+
+SMALL = ReadLimits(max_rows=2000, max_cells=6000, max_unzipped_bytes=2_000_000, max_seconds=10)
+
+
+def _bounded(content: bytes, limits: ReadLimits = SMALL, seconds: float = 3.0):
+    """Read ``content`` under ``limits``: only PartnerDataError, and quickly."""
+    started = time.perf_counter()
+    try:
+        frame = read_table_upload(content, "bomb.xlsx", limits=limits)
+    except PartnerDataError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("bomb.xlsx: ")
+        frame = exc
+    assert time.perf_counter() - started < seconds
+    return frame
+
+
+@settings(max_examples=40, deadline=None)
+@given(col=st.integers(201, 16384), row=st.integers(1, 1_048_576),
+       dimension=st.sampled_from([None, "A1", "A1:B2", "A1:XFD1048576", "junk"]))
+def test_fuz004_a_stray_cell_far_away_is_refused_before_reading(col, row, dimension):
+    ref = f"{hostile.column_letters(col)}{row}"
+    got = _bounded(hostile.xlsx([["a", "b"], [1, 2]], extra=[(ref, 1)], dimension=dimension))
+    assert isinstance(got, PartnerDataError) and "used range reaches" in str(got)
+
+
+@settings(max_examples=15, deadline=None)
+@given(extra=st.integers(1, 400), refs=st.booleans(), width=st.integers(1, 3),
+       dimension=st.sampled_from([None, "A1", "A1:A1", "A1:C3"]))
+def test_fuz005_too_many_rows_or_cells_are_refused_whatever_the_dimension_says(
+        extra, refs, width, dimension):
+    rows = SMALL.max_rows + extra if width == 1 else SMALL.max_cells // width + extra
+    got = _bounded(hostile.xlsx(hostile.header_rows(rows, width), refs=refs,
+                                dimension=dimension))
+    assert isinstance(got, PartnerDataError), type(got)
+    assert re.search(r"more than [\d,]+ (rows|cells)|used range reaches row", str(got)), str(got)
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(2, 50), dimension=st.sampled_from(["A1:XFD1048576", "A1:A1", None]))
+def test_fuz006_a_lying_dimension_does_not_make_a_small_sheet_slow(n, dimension):
+    frame = _bounded(hostile.xlsx(hostile.header_rows(n, 3), dimension=dimension),
+                     seconds=2.0)
+    assert isinstance(frame, pd.DataFrame) and len(frame) == n and frame.shape[1] == 3
+
+
+@pytest.mark.parametrize("name,build,pattern", [
+    ("entity bomb", lambda: hostile.xlsx(sheet=hostile.entity_bomb()), "DOCTYPE"),
+    ("sizes lie", lambda: hostile.lying_sizes(hostile.xlsx(hostile.header_rows(300, 3))),
+     "damaged zip"),
+    ("members", lambda: hostile.xlsx([["a"], [1]], members={f"m{i}": b"" for i in range(1001)}),
+     "holds 1,00[0-9] files"),
+    ("expands", lambda: hostile.xlsx([["a"], [1]], members={"z": bytes(2_100_000)}),
+     "expands to"),
+    ("nesting", lambda: hostile.xlsx(sheet=[b"<worksheet><sheetData><row>", b"<x>" * 50_000,
+                                            b"</x>" * 50_000, b"</row></sheetData></worksheet>"]),
+     "first sheet is empty|not a readable"),
+    ("truncated", lambda: hostile.xlsx([["a"], [1]])[:-25], "damaged zip|not a"),
+    ("not xml", lambda: hostile.xlsx(sheet=[b"\x00\x01<<<"]), "not a readable"),
+])
+def test_fuz007_hostile_workbooks_refused_in_one_line(name, build, pattern):
+    got = _bounded(build())
+    assert isinstance(got, PartnerDataError) and re.search(pattern, str(got)), str(got)
+
+
+def test_fuz008_reading_has_a_time_budget():
+    blob = b"a,b\n" + b"1,2\n" * 100_000
+    tight = ReadLimits(max_rows=500_000, max_seconds=1e-9)
+    with pytest.raises(PartnerDataError, match=r"took longer than"):
+        read_table_upload(blob, "slow.csv", limits=tight)
+    with pytest.raises(PartnerDataError, match=r"took longer than"):
+        read_table_upload(hostile.xlsx(hostile.header_rows(3000, 1)), "slow.xlsx",
+                          limits=ReadLimits(max_seconds=1e-9))
+
+
+def test_fuz009_limits_are_settings_and_gunicorn_gets_the_timeout():
+    import serve
+    from dashboard import partner_state as ps
+    from dashboard.settings import Settings
+
+    env = {"SVRP_PARTNER_XLSX_MAX_CELLS": "5000", "SVRP_PARTNER_UNZIPPED_MAX_BYTES": "200000",
+           "SVRP_PARTNER_READ_SECONDS": "3", "SVRP_PARTNER_MAX_ROWS": "1000",
+           "SVRP_REQUEST_TIMEOUT": "30"}
+    s = Settings.from_env(env)
+    assert ps.read_limits(s) == ReadLimits(max_rows=1000, max_cells=5000,
+                                           max_unzipped_bytes=200_000, max_seconds=3.0)
+    assert serve.options(s)["timeout"] == 30
+    assert serve.options(Settings.from_env({}))["timeout"] == 60

@@ -237,8 +237,10 @@ def test_upl009_indicator_upload_replaces_adds_and_suppresses_counts(state):
     assert hidden == set(result.loc[result["victims_value"].between(1, 4), "lsoa21_code"])
     out = ps.suppress_profile(result, data, 5)
     rows = out["lsoa21_code"].isin(hidden)
-    assert (out.loc[rows, "victims_value"] == "<5").all()
-    assert (out.loc[rows, "victims_contribution"] == "suppressed").all()
+    # suppressed values travel as missing values with a flag, never as text in a number column
+    assert out["victims_suppressed"].equals(rows)
+    assert out.loc[rows, ["victims_value", "victims_contribution"]].isna().all().all()
+    assert out["victims_value"].dtype == float and out.loc[rows, "victims_band"].isna().all()
     assert result["victims_value"].between(1, 4).any()  # the original is not changed
 
 
