@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark and print a table of medians.
 
-Scoring first (no browser), then the browser benchmark (``benchmarks.browser``), which takes the
-same options: ``python -m benchmarks [--runs N] [--only TEXT] [--out PATH]``.
+Scoring and start-up per home area first (no browser), then the browser benchmark
+(``benchmarks.browser``), which takes the same options:
+``python -m benchmarks [--runs N] [--only TEXT] [--out PATH]``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import browser, scoring
+from benchmarks import browser, scoring, startup
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
           f"python {sys.version.split()[0]}, {platform.system()} {platform.release()}")
     scoring.main()
+    startup.main(["--runs", "3"])
     return browser.main(argv)
 
 

@@ -24,6 +24,8 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape
 
+from profiler.partner import MAX_BYTES
+
 CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?>'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -163,10 +165,13 @@ def hostile_uploads(big: bool = False) -> Iterator[tuple[str, bytes]]:
                                            b"</row>", SHEET_TAIL.encode()])
     yield "truncated zip", xlsx([["a"], [1]])[:-30]
     yield "csv: 500,001 rows", b"a,b\n" + b"1,2\n" * 500_001
-    yield "csv: one 19 MB line", b"a," + b"x" * 19_000_000 + b"\n"
-    yield "csv: 190 columns x 100k rows", (",".join(f"c{i}" for i in range(190)) + "\n"
-                                          ).encode() + ((",".join("1" * 190) + "\n").encode()
-                                                        * 50_000)
+    near = MAX_BYTES - 1_000  # the largest upload accepted, less a little
+    yield f"csv: one {near / 1e6:.0f} MB line", b"a," + b"x" * near + b"\n"
+    yield "csv: 190 columns, as many rows as fit", (",".join(f"c{i}" for i in range(190)) + "\n"
+                                                    ).encode() + ((",".join("1" * 190) + "\n")
+                                                                  .encode() * (near // 380))
+    yield "csv: 8 short columns, as many rows as fit", b"a,b,c,d,e,f,g,h\n" + (
+        b"1,2,3,4,5,6,7,8\n" * (near // 16))
     if big:
         yield "600k rows", xlsx(header_rows(600_000, 7))
         yield "XFD1048576 with a lying dimension A1:B2", xlsx(
@@ -181,7 +186,7 @@ def _read(content: bytes, name: str) -> str:
     from profiler.partner import PartnerDataError, read_table_upload
 
     try:
-        frame = read_table_upload(content, name + ".upload", max_bytes=20_000_000)
+        frame = read_table_upload(content, name + ".upload", max_bytes=MAX_BYTES)
         return f"read ({len(frame):,} rows)"
     except PartnerDataError as exc:
         return "refused: " + str(exc)[:90]

@@ -27,6 +27,8 @@ from typing import Any
 
 from flask import Response, request
 
+from profiler.codes import LAD_RE, LSOA21_RE, WARD_RE
+
 Shape = Callable[[Any], bool]
 
 MAX_DEPTH = 24
@@ -138,7 +140,7 @@ _AREA = one_of(none, text(2_000, r"E\d{8}(\+E\d{8})*"))  # an area's canonical c
 _PARTNER_STORE = one_of(none, mapping({"key": text(64, r"[A-Za-z0-9_-]+"), "v": count,
                                        "area": _AREA}, required=("key",)))
 _SESSION = one_of(none, text(64, r"[A-Za-z0-9_-]+"))
-_LSOA = one_of(none, text(9, r"E01\d{6}"))
+_LSOA = one_of(none, text(9, LSOA21_RE.pattern))
 
 #: Shapes of particular components' values, by component id (checked after the property's).
 ID_SHAPES: dict[str, Shape] = {
@@ -146,7 +148,7 @@ ID_SHAPES: dict[str, Shape] = {
     "ovw-session": _SESSION,
     "ovw-selected": _LSOA,
     "exp-selected": _LSOA,
-    "dst-code": one_of(none, text(9, r"E0[5-9]\d{6}")),  # a district or ward code
+    "dst-code": one_of(none, text(9, LAD_RE.pattern), text(9, WARD_RE.pattern)),
     "ovw-area": _AREA,
     "dst-area": _AREA,
     "ovw-drawn": one_of(none, boolean, number, text(100), mapping({}, extra=True)),

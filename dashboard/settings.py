@@ -95,7 +95,7 @@ class Settings:
         between=(1, 1000),
     )
     partner_max_bytes: int = setting(
-        20_000_000, "largest partner upload accepted, in bytes", between=(1000, 200_000_000)
+        10_000_000, "largest partner upload accepted, in bytes", between=(1000, 200_000_000)
     )
     partner_max_rows: int = setting(
         500_000, "most data rows in a partner upload (CSV or the workbook's first sheet)",

@@ -51,7 +51,9 @@ from profiler.errors import ProfilerError
 from profiler.spec import DIRECTIONS, RESERVED_IDS, THEME_TAGS, Spec, parse_spec
 from profiler.text import strip_invisible
 
-MAX_BYTES = 20_000_000
+# Largest upload: a 10 MB CSV holds ~100,000 incident rows, and reading one stays under 100 MB
+# of memory (a 20 MB one took up to 115 MB: the text, its rows and the frame).
+MAX_BYTES = 10_000_000
 MAX_ROWS = 500_000
 MAX_COLUMNS = 200
 MAX_FIELD_CHARS = 1_000
@@ -61,6 +63,10 @@ MAX_PROBLEMS = 50
 MAX_ABS_VALUE = 1e9
 #: Excel workbooks: bounds checked on the zip directory and the sheet's XML before openpyxl reads.
 MAX_XLSX_CELLS = 250_000
+# Cells of a CSV upload: each parsed cell costs ~65 bytes of Python objects before the frame is
+# built, so a 20 MB CSV of short cells (~5 million) took ~260 MB; a million cells stay under
+# 100 MB and hold a year's incident extract of a county (100,000+ rows of 8 columns).
+MAX_CSV_CELLS = 1_000_000
 MAX_UNZIPPED_BYTES = 50_000_000
 MAX_ZIP_MEMBERS = 1_000
 MAX_READ_SECONDS = 10.0
@@ -367,6 +373,8 @@ class ReadLimits:
         Data rows (CSV or the sheet's rows).
     max_cells : int
         Cells of an Excel sheet (``<c>`` elements, counted by streaming the sheet XML).
+    max_csv_cells : int
+        Cells of a CSV (rows times columns, counted as it is parsed).
     max_unzipped_bytes : int
         Total decompressed size of a workbook's members, from the zip directory (a member that
         decompresses to more than the directory says fails its CRC check and is refused).
@@ -376,6 +384,7 @@ class ReadLimits:
 
     max_rows: int = MAX_ROWS
     max_cells: int = MAX_XLSX_CELLS
+    max_csv_cells: int = MAX_CSV_CELLS
     max_unzipped_bytes: int = MAX_UNZIPPED_BYTES
     max_seconds: float = MAX_READ_SECONDS
 
@@ -471,13 +480,15 @@ def _sniff(text: str) -> str:
 
 
 def _csv_rows(
-    text: str, source: str, max_rows: int, budget: _Budget | None = None
+    text: str, source: str, max_rows: int, budget: _Budget | None = None,
+    max_cells: int = MAX_CSV_CELLS,
 ) -> tuple[list[str], list[list[str]], list[int], str]:
     delim = _sniff(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
+    cells = 0
     try:
         for record in reader:
             if not record or all(not c.strip() for c in record):
@@ -489,6 +500,12 @@ def _csv_rows(
                 raise PartnerDataError(
                     f"{source}: more than {max_rows:,} data rows; split the file or filter it to "
                     "the period and area you need"
+                )
+            cells += len(record)
+            if cells > max_cells:
+                raise PartnerDataError(
+                    f"{source}: more than {max_cells:,} cells (rows x columns); drop the columns "
+                    "you do not need, or split the file"
                 )
             rows.append(record)
             lines.append(reader.line_num)
@@ -793,7 +810,8 @@ def read_table_upload(content: bytes, filename: str, *, max_bytes: int = MAX_BYT
                                ".xlsx or CSV UTF-8")
     else:
         text, notes = _decode(content, source)
-        header, rows, lines, delim = _csv_rows(text, source, limits.max_rows, budget)
+        header, rows, lines, delim = _csv_rows(text, source, limits.max_rows, budget,
+                                               limits.max_csv_cells)
         if delim != ",":
             notes.append(f"columns separated by {DELIMITER_NAMES[delim]}s")
     header = [h.strip().lstrip("\ufeff").strip() for h in header]

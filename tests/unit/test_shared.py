@@ -305,7 +305,7 @@ def test_shr010_pages_say_one_line_when_redis_goes_and_recover_when_it_is_back(o
         assert client.get("/healthz").status_code == 503
         own_redis.restart()  # back, empty: no app restart needed
         got = call(RECOLOUR, "ovw-layer.value")
-        assert got["ovw-view"]["data"]["bands"]
+        assert got["ovw-view"]["data"]["band_string"]
         assert "no longer held" in json.dumps(got["ovw-error"])  # says so, open data shown
         got = call(LOAD, "ovw-load-synthetic.n_clicks", **{"ovw-load-synthetic.n_clicks": 3})
         assert got["ovw-partner"]["data"]["key"]

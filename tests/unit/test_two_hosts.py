@@ -196,7 +196,8 @@ def test_hst001_a_session_survives_a_killed_instance_and_a_redis_restart(cluster
     first_ok = time.time() - killed["at"]
     for _ in range(4):
         got = tab.recolour("after run", **{"ovw-stb-done.data": done})
-        assert got["ovw-view"]["data"]["bands"] and not got.get("ovw-error", {}).get("children")
+        view = got["ovw-view"]["data"]
+        assert view["band_string"] and not got.get("ovw-error", {}).get("children")
     for _ in range(5):
         assert marker in tab.panel().lower()  # the partner data is still there
     after_kill = tab.hits[killed["hits"]:]

@@ -251,3 +251,25 @@ def test_upl011_partner_state_is_dash_free():
     code = ("import sys, dashboard.partner_state; "
             "sys.exit(any(m in sys.modules for m in ('dash', 'flask', 'dash_leaflet')))")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0  # noqa: S603
+
+
+@pytest.mark.parametrize("area", ["E10000034", "E08000026"])
+def test_upl013_uploads_for_another_home_area_are_checked_against_its_lsoas(state, area):
+    from dashboard.state import current
+
+    other = current(area)
+    codes = list(other.county_table["lsoa21_code"])
+    blob = pd.DataFrame({"LSOA code": codes, "violence_with_injury": np.linspace(1, 9, len(codes))
+                         }).to_csv(index=False).encode()
+    up = ps.load_indicator_upload(other, blob, "partner.csv")
+    data = ps.PartnerData(indicators=up)
+    pairs = tuple(other.spec.weights.items())
+    prof = other.spec.profile
+    result = ps.score(other, data, pairs, prof.normalisation, prof.banding, 5)
+    assert sorted(result["lsoa21_code"]) == sorted(other.home.lsoa_codes)
+    # a Warwickshire table does not cover the other area: refused in one line
+    warks = pd.DataFrame({"LSOA code": list(state.county_table["lsoa21_code"]),
+                          "violence_with_injury": 1.0}).to_csv(index=False).encode()
+    with pytest.raises(PartnerDataError) as err:
+        ps.load_indicator_upload(other, warks, "warks.csv")
+    assert "\n" not in str(err.value)

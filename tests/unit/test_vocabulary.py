@@ -47,7 +47,7 @@ def test_voc003_map_view_carries_the_vocabulary(monkeypatch):
     codes = ["E01000001", "E01000002", "E01000003"]
     classes = class_string(["E01000003", "E01000001"], [4, 0], codes)
     assert classes == "0-4"
-    view = map_view("ovw", "warwickshire", codes, classes, layer_label="Overall risk")
+    view = map_view("ovw", "E10000031", codes, classes, layer_label="Overall risk")
     assert view["palette"] == list(PALETTE) and view["labels"] == list(BANDS)
     assert view["counts"] == [1, 0, 0, 0, 1] and view["style"] == MAP_STYLE
     assert view["geometry"].endswith("/data/lsoa21/E10000031.geojson")
