@@ -76,9 +76,10 @@ def test_home002_what_if_and_hot_spots_for_another_area(page, server, world):
     area, result = world("E10000034")
     page.get(server + "/area/E10000034")
     wait_drawn(page, "ovw", len(area))
-    box = page.find_element(By.CSS_SELECTOR, WEIGHT_BOX)
+    box = wait_for(lambda: page.find_elements(By.CSS_SELECTOR, WEIGHT_BOX), timeout=15,
+                   message="no weight box")[0]
     box.send_keys(Keys.CONTROL, "a")
-    box.send_keys("5", Keys.TAB)
+    box.send_keys("5", Keys.ENTER, Keys.TAB)
     wait_for(lambda: page.execute_script("return (window.svrp.state.ovw.changed || []).length"),
              timeout=20, message="a what-if weight changed no band")
     page.find_element(By.CSS_SELECTOR, "#ovw-layer input[value='hotspots']").click()
