@@ -6,7 +6,7 @@ areas it flags (DOMAIN.md, "How a risk profile is judged against what happened")
 - **hit rate**: share of the later incidents that fall in the flagged areas;
 - **PAI** (Chainey's Predictive Accuracy Index): hit rate over the share of *land area*
   flagged (the share of LSOAs when no areas are given: :attr:`BacktestResult` says which);
-- **PEI\\***: hit rate over the best hit rate any choice of the same number of areas could
+- **PEI***: hit rate over the best hit rate any choice of the same number of areas could
   have had (the test counts ranked by themselves), 1 at the ceiling;
 - **resident index**: incidents per resident in the flagged areas over incidents per resident
   overall (1 = no better than average);
@@ -293,7 +293,7 @@ def _fmt(value: float, lo: float, hi: float, pct: bool) -> str:
 
 
 def to_markdown(result: BacktestResult, title: str | None = None) -> str:
-    """The backtest table as Markdown: one row per ranking and set, intervals in brackets.
+    """Format the backtest table as Markdown: one row per ranking and set, intervals in brackets.
 
     Parameters
     ----------
@@ -321,3 +321,265 @@ def to_markdown(result: BacktestResult, title: str | None = None) -> str:
         lines.append(f"| {d['ranking']} | {d['set']} | {d['k']:.1f} | " + " | ".join(cells)
                      + " |")
     return "\n".join(lines) + "\n"
+
+
+# -- fitting a profile before the test months and scoring it after ---------------------------
+def _month(text: str, what: str) -> str:
+    import re
+
+    text = str(text).strip()
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise ProfilerError(f"backtest: {what} {text!r} is not a month; write YYYY-MM like 2024-03")
+    return text
+
+
+def parse_months(text: str, what: str = "--test") -> tuple[str, ...]:
+    """Months from ``"2024-01,2024-02"`` or a range ``"2024-01..2024-04"``, in order.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated months and/or ``start..end`` ranges.
+    what : str
+        Option name for the error message.
+
+    Returns
+    -------
+    tuple of str
+    """
+    months: list[str] = []
+    for part in filter(None, (p.strip() for p in str(text).split(","))):
+        start, sep, end = part.partition("..")
+        if not sep:
+            months.append(_month(part, what))
+            continue
+        a, b = pd.Period(_month(start, what), "M"), pd.Period(_month(end, what), "M")
+        if b < a:
+            raise ProfilerError(f"backtest: {what} range {part!r} ends before it starts")
+        months += [str(p) for p in pd.period_range(a, b, freq="M")]
+    if not months:
+        raise ProfilerError(f"backtest: {what} names no months; write e.g. 2024-01..2024-04")
+    return tuple(sorted(set(months)))
+
+
+def check_windows(fit_before: str, test: Sequence[str], observed: Sequence[str] = ()) -> None:
+    """Refuse windows that would let the profile see the test period.
+
+    Every observed month must end before ``fit_before`` and every test month start at or after
+    it (months compare as ``YYYY-MM`` text).
+
+    Parameters
+    ----------
+    fit_before : str
+        ``YYYY-MM``: the first month the fitted profile may not see.
+    test, observed : sequence of str
+        Test months and observed-indicator months.
+    """
+    cut = _month(fit_before, "--fit-before")
+    late = [m for m in observed if m >= cut]
+    if late:
+        raise ProfilerError(f"backtest: observed month(s) {', '.join(late)} are not before "
+                            f"--fit-before {cut}; use months before the test period")
+    early = [m for m in test if m < cut]
+    if early:
+        raise ProfilerError(f"backtest: test month(s) {', '.join(early)} are before --fit-before "
+                            f"{cut}; test only on months the profile has not seen")
+
+
+def add_observed_columns(
+    table: pd.DataFrame,
+    spec,
+    incidents: pd.DataFrame,
+    months: Sequence[str],
+    residents: pd.Series,
+    crime_types: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Add the observed-violence columns a spec names (:data:`OBSERVED_COLUMNS`) to a table.
+
+    Each is computed from the incidents of ``months`` per LSOA of ``table``, stabilised within
+    the table's county (``utla_code``, or all rows if absent), so the whole reference of the
+    profile must be in ``table`` and covered by ``incidents``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Indicator table rows (``lsoa21_code``; ``lad24_code`` for local EB).
+    spec : Spec
+    incidents : DataFrame
+        ``month``, ``crime_type``, ``lsoa21_code``.
+    months : sequence of str
+        Observed months (all before the test months).
+    residents : Series
+        Residents per 2021 LSOA code.
+    crime_types : sequence of str, optional
+        Default: the four serious-violence types.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``table`` with the columns added (columns already present are kept).
+    """
+    from profiler.observed import OBSERVED_COLUMNS, SV_TYPES, count_incidents, observed_rate
+
+    needed = [ind.column for ind in spec.indicators
+              if ind.column in OBSERVED_COLUMNS and ind.column not in table.columns]
+    out = table.copy()
+    if not needed:
+        return out
+    if not months:
+        raise ProfilerError(f"backtest: the spec needs {', '.join(needed)} but no --observed "
+                            "months were given; pass e.g. --observed 2024-01..2024-02")
+    codes = out["lsoa21_code"].to_numpy()
+    pop = residents.reindex(codes)
+    if pop.isna().any():
+        raise ProfilerError(f"backtest: no residents for {pop[pop.isna()].index[:3].tolist()}; "
+                            "check the population source covers the table's LSOAs")
+    counts = count_incidents(incidents, codes, months,
+                             SV_TYPES if crime_types is None else crime_types).to_numpy()
+    groups = out["utla_code"].to_numpy() if "utla_code" in out.columns else np.zeros(len(out))
+    lads = out["lad24_code"].to_numpy() if "lad24_code" in out.columns else groups
+    for col in needed:
+        values = np.empty(len(out))
+        for key in pd.unique(groups):
+            w = groups == key
+            values[w] = observed_rate(counts[w], pop.to_numpy()[w], OBSERVED_COLUMNS[col],
+                                      groups=lads[w], months=len(months))
+        out[col] = values
+    return out
+
+
+def profile_backtest(
+    table: pd.DataFrame,
+    spec,
+    incidents: pd.DataFrame,
+    *,
+    fit_before: str,
+    test_months: Sequence[str],
+    observed_months: Sequence[str] = (),
+    residents: pd.Series,
+    area: pd.Series | None = None,
+    baselines: pd.DataFrame | None = None,
+    scope: str = "warwickshire",
+    crime_types: Sequence[str] | None = None,
+    extra: Mapping[str, pd.Series] | None = None,
+    n_boot: int = DEFAULT_BOOTSTRAP,
+    seed: int = DEFAULT_SEED,
+) -> BacktestResult:
+    """Fit a spec's profile before the test months and judge it, with baselines, afterwards.
+
+    The static indicators (IoD2025) describe periods ending before 2024; the observed-violence
+    indicators a spec names are computed only from ``observed_months``, all before
+    ``fit_before``; the test counts only from ``test_months``, all at or after it.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Indicator table covering the scope's whole reference (e.g. Warwickshire for a
+        district scored against its county).
+    spec : Spec
+    incidents : DataFrame
+        Records with ``month``, ``crime_type``, ``lsoa21_code`` covering the reference.
+    fit_before : str
+        ``YYYY-MM``.
+    test_months, observed_months : sequence of str
+        See :func:`check_windows`; the previous-period baseline counts ``observed_months``.
+    residents : Series
+        Residents per 2021 LSOA.
+    area : Series, optional
+        Land area per 2021 LSOA (PAI on LSOA shares when not given).
+    baselines : DataFrame, optional
+        Indexed by 2021 LSOA: ``IMD_score`` and ``Crime_score`` (IoD2025).
+    scope : str
+        Areas judged (see :func:`profiler.pipeline.select_scope`).
+    crime_types : sequence of str, optional
+        police.uk types counted, default the four serious-violence types.
+    extra : mapping of str to Series, optional
+        More rankings to judge, indexed by 2021 LSOA.
+    n_boot, seed : int
+        Bootstrap draws and seed.
+
+    Returns
+    -------
+    BacktestResult
+        Rankings: ``profile``, ``IMD 2025``, ``IoD2025 crime domain``, ``previous period
+        counts`` (when observed months are given), ``random (expected)``, ``ceiling (test
+        counts)`` and any ``extra``.
+    """
+    from profiler.observed import SV_TYPES, count_incidents
+    from profiler.pipeline import score_scope, select_scope
+
+    types = SV_TYPES if crime_types is None else tuple(crime_types)
+    test_months, observed_months = tuple(test_months), tuple(observed_months)
+    check_windows(fit_before, test_months, observed_months)
+    if spec.profile.reference == "england":
+        raise ProfilerError("backtest: reference 'england' needs incidents for all England; use a "
+                            "spec with reference = \"county\" or \"district\"")
+    scoped = select_scope(table, scope)
+    group = "utla_code" if spec.profile.reference == "county" else "lad24_code"
+    ref = table[table[group].isin(set(scoped[group]))]
+    ref = add_observed_columns(ref, spec, incidents, observed_months, residents, types)
+    scored = score_scope(ref, spec, scope=scope).set_index("lsoa21_code")
+    codes = sorted(scoped["lsoa21_code"])
+    scored = scored.loc[codes]
+    y = count_incidents(incidents, codes, test_months, types).to_numpy()
+    if y.sum() == 0:
+        raise ProfilerError(f"backtest: no {', '.join(types)} incidents in {scope} in "
+                            f"{', '.join(test_months)}; check the incident months and LSOAs")
+    rankings: dict[str, np.ndarray] = {"profile": scored["score"].to_numpy()}
+    if baselines is not None:
+        b = baselines.reindex(codes)
+        for col, name in (("IMD_score", "IMD 2025"), ("Crime_score", "IoD2025 crime domain")):
+            if col in b.columns and b[col].notna().all():
+                rankings[name] = b[col].to_numpy()
+    if observed_months:
+        rankings["previous period counts"] = count_incidents(
+            incidents, codes, observed_months, types).to_numpy().astype(float)
+    for name, series in (extra or {}).items():
+        rankings[name] = series.reindex(codes).to_numpy(dtype=float)
+    rankings["random (expected)"] = np.zeros(len(codes))
+    rankings["ceiling (test counts)"] = y.astype(float)
+    high = int(scored["band"].isin(["High", "Very High"]).sum())
+    pop = residents.reindex(codes).to_numpy(dtype=float)
+    return backtest(rankings, y, area=None if area is None else area.reindex(codes).to_numpy(),
+                    residents=pop, high_count=high, n_boot=n_boot, seed=seed)
+
+
+def flat_within(table: pd.DataFrame, spec, by: str = "lad24_code") -> pd.DataFrame:
+    """Find the indicators that do not vary within a group (e.g. one value per district).
+
+    Such an indicator lifts or lowers every LSOA of a group alike: it cannot say which
+    neighbourhoods of a district to prioritise, only which district.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Indicator table with the spec's columns and ``by``.
+    spec : Spec
+    by : str
+        Grouping column.
+
+    Returns
+    -------
+    DataFrame
+        One row per indicator: ``id``, ``column``, ``groups``, ``groups_flat`` (groups in which
+        every LSOA has the same value), ``within_share`` (within-group share of the variance,
+        0 when flat everywhere; NaN for a constant column) and ``flat`` (flat in every group).
+    """
+    if by not in table.columns:
+        raise ProfilerError(f"flat_within: no column {by!r} in the table; group by lad24_code "
+                            "or another column of the table")
+    rows = []
+    for ind in spec.indicators:
+        if ind.column not in table.columns:
+            raise ProfilerError(f"flat_within: table has no column {ind.column} (indicator "
+                                f"{ind.id}); add it or fix the spec")
+        v = pd.to_numeric(table[ind.column], errors="coerce").astype(float)
+        g = v.groupby(table[by].to_numpy())
+        flat = (g.max() - g.min()).fillna(0) == 0
+        total = float(((v - v.mean()) ** 2).sum())
+        within = float(((v - g.transform("mean")) ** 2).sum())
+        rows.append({"id": ind.id, "column": ind.column, "groups": int(flat.size),
+                     "groups_flat": int(flat.sum()),
+                     "within_share": within / total if total > 0 else np.nan,
+                     "flat": bool(flat.all())})
+    return pd.DataFrame(rows)

@@ -34,6 +34,14 @@ METHODS: tuple[str, ...] = ("eb_global", "eb_local", "raw_rate", "count")
 SV_TYPES: tuple[str, ...] = ("Violence and sexual offences", "Possession of weapons", "Robbery",
                              "Public order")
 PER = 1000.0  # rates per 1,000 residents
+# Observed-violence columns a spec may name: computed by the backtest (and, once integrated, by the
+# build) from the observed months' serious-violence incidents, with this method.
+OBSERVED_COLUMNS: dict[str, str] = {
+    "observed_sv_eb_per_1000": "eb_global",
+    "observed_sv_eb_local_per_1000": "eb_local",
+    "observed_sv_raw_per_1000": "raw_rate",
+    "observed_sv_count": "count",
+}
 QUADRANTS: tuple[str, ...] = (
     "high risk, high violence",
     "high risk, low recorded violence",
@@ -136,7 +144,7 @@ def observed_rate(
     groups: Sequence[str] | None = None,
     months: int = 1,
 ) -> np.ndarray:
-    """An observed-violence indicator per area: incidents per 1,000 residents a year.
+    """Compute an observed-violence indicator per area: incidents per 1,000 residents a year.
 
     Parameters
     ----------
