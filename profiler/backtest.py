@@ -27,6 +27,7 @@ the LSOA is the unit the profile flags and the unit a partnership acts on. The s
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -267,7 +268,9 @@ def backtest(
                           sets, None if a is None else a[idx], None if r is None else r[idx])
             draws[b] = [[row[c] for c in cols] for row in rows]
         alpha = (1 - CONFIDENCE) / 2
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            # A metric undefined in every draw (no residents given) stays NaN, silently.
+            warnings.simplefilter("ignore", RuntimeWarning)
             lo = np.nanquantile(draws, alpha, axis=0)
             hi = np.nanquantile(draws, 1 - alpha, axis=0)
     else:
