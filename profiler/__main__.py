@@ -396,7 +396,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         residents,
     )
     from profiler.geo import load_lsoa_boundaries
-    from profiler.observed import OBSERVED_COLUMNS, SV_TYPES
+    from profiler.observed import OBSERVED_COLUMNS, QUADRANTS, SV_TYPES
     from profiler.pipeline import select_scope
     from profiler.spec import load_spec
     from profiler.table import load_indicator_table
@@ -424,19 +424,40 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     else:
         incidents = load_shipped_incidents(args.data, tuple(sorted({*observed, *test})), areas)
     incidents = check_incidents(incidents)
+    crime_only = tuple(i for i in static.indicators if "causal" not in i.themes)
+    variants = {"crime indicators alone": dataclasses.replace(spec, indicators=crime_only)}
+    for path in args.compare or ():
+        variants[f"compared: {Path(path).name}"] = load_spec(path)
     start = time.perf_counter()
     result = profile_backtest(
         table, spec, incidents, fit_before=args.fit_before, test_months=test,
         observed_months=observed, residents=residents(args.data, table.set_index(
             "lsoa21_code")["households_2021"]),
         area=land_area_km2(areas), baselines=iod_baselines(args.data), scope=args.area,
-        crime_types=types, n_boot=args.boot, seed=args.seed,
+        crime_types=types, variants=variants, n_boot=args.boot, seed=args.seed,
     )
     title = (f"{spec.profile.name}: {args.area}, fitted before {args.fit_before}, tested on "
              f"{test[0]}..{test[-1]}" + (f", observed {observed[0]}..{observed[-1]}"
                                          if observed else ""))
     print(to_markdown(result, title), end="")
+    print("\nPaired differences (profile minus baseline, 95% bootstrap interval):")
+    compared = [(name, "hit_rate") for name in variants if name.startswith("compared: ")]
+    for other, metric in (("previous period counts", "hit_rate"),
+                          ("IoD2025 crime domain", "spearman"), *compared):
+        if other in set(result.table["ranking"]):
+            d, lo, hi = result.difference("profile", other, metric, "top 10%")
+            scale, unit = (100, " points") if metric == "hit_rate" else (1, "")
+            what = "top 10% hit rate" if metric == "hit_rate" else "Spearman"
+            print(f"- {what} vs {other}: {scale * d:+.2f}{unit} "
+                  f"({scale * lo:+.2f} to {scale * hi:+.2f})")
+    if "quadrant" in result.areas.columns:
+        counts = result.areas["quadrant"].value_counts()
+        print("\nRisk vs observed (static risk High+ vs top quintile of the observed EB rate): "
+              + "; ".join(f"{q} {counts.get(q, 0)}" for q in QUADRANTS))
     print(f"({time.perf_counter() - start:.1f} s)", file=sys.stderr)
+    if args.lsoas:
+        atomic_write(args.lsoas, lambda tmp: result.areas.to_csv(tmp, index=False,
+                                                                 float_format="%.6g"))
     if args.csv:
         atomic_write(args.csv, lambda tmp: result.table.to_csv(tmp, index=False,
                                                                 float_format="%.6g"))
@@ -566,6 +587,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2024)
     p.add_argument("--csv", type=Path, help="also write the table as CSV")
     p.add_argument("--json", type=Path, help="also write the table and settings as JSON")
+    p.add_argument("--lsoas", type=Path, help="also write per-LSOA scores, counts and "
+                   "risk-vs-observed quadrants (CSV)")
+    p.add_argument("--compare", type=Path, action="append", metavar="SPEC",
+                   help="another spec to fit and judge alongside (repeatable)")
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("docs", help="regenerate the README data dictionary from the spec")

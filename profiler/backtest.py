@@ -27,6 +27,8 @@ the LSOA is the unit the profile flags and the unit a partnership acts on. The s
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -167,6 +169,11 @@ class BacktestResult:
         Areas ranked and later incidents counted.
     n_boot, seed : int
         Bootstrap draws and seed.
+    areas : DataFrame or None
+        Per-LSOA detail from :func:`profile_backtest` (scores, counts, quadrants).
+    draws : ndarray or None
+        Bootstrap values, shape ``(n_boot, len(table), 5)`` (the metrics then ``spearman``),
+        rows as in ``table``; for paired differences (:meth:`difference`).
     """
 
     table: pd.DataFrame
@@ -175,6 +182,47 @@ class BacktestResult:
     n_incidents: int
     n_boot: int
     seed: int
+    draws: np.ndarray | None = None
+    areas: pd.DataFrame | None = None
+
+    def difference(self, ranking: str, other: str, metric: str = "hit_rate",
+                   set_: str = "top 10%") -> tuple[float, float, float]:
+        """Paired difference ``ranking - other`` of one metric, with its bootstrap interval.
+
+        Both rankings are scored on the same resampled LSOAs in each draw, so the interval of
+        the difference is much narrower than comparing two separate intervals.
+
+        Parameters
+        ----------
+        ranking, other : str
+            Ranking names in :attr:`table`.
+        metric : str
+            One of :data:`METRICS` or ``"spearman"``.
+        set_ : str
+            Flagged set (``"top 10%"``, ``"High+"``...).
+
+        Returns
+        -------
+        tuple of float
+            Difference, lower and upper bound (NaN bounds without bootstrap draws).
+        """
+        cols = [*METRICS, "spearman"]
+        if metric not in cols:
+            raise ProfilerError(f"backtest: metric {metric!r}; use one of {', '.join(cols)}")
+        rows = []
+        for name in (ranking, other):
+            hit = np.flatnonzero((self.table["ranking"] == name) & (self.table["set"] == set_))
+            if hit.size != 1:
+                raise ProfilerError(f"backtest: no row for ranking {name!r} and set {set_!r}; "
+                                    "use names and sets from the table")
+            rows.append(int(hit[0]))
+        j = cols.index(metric)
+        point = float(self.table[metric].iloc[rows[0]] - self.table[metric].iloc[rows[1]])
+        if self.draws is None:
+            return point, np.nan, np.nan
+        d = self.draws[:, rows[0], j] - self.draws[:, rows[1], j]
+        alpha = (1 - CONFIDENCE) / 2
+        return point, float(np.nanquantile(d, alpha)), float(np.nanquantile(d, 1 - alpha))
 
 
 def _point(rankings, y, sets, area, residents) -> list[dict]:
@@ -274,6 +322,7 @@ def backtest(
             lo = np.nanquantile(draws, alpha, axis=0)
             hi = np.nanquantile(draws, 1 - alpha, axis=0)
     else:
+        draws = None
         lo = hi = np.full((len(table), len(cols)), np.nan)
     for j, c in enumerate(cols):
         table[f"{c}_lo"] = lo[:, j]
@@ -283,7 +332,7 @@ def backtest(
         order += [c, f"{c}_lo", f"{c}_hi"]
     return BacktestResult(table=table[order], pai_basis="land area" if a is not None
                           else "share of LSOAs", n_areas=n, n_incidents=int(y.sum()),
-                          n_boot=n_boot, seed=seed)
+                          n_boot=n_boot, seed=seed, draws=draws)
 
 
 def _fmt(value: float, lo: float, hi: float, pct: bool) -> str:
@@ -465,6 +514,7 @@ def profile_backtest(
     scope: str = "warwickshire",
     crime_types: Sequence[str] | None = None,
     extra: Mapping[str, pd.Series] | None = None,
+    variants: Mapping[str, object] | None = None,
     n_boot: int = DEFAULT_BOOTSTRAP,
     seed: int = DEFAULT_SEED,
 ) -> BacktestResult:
@@ -498,53 +548,111 @@ def profile_backtest(
         police.uk types counted, default the four serious-violence types.
     extra : mapping of str to Series, optional
         More rankings to judge, indexed by 2021 LSOA.
+    variants : mapping of str to Spec, optional
+        Other specs fitted and judged the same way (e.g. the crime indicators alone).
     n_boot, seed : int
         Bootstrap draws and seed.
 
     Returns
     -------
     BacktestResult
-        Rankings: ``profile``, ``IMD 2025``, ``IoD2025 crime domain``, ``previous period
-        counts`` (when observed months are given), ``random (expected)``, ``ceiling (test
-        counts)`` and any ``extra``.
+        Rankings: ``profile``, any ``variants``, ``IMD 2025``, ``IoD2025 crime domain``,
+        ``previous period counts`` and ``observed EB rate alone`` (when observed months are
+        given), any ``extra``, ``random (expected)`` and ``ceiling (test counts)``.
+        :attr:`BacktestResult.areas` holds one row per LSOA: ``score``, ``band``,
+        ``test_incidents`` and, with observed months, ``observed_incidents``,
+        ``observed_eb_per_1000``, ``static_risk_score``, ``static_risk_band`` (the spec
+        without observed-violence indicators) and ``quadrant`` (static risk High+ vs the top
+        quintile of the observed EB rate; see :func:`profiler.observed.quadrants`).
     """
-    from profiler.observed import SV_TYPES, count_incidents
-    from profiler.pipeline import score_scope, select_scope
+    from profiler.observed import SV_TYPES, count_incidents, quadrants
+    from profiler.pipeline import select_scope
 
     types = SV_TYPES if crime_types is None else tuple(crime_types)
     test_months, observed_months = tuple(test_months), tuple(observed_months)
     check_windows(fit_before, test_months, observed_months)
-    if spec.profile.reference == "england":
-        raise ProfilerError("backtest: reference 'england' needs incidents for all England; use a "
-                            "spec with reference = \"county\" or \"district\"")
-    scoped = select_scope(table, scope)
-    group = "utla_code" if spec.profile.reference == "county" else "lad24_code"
-    ref = table[table[group].isin(set(scoped[group]))]
-    ref = add_observed_columns(ref, spec, incidents, observed_months, residents, types)
-    scored = score_scope(ref, spec, scope=scope).set_index("lsoa21_code")
-    codes = sorted(scoped["lsoa21_code"])
-    scored = scored.loc[codes]
+    codes = sorted(select_scope(table, scope)["lsoa21_code"])
+    score = functools.partial(_score_spec, table, scope=scope, incidents=incidents,
+                              months=observed_months, residents=residents, types=types,
+                              codes=codes)
+    scored = score(spec)
     y = count_incidents(incidents, codes, test_months, types).to_numpy()
     if y.sum() == 0:
         raise ProfilerError(f"backtest: no {', '.join(types)} incidents in {scope} in "
                             f"{', '.join(test_months)}; check the incident months and LSOAs")
     rankings: dict[str, np.ndarray] = {"profile": scored["score"].to_numpy()}
+    for name, other in (variants or {}).items():
+        rankings[name] = score(other)["score"].to_numpy()
     if baselines is not None:
         b = baselines.reindex(codes)
         for col, name in (("IMD_score", "IMD 2025"), ("Crime_score", "IoD2025 crime domain")):
             if col in b.columns and b[col].notna().all():
                 rankings[name] = b[col].to_numpy()
+    areas = pd.DataFrame({"lsoa21_code": codes, "score": scored["score"].to_numpy(),
+                          "band": scored["band"].to_numpy(), "test_incidents": y})
     if observed_months:
-        rankings["previous period counts"] = count_incidents(
-            incidents, codes, observed_months, types).to_numpy().astype(float)
+        prev = count_incidents(incidents, codes, observed_months, types).to_numpy()
+        rankings["previous period counts"] = prev.astype(float)
+        eb = _observed_eb(table, scope, incidents, observed_months, residents, types, codes)
+        rankings["observed EB rate alone"] = eb
+        # Risk vs observed: the static risk (the spec without its observed-violence
+        # indicators, so the comparison is not circular) against recent EB violence.
+        static = _static_spec(spec)
+        risk = scored if static is spec else score(static)
+        areas["observed_incidents"] = prev
+        areas["observed_eb_per_1000"] = eb
+        areas["static_risk_score"] = risk["score"].to_numpy()
+        areas["static_risk_band"] = risk["band"].to_numpy()
+        areas["quadrant"] = np.asarray(quadrants(
+            risk["score"].to_numpy(), eb,
+            risk_high=risk["band"].isin(["High", "Very High"]).to_numpy()))
     for name, series in (extra or {}).items():
         rankings[name] = series.reindex(codes).to_numpy(dtype=float)
     rankings["random (expected)"] = np.zeros(len(codes))
     rankings["ceiling (test counts)"] = y.astype(float)
     high = int(scored["band"].isin(["High", "Very High"]).sum())
     pop = residents.reindex(codes).to_numpy(dtype=float)
-    return backtest(rankings, y, area=None if area is None else area.reindex(codes).to_numpy(),
-                    residents=pop, high_count=high, n_boot=n_boot, seed=seed)
+    result = backtest(rankings, y, area=None if area is None else area.reindex(codes).to_numpy(),
+                      residents=pop, high_count=high, n_boot=n_boot, seed=seed)
+    return dataclasses.replace(result, areas=areas)
+
+
+def _reference_rows(table: pd.DataFrame, spec, scope: str) -> pd.DataFrame:
+    from profiler.pipeline import select_scope
+
+    if spec.profile.reference == "england":
+        raise ProfilerError("backtest: reference 'england' needs incidents for all England; use a "
+                            "spec with reference = \"county\" or \"district\"")
+    group = "utla_code" if spec.profile.reference == "county" else "lad24_code"
+    return table[table[group].isin(set(select_scope(table, scope)[group]))]
+
+
+def _score_spec(table, spec, *, scope, incidents, months, residents, types, codes):
+    from profiler.pipeline import score_scope
+
+    ref = add_observed_columns(_reference_rows(table, spec, scope), spec, incidents, months,
+                               residents, types)
+    return score_scope(ref, spec, scope=scope).set_index("lsoa21_code").loc[codes]
+
+
+def _observed_eb(table, scope, incidents, months, residents, types, codes) -> np.ndarray:
+    from profiler.observed import count_incidents, observed_rate
+    from profiler.pipeline import select_scope
+
+    ref = table[table["utla_code"].isin(set(select_scope(table, scope)["utla_code"]))]
+    ref_codes = ref["lsoa21_code"].to_numpy()
+    counts = count_incidents(incidents, ref_codes, months, types).to_numpy()
+    eb = observed_rate(counts, residents.reindex(ref_codes).to_numpy(dtype=float), "eb_global",
+                       months=len(months))
+    return pd.Series(eb, index=ref_codes).loc[codes].to_numpy()
+
+
+def _static_spec(spec):
+    from profiler.observed import OBSERVED_COLUMNS
+
+    keep = tuple(i for i in spec.indicators if i.column not in OBSERVED_COLUMNS)
+    return spec if len(keep) == len(spec.indicators) else dataclasses.replace(spec,
+                                                                             indicators=keep)
 
 
 def flat_within(table: pd.DataFrame, spec, by: str = "lad24_code") -> pd.DataFrame:

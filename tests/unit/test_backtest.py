@@ -224,3 +224,41 @@ def test_bt013_flat_within_finds_district_constants():
     assert not out.loc["i0", "flat"] and out.loc["i0", "within_share"] > 0.5
     with pytest.raises(ProfilerError, match="no column 'ward'"):
         flat_within(table, make_spec(4), by="ward")
+
+
+DATA = __import__("pathlib").Path(__file__).resolve().parents[2] / "data"
+
+
+@pytest.mark.skipif(not (DATA / "sources" / "police_uk").exists(), reason="no shipped police.uk")
+def test_bt014_cli_backtest_writes_table_json_and_lsoas(tmp_path, capsys):
+    import json
+
+    from profiler.__main__ import main
+
+    out = tmp_path / "bt.csv"
+    status = main(["backtest", "--fit-before", "2024-03", "--test", "2024-03..2024-04",
+                   "--observed", "2024-01..2024-02", "--area", "E07000219", "--boot", "20",
+                   "--data", str(DATA), "--spec", str(DATA / "indicators" / "spec_proposed.toml"),
+                   "--indicators", str(DATA / "indicators" / "lsoa21_indicators.csv"),
+                   "--compare", str(DATA / "indicators" / "spec.toml"),
+                   "--csv", str(out), "--json", str(tmp_path / "bt.json"),
+                   "--lsoas", str(tmp_path / "lsoas.csv")])
+    text = capsys.readouterr().out
+    assert status == 0
+    assert "| profile | top 10% |" in text and "Paired differences" in text
+    table = pd.read_csv(out)
+    assert {"profile", "compared: spec.toml", "previous period counts", "IMD 2025",
+            "ceiling (test counts)"} <= set(table["ranking"])
+    meta = json.loads((tmp_path / "bt.json").read_text())
+    assert meta["test_months"] == ["2024-03", "2024-04"] and meta["pai_basis"] == "land area"
+    lsoas = pd.read_csv(tmp_path / "lsoas.csv")
+    assert len(lsoas) == meta["n_areas"] and lsoas["quadrant"].notna().all()
+
+
+def test_bt015_cli_refuses_a_window_that_sees_the_test(capsys):
+    from profiler.__main__ import main
+
+    status = main(["backtest", "--fit-before", "2024-03", "--test", "2024-03",
+                   "--observed", "2024-02..2024-03"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "not before --fit-before 2024-03" in err
