@@ -672,9 +672,10 @@ def flat_within(table: pd.DataFrame, spec, by: str = "lad24_code") -> pd.DataFra
     Returns
     -------
     DataFrame
-        One row per indicator: ``id``, ``column``, ``groups``, ``groups_flat`` (groups in which
-        every LSOA has the same value), ``within_share`` (within-group share of the variance,
-        0 when flat everywhere; NaN for a constant column) and ``flat`` (flat in every group).
+        One row per indicator: ``id``, ``column``, ``groups`` (groups of two or more LSOAs),
+        ``groups_flat`` (those in which every LSOA has the same value), ``within_share``
+        (within-group share of the variance, 0 when flat everywhere; NaN for a constant
+        column) and ``flat`` (flat in every group).
     """
     if by not in table.columns:
         raise ProfilerError(f"flat_within: no column {by!r} in the table; group by lad24_code "
@@ -686,7 +687,8 @@ def flat_within(table: pd.DataFrame, spec, by: str = "lad24_code") -> pd.DataFra
                                 f"{ind.id}); add it or fix the spec")
         v = pd.to_numeric(table[ind.column], errors="coerce").astype(float)
         g = v.groupby(table[by].to_numpy())
-        flat = (g.max() - g.min()).fillna(0) == 0
+        # A one-LSOA group is trivially flat: only groups of two or more LSOAs are judged.
+        flat = ((g.max() - g.min()).fillna(0) == 0)[g.size() >= 2]
         total = float(((v - v.mean()) ** 2).sum())
         within = float(((v - g.transform("mean")) ** 2).sum())
         rows.append({"id": ind.id, "column": ind.column, "groups": int(flat.size),
