@@ -575,11 +575,12 @@ def profile_backtest(
     score = functools.partial(_score_spec, table, scope=scope, incidents=incidents,
                               months=observed_months, residents=residents, types=types,
                               codes=codes)
-    scored = score(spec)
     y = count_incidents(incidents, codes, test_months, types).to_numpy()
     if y.sum() == 0:
         raise ProfilerError(f"backtest: no {', '.join(types)} incidents in {scope} in "
                             f"{', '.join(test_months)}; check the incident months and LSOAs")
+    _check_coverage(table, codes, incidents, test_months, types, scope)
+    scored = score(spec)
     rankings: dict[str, np.ndarray] = {"profile": scored["score"].to_numpy()}
     for name, other in (variants or {}).items():
         rankings[name] = score(other)["score"].to_numpy()
@@ -615,6 +616,24 @@ def profile_backtest(
     result = backtest(rankings, y, area=None if area is None else area.reindex(codes).to_numpy(),
                       residents=pop, high_count=high, n_boot=n_boot, seed=seed)
     return dataclasses.replace(result, areas=areas)
+
+
+def _check_coverage(table, codes, incidents, months, types, scope) -> None:
+    """Refuse a scope whose districts the incidents do not cover (counts would read as 0)."""
+    from profiler.observed import count_incidents
+
+    if "lad24_code" not in table.columns:
+        return
+    lad = table.set_index("lsoa21_code")["lad24_code"].reindex(codes)
+    counts = count_incidents(incidents, codes, months, types)
+    per_lad = counts.groupby(lad.to_numpy()).sum()
+    empty = per_lad.index[per_lad.to_numpy() == 0].tolist()
+    if empty:
+        raise ProfilerError(
+            f"backtest: incidents cover {len(per_lad) - len(empty)} of {len(per_lad)} districts "
+            f"of {scope!r} (none in {', '.join(map(str, empty[:3]))}); pass --incidents for the "
+            "whole area or narrow --area to the covered force"
+        )
 
 
 def _reference_rows(table: pd.DataFrame, spec, scope: str) -> pd.DataFrame:

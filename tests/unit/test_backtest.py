@@ -210,6 +210,11 @@ def test_bt012_profile_backtest_uses_only_the_observed_months():
                           test_months=["2024-03"], observed_months=["2024-01", "2024-02"], **kw)
     top = r.table.query("ranking == 'profile' and set == 'High+'")["k"].item()
     assert r2.table.query("ranking == 'profile' and set == 'High+'")["k"].item() == top
+    with pytest.raises(ProfilerError, match="cover 1 of 2 districts.*narrow --area"):
+        one = incidents[incidents["lsoa21_code"].map(
+            table.set_index("lsoa21_code")["lad24_code"]) == "E07000219"]
+        profile_backtest(table, spec, one, fit_before="2024-03", test_months=["2024-03"],
+                         observed_months=["2024-01", "2024-02"], **kw)
     with pytest.raises(ProfilerError, match="no --observed months"):
         profile_backtest(table, spec, incidents, fit_before="2024-03", test_months=["2024-03"],
                          **kw)
