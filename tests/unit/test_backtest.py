@@ -146,6 +146,12 @@ def test_bt009_bootstrap_is_seeded_and_brackets_the_estimate():
     assert (t["hit_rate_lo"] <= t["hit_rate"] + 1e-9).all()
     assert (t["hit_rate"] <= t["hit_rate_hi"] + 1e-9).all()
     assert (t.loc[t["ranking"] == "ceiling", "pei_lo"] == 1.0).all()
+    d, lo, hi = r1.difference("s", "s")
+    assert (d, lo, hi) == (0.0, 0.0, 0.0)
+    d, lo, hi = r1.difference("ceiling", "s", "pei", "High+")
+    assert d > 0 and lo <= d <= hi
+    with pytest.raises(ProfilerError, match="no row for ranking 'nope'"):
+        r1.difference("nope", "s")
     md = to_markdown(r1, "x")
     assert md.startswith("### x") and "| s | top 10% | 15.0 |" in md
 
