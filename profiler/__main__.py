@@ -455,6 +455,100 @@ def cmd_change(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Fit the profile before the test months and judge it, with baselines, against them."""
+    import dataclasses
+    import json
+
+    import pandas as pd
+
+    from profiler.backtest import check_windows, parse_months, profile_backtest, to_markdown
+    from profiler.backtest_data import (
+        check_incidents,
+        iod_baselines,
+        land_area_km2,
+        load_shipped_incidents,
+        residents,
+    )
+    from profiler.geo import load_lsoa_boundaries
+    from profiler.observed import OBSERVED_COLUMNS, QUADRANTS, SV_TYPES
+    from profiler.pipeline import select_scope
+    from profiler.spec import load_spec
+    from profiler.table import load_indicator_table
+
+    test = parse_months(args.test, "--test")
+    observed = parse_months(args.observed, "--observed") if args.observed else ()
+    check_windows(args.fit_before, test, observed)
+    types = tuple(t.strip() for t in args.crime_types.split(",")) if args.crime_types \
+        else SV_TYPES
+    spec = load_spec(args.spec)
+    # Observed-violence columns are computed from the observed months, not read from the table.
+    static = dataclasses.replace(spec, indicators=tuple(
+        i for i in spec.indicators if i.column not in OBSERVED_COLUMNS))
+    table = load_indicator_table(args.indicators, static)
+    scope_codes = set(select_scope(table, args.area)["lsoa21_code"])
+    areas = load_lsoa_boundaries(args.data, "warwickshire")
+    if not scope_codes <= set(areas["lsoa21_code"]):
+        areas = load_lsoa_boundaries(args.data, "england")
+    if args.incidents is not None:
+        try:
+            incidents = pd.read_csv(args.incidents, dtype={"month": str})
+        except (OSError, ValueError) as exc:
+            raise ProfilerError(f"--incidents {args.incidents}: cannot read ({exc}); pass a CSV "
+                                "with month, crime_type, lsoa21_code") from None
+    else:
+        incidents = load_shipped_incidents(args.data, tuple(sorted({*observed, *test})), areas)
+    incidents = check_incidents(incidents)
+    crime_only = tuple(i for i in static.indicators if "causal" not in i.themes)
+    variants = {"crime indicators alone": dataclasses.replace(spec, indicators=crime_only)}
+    for path in args.compare or ():
+        variants[f"compared: {Path(path).name}"] = load_spec(path)
+    start = time.perf_counter()
+    result = profile_backtest(
+        table, spec, incidents, fit_before=args.fit_before, test_months=test,
+        observed_months=observed, residents=residents(args.data, table.set_index(
+            "lsoa21_code")["households_2021"]),
+        area=land_area_km2(areas), baselines=iod_baselines(args.data), scope=args.area,
+        crime_types=types, variants=variants, n_boot=args.boot, seed=args.seed,
+    )
+    title = (f"{spec.profile.name}: {args.area}, fitted before {args.fit_before}, tested on "
+             f"{test[0]}..{test[-1]}" + (f", observed {observed[0]}..{observed[-1]}"
+                                         if observed else ""))
+    print(to_markdown(result, title), end="")
+    print("\nPaired differences (profile minus baseline, 95% bootstrap interval):")
+    compared = [(name, "hit_rate") for name in variants if name.startswith("compared: ")]
+    for other, metric in (("previous period counts", "hit_rate"),
+                          ("IoD2025 crime domain", "spearman"), *compared):
+        if other in set(result.table["ranking"]):
+            d, lo, hi = result.difference("profile", other, metric, "top 10%")
+            scale, unit = (100, " points") if metric == "hit_rate" else (1, "")
+            what = "top 10% hit rate" if metric == "hit_rate" else "Spearman"
+            print(f"- {what} vs {other}: {scale * d:+.2f}{unit} "
+                  f"({scale * lo:+.2f} to {scale * hi:+.2f})")
+    if "quadrant" in result.areas.columns:
+        counts = result.areas["quadrant"].value_counts()
+        print("\nRisk vs observed (static risk High+ vs top quintile of the observed EB rate): "
+              + "; ".join(f"{q} {counts.get(q, 0)}" for q in QUADRANTS))
+    print(f"({time.perf_counter() - start:.1f} s)", file=sys.stderr)
+    if args.lsoas:
+        atomic_write(args.lsoas, lambda tmp: result.areas.to_csv(tmp, index=False,
+                                                                 float_format="%.6g"))
+    if args.csv:
+        atomic_write(args.csv, lambda tmp: result.table.to_csv(tmp, index=False,
+                                                                float_format="%.6g"))
+    if args.json:
+        payload = {"title": title, "spec": str(args.spec), "spec_sha256": spec.sha256,
+                   "scope": args.area, "fit_before": args.fit_before, "test_months": test,
+                   "observed_months": observed, "crime_types": types,
+                   "pai_basis": result.pai_basis, "n_areas": result.n_areas,
+                   "n_incidents": result.n_incidents, "n_boot": result.n_boot,
+                   "seed": result.seed,
+                   "rows": json.loads(result.table.to_json(orient="records"))}
+        atomic_write(args.json, lambda tmp: Path(tmp).write_text(
+            json.dumps(payload, indent=1) + "\n", encoding="utf-8"))
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     """Regenerate the README data dictionary from the spec."""
     from profiler.docs import update_readme
@@ -591,6 +685,35 @@ def build_parser() -> argparse.ArgumentParser:
                         "refuses the file)")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.set_defaults(func=cmd_incidents)
+
+    p = sub.add_parser("backtest", help="fit the profile before some months and judge it "
+                       "against their incidents, with baselines (Markdown table)")
+    p.add_argument("--fit-before", required=True, metavar="YYYY-MM",
+                   help="first month the fitted profile may not see")
+    p.add_argument("--test", required=True, metavar="MONTHS",
+                   help="test months, e.g. 2024-03..2024-04 or 2024-03,2024-04")
+    p.add_argument("--observed", metavar="MONTHS",
+                   help="months for observed-violence indicators and the previous-period "
+                        "baseline (all before --fit-before)")
+    p.add_argument("--area", default="warwickshire",
+                   help="LSOAs judged: warwickshire (default), a district code or name")
+    p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
+    p.add_argument("--indicators", type=Path, default=DEFAULT_TABLE)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--incidents", type=Path, metavar="FILE",
+                   help="CSV of month, crime_type, longitude, latitude, lsoa21_code (e.g. any "
+                        "force's imported months) instead of the shipped files")
+    p.add_argument("--crime-types", help="comma-separated police.uk types (default: violence "
+                   "and sexual offences, possession of weapons, robbery, public order)")
+    p.add_argument("--boot", type=int, default=1000, help="bootstrap draws (0 = no intervals)")
+    p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--csv", type=Path, help="also write the table as CSV")
+    p.add_argument("--json", type=Path, help="also write the table and settings as JSON")
+    p.add_argument("--lsoas", type=Path, help="also write per-LSOA scores, counts and "
+                   "risk-vs-observed quadrants (CSV)")
+    p.add_argument("--compare", type=Path, action="append", metavar="SPEC",
+                   help="another spec to fit and judge alongside (repeatable)")
+    p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("docs", help="regenerate the README data dictionary from the spec")
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
