@@ -61,9 +61,9 @@ from layers.map import (
     incidents_layer,
     view_legend,
 )
+from profiler.derived import CLASSES as HOTSPOT_CLASSES
 from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
-from profiler.hotspots import CLASSES as HOTSPOT_CLASSES
 from profiler.partner import PartnerDataError
 from profiler.spec import BANDINGS, NORMALISATIONS
 

@@ -63,7 +63,7 @@ WHERE_LIMIT = 5_000
 BNG = 27700  # British National Grid, metres: nearest-neighbour distances for islands
 
 HOTSPOT_COLUMNS: dict[str, str] = {"overall": "score", **{t: f"{t}_score" for t in THEMES}}
-# Copied from profiler.hotspots (importing it imports esda and numba); a unit test keeps them equal.
+# Gi* significance levels and classes, hot first (profiler.hotspots uses these too).
 LEVELS = (0.01, 0.05, 0.10)
 CLASSES = (
     "Hot spot (99%)",

@@ -16,18 +16,8 @@ import numpy as np
 import pandas as pd
 from libpysal.weights import Queen, W
 
+from profiler.derived import CLASSES, LEVELS  # declared once there (no esda import)
 from profiler.errors import ProfilerError
-
-LEVELS = (0.01, 0.05, 0.10)
-CLASSES = (
-    "Hot spot (99%)",
-    "Hot spot (95%)",
-    "Hot spot (90%)",
-    "Not significant",
-    "Cold spot (90%)",
-    "Cold spot (95%)",
-    "Cold spot (99%)",
-)
 
 
 def queen_weights(areas: gpd.GeoDataFrame) -> W:
