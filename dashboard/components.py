@@ -326,7 +326,7 @@ def _stability_line(state: AppState, code: str, stability: pd.DataFrame | None =
         [
             html.Strong("How sure: "),
             f"High or above in {s['p_high']:.0%} of 1,000 what-if profiles (weights, method "
-            f"and indicators varied); most often {s['modal_band']}; county rank "
+            f"and indicators varied); most often {s['modal_band']}; rank in {state.home.name} "
             f"{int(s['rank_p05'])}-{int(s['rank_p95'])} in 90% of them.",
         ],
         id="panel-stability",
@@ -371,7 +371,7 @@ def lsoa_panel(
         chart = diverging_bars(
             list(sens["label"]),
             [round(float(v), 1) for v in sens["mean_abs_rank_shift"]],
-            "Which indicators move the county ranking most",
+            f"Which indicators move the {state.home.name} ranking most",
             "%{y}: LSOAs move %{x:.1f} places on average when it is left out<extra></extra>",
             height=380,
             reverse=True,
@@ -384,8 +384,8 @@ def lsoa_panel(
             ),
             dcc.Graph(figure=chart, config={"displayModeBar": False}, id="panel-sensitivity"),
             html.P(
-                "Average change in county rank when each indicator is left out of the default "
-                "profile: the indicators the ranking leans on most.",
+                f"Average change in rank within {state.home.name} when each indicator is left "
+                "out of the default profile: the indicators the ranking leans on most.",
                 className="svrp-note",
             ),
         ]

@@ -462,7 +462,8 @@ def layout(
                             # on paper the counts sit under the map, where the page has room
                             html.Div(
                                 [
-                                    html.H2("Bands in this district", className="svrp-h2"),
+                                    html.H2(f"Bands in this {state.sub_level}",
+                                            className="svrp-h2"),
                                     _counts_table(rows, "dst-counts-print"),
                                 ],
                                 className="svrp-print-only",
@@ -498,7 +499,8 @@ def layout(
                             print_list(rows, state.spec),
                             html.Div(
                                 [
-                                    html.H2("Bands in this district", className="svrp-h2"),
+                                    html.H2(f"Bands in this {state.sub_level}",
+                                            className="svrp-h2"),
                                     _counts_table(rows),
                                 ],
                                 className="svrp-no-print",
