@@ -1,13 +1,12 @@
 """One home area's profile: everything the area pages read, built on the area's first use.
 
-An :class:`AreaProfile` is to a :class:`~profiler.area.HomeArea` what the county was to the
-Warwickshire-only dashboard: its rows of the indicator table (its own reference population),
-the default profile scored against it, its means, map bounds, sub-area outlines, police.uk
-incidents, and the derived tables (Gi* hot spots, band stability, change since IoD2019). The
-cheap parts are built at once (a few hundred milliseconds for a county); the derived tables on
-first use, from a shipped file when the data folder has one for the area (``<kind>_<slug>.csv``,
-written by the CLI), else computed and kept. Profiles are kept in :data:`PROFILES`, a small LRU
-of areas; the default area's is built at start-up and never dropped.
+An :class:`AreaProfile` holds what a :class:`~profiler.area.HomeArea`'s pages read: its rows of
+the indicator table (its own reference population), the default profile scored against it, its
+means, map bounds, sub-area outlines, police.uk incidents, and the derived tables (Gi* hot spots,
+band stability, change since IoD2019). The cheap parts are built at once (a few hundred
+milliseconds for a county); the derived tables on first use, from a shipped file when the data
+folder has one for the area (``<kind>_<slug>.csv``, written by the CLI), else computed.
+:func:`dashboard.state.current` turns a profile into the area's state and keeps the last 8.
 """
 
 from __future__ import annotations
@@ -43,8 +42,8 @@ def _bounds(minx, miny, maxx, maxy) -> list[list[float]]:
 def latest_block(months: list[str], most: int = INCIDENT_MONTHS) -> tuple[str, ...]:
     """The latest run of consecutive ``YYYY-MM`` months, at most ``most`` long.
 
-    Warwickshire's shipped months are 2018-10..2019-02 and 2024-01..2024-04: the map shows the
-    second run, not a mix of two periods five years apart.
+    Shipped months of 2018-19 and 2024 for one force: the map shows the 2024 run, not a mix of
+    two periods five years apart.
     """
     ordered = sorted(set(months))
     if not ordered:

@@ -187,6 +187,11 @@ class AppState:
 
 
 _STATES: dict[int, AppState] = {}
+
+
+def state_by_id(state_id: int) -> AppState:
+    """A loaded state by its ``id`` (the key of caches that hold one state's derived parts)."""
+    return _STATES[state_id]
 _CURRENT: list[AppState] = []
 
 
@@ -470,7 +475,6 @@ def load_state(settings: Settings) -> AppState:
     _AREA_STATES.clear()
     state = _with_area(base, home)
     threading.Thread(target=_warm_banding, args=(state,), daemon=True).start()
-    _STATES[id(state)] = state
     _CURRENT[:] = [state]
     return state
 

@@ -30,7 +30,7 @@ from dashboard.components import (
     rank_label,
     table_columns,
 )
-from dashboard.state import DISTRICT_STYLE, current
+from dashboard.state import DISTRICT_STYLE, current, state_by_id
 from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
 from profiler.build import slug
 from profiler.change import CAVEATS, POLICE_TYPES
@@ -243,12 +243,8 @@ def _banding_comparison(state, code: str) -> html.Section:
     )
 
 
-_STATE_BY_ID: dict = {}
-
-
 def default_parts(state, code: str):
-    """:func:`_default_parts` for a state (kept by id while its parts are cached)."""
-    _STATE_BY_ID[id(state)] = state
+    """:func:`_default_parts` for a state (cached by the state's id)."""
     return _default_parts(id(state), code)
 
 
@@ -260,7 +256,7 @@ def _default_parts(state_id: int, code: str):
     server time (plotly figure building, four re-bandings). ``state_id`` keys the cache to the
     loaded state.
     """
-    state = _STATE_BY_ID[state_id]
+    state = state_by_id(state_id)
     county = state.county
     rows = _rows(state, county, code)
     figure = _comparison_figure(county, rows, state.spec, state.home.subarea(code).name,
