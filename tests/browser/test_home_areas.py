@@ -219,3 +219,16 @@ def test_home009_stability_run_and_export_for_another_area(page, server, world, 
     codes = set(table[column])
     assert codes and codes <= set(area.lsoa_codes), "export holds LSOAs outside the area"
     screenshot(page, "home-worcestershire-stability")
+
+
+def test_home010_change_table_has_police_columns_only_where_both_periods_are_imported(
+        page, server, world):
+    area, _ = world("E10000034")
+    page.get(server + "/area/E10000034/district/E07000234")
+    wait_drawn(page, "dst", len(area))
+    section = wait_for(lambda: page.find_element(By.ID, "dst-change"), timeout=20)
+    headers = [h.text for h in section.find_elements(By.CSS_SELECTOR, "th")]
+    assert any("Rank in Worcestershire" in h for h in headers), headers
+    assert not any("2019 → 2024" in h for h in headers), headers
+    assert "No police.uk months of both periods" in page.find_element(
+        By.ID, "dst-change-summary").text
