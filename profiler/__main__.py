@@ -487,7 +487,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         i for i in spec.indicators if i.column not in OBSERVED_COLUMNS))
     table = load_indicator_table(args.indicators, static)
     scope_codes = set(select_scope(table, args.area)["lsoa21_code"])
-    areas = load_lsoa_boundaries(args.data, "warwickshire")
+    areas = warwickshire = load_lsoa_boundaries(args.data, "warwickshire")
     if not scope_codes <= set(areas["lsoa21_code"]):
         areas = load_lsoa_boundaries(args.data, "england")
     if args.incidents is not None:
@@ -496,8 +496,15 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise ProfilerError(f"--incidents {args.incidents}: cannot read ({exc}); pass a CSV "
                                 "with month, crime_type, lsoa21_code") from None
-    else:
+    elif areas is warwickshire:
         incidents = load_shipped_incidents(args.data, tuple(sorted({*observed, *test})), areas)
+    else:  # any other force: the imported police.uk store (python -m profiler police import)
+        from profiler.police import load_incidents
+
+        ref = table[table["utla_code"].isin(set(select_scope(table, args.area)["utla_code"]))]
+        incidents = load_incidents(args.data, lsoa_codes=ref["lsoa21_code"],
+                                   months=sorted({*observed, *test}))
+        incidents = incidents.astype({"month": str, "crime_type": str, "lsoa21_code": str})
     incidents = check_incidents(incidents)
     crime_only = tuple(i for i in static.indicators if "causal" not in i.themes)
     variants = {"crime indicators alone": dataclasses.replace(spec, indicators=crime_only)}
@@ -696,7 +703,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="months for observed-violence indicators and the previous-period "
                         "baseline (all before --fit-before)")
     p.add_argument("--area", default="warwickshire",
-                   help="LSOAs judged: warwickshire (default), a district code or name")
+                   help="LSOAs judged: warwickshire (default), a district or county code or "
+                        "name; outside Warwickshire the imported police.uk store is read")
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
     p.add_argument("--indicators", type=Path, default=DEFAULT_TABLE)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)

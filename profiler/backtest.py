@@ -469,12 +469,14 @@ def add_observed_columns(
     Returns
     -------
     DataFrame
-        A copy of ``table`` with the columns added (columns already present are kept).
+        A copy of ``table`` with the columns added (columns already present are replaced, so
+        the table's own observed window is never used).
     """
     from profiler.observed import OBSERVED_COLUMNS, SV_TYPES, count_incidents, observed_rate
 
-    needed = [ind.column for ind in spec.indicators
-              if ind.column in OBSERVED_COLUMNS and ind.column not in table.columns]
+    # Always recomputed: the shipped table's own observed columns are the force's latest months,
+    # which may be the test period itself.
+    needed = [ind.column for ind in spec.indicators if ind.column in OBSERVED_COLUMNS]
     out = table.copy()
     if not needed:
         return out
