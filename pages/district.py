@@ -22,6 +22,7 @@ from dash import (
 from dashboard.area import area_href, area_not_found, band_string, map_view
 from dashboard.components import (
     diverging_bars,
+    export_buttons,
     export_download,
     high_risk_rows,
     high_risk_table,
@@ -475,23 +476,7 @@ def layout(
                                 high_risk_rows(county, state, HIGH, code), rows, state.spec,
                                 rank=rank_label(state, state.home.code),
                             ),
-                            html.Div(
-                                [
-                                    html.Span("Export: "),
-                                    html.Button(
-                                        "CSV", id="dst-export-csv", className="svrp-button"
-                                    ),
-                                    html.Button(
-                                        "Excel", id="dst-export-xlsx", className="svrp-button"
-                                    ),
-                                    html.Button(
-                                        "GeoJSON", id="dst-export-geojson", className="svrp-button"
-                                    ),
-                                ],
-                                className="svrp-exports svrp-hide-present",
-                            ),
-                            html.P(id="dst-export-msg", role="status", className="svrp-note"),
-                            dcc.Download(id="dst-download"),
+                            *export_buttons("dst", hide_present=True),
                             print_list(rows, state.spec),
                             html.Div(
                                 [

@@ -13,6 +13,7 @@ from dashboard.area import area_not_found, band_string, class_string, map_view
 from dashboard.components import (
     NO_STABILITY,
     alert_box,
+    export_buttons,
     export_download,
     high_risk_rows,
     high_risk_table,
@@ -268,18 +269,7 @@ def layout(code: str | None = None, **query) -> html.Div:
                     ),
                     high_risk_table("ovw-table", rows, extra_columns=CHANGE_COLUMNS,
                                     rank=rank_label(state, state.home.code)),
-                    html.Div(
-                        [
-                            html.Span("Export: "),
-                            html.Button("CSV", id="ovw-export-csv", className="svrp-button"),
-                            html.Button("Excel", id="ovw-export-xlsx", className="svrp-button"),
-                            html.Button(
-                                "GeoJSON", id="ovw-export-geojson", className="svrp-button"
-                            ),
-                        ],
-                        className="svrp-exports",
-                    ),
-                    dcc.Download(id="ovw-download"),
+                    *export_buttons("ovw"),
                 ],
                 className="svrp-list",
             ),

@@ -143,7 +143,7 @@ def test_dst004_exports_download_and_parse(page, server, county, download_dir):
     code = "E07000219"
     expected = list(_expected(county, code)["lsoa21_code"])
     _open(page, f"{server}/district/{code}")
-    path = _download(page, download_dir, "dst-export-csv", "*.csv")
+    path = _download(page, download_dir, "dst-export-csv", "*.zip")
     meta, frame = read_export_csv(path)
     assert list(frame["LSOA code"]) == expected and meta["rows"] == str(len(expected))
     assert meta["district"] == code and meta["bands"] == "Very High, High"
