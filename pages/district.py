@@ -7,6 +7,7 @@ from functools import lru_cache
 import dash
 import pandas as pd
 from dash import (
+    ALL,
     ClientsideFunction,
     Input,
     Output,
@@ -31,6 +32,7 @@ from dashboard.components import (
     rank_label,
     table_columns,
 )
+from dashboard.present import ROW_TYPE, present_list, why_overlay
 from dashboard.state import DISTRICT_STYLE, current, state_by_id
 from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
 from profiler.build import slug
@@ -409,6 +411,12 @@ def layout(
     n_high = int(rows["band"].isin(HIGH).sum())
     presenting = present == "1"
     _, banding = default_parts(state, code)
+    high_rows = high_risk_rows(county, state, HIGH, code)
+    panel = html.Section(id="dst-panel", className="svrp-card svrp-panel svrp-no-print")
+    # presenting: the compact list and the why-panel over it, beside the map (dashboard.present)
+    present = [present_list(high_rows, dict(zip(rows["lsoa21_code"], rows["lsoa21_name"],
+                                                strict=True)), state.sub_level),
+               why_overlay(panel)] if presenting else []
     return html.Div(
         [
             dcc.Store(id="dst-code", data=code),
@@ -471,9 +479,11 @@ def layout(
                     ),
                     html.Section(
                         [
-                            html.H2("High and Very High LSOAs", className="svrp-h2"),
+                            html.H2(f"High and Very High LSOAs ({n_high})",
+                                    className="svrp-h2"),
+                            *present,
                             district_table(
-                                high_risk_rows(county, state, HIGH, code), rows, state.spec,
+                                high_rows, rows, state.spec,
                                 rank=rank_label(state, state.home.code),
                             ),
                             *export_buttons("dst", hide_present=True),
@@ -499,7 +509,7 @@ def layout(
                         html.Div(id="dst-compare-slot"),
                         className="svrp-card svrp-compare-card",
                     ),
-                    html.Section(id="dst-panel", className="svrp-card svrp-panel svrp-no-print"),
+                    *([] if presenting else [panel]),
                 ],
                 className="svrp-district-grid svrp-hide-present svrp-second-row",
                 style={"marginTop": "12px"},
@@ -559,12 +569,14 @@ def show_comparison(drawn, code, area=None):
     Input("dst-lsoas", "clickData"),
     Input("dst-table", "active_cell"),
     Input("dst-drawn", "data"),
+    Input({"type": ROW_TYPE, "id": ALL}, "n_clicks"),
     State("dst-area", "data"),
 )
-def show_panel(click, cell, drawn, area=None):
+def show_panel(click, cell, drawn, _rows=None, area=None):
     """Fill ``dst-panel`` with the LSOA clicked on ``dst-lsoas`` or selected in ``dst-table``.
 
-    Waits for ``dst-drawn`` (the map first, as in :func:`show_comparison`).
+    In presentation mode also a row of the compact list (``dst-prow`` buttons). Waits for
+    ``dst-drawn`` (the map first, as in :func:`show_comparison`).
     """
     if not drawn:
         return html.P("Loading the map…", className="svrp-hint")
@@ -577,6 +589,8 @@ def show_panel(click, cell, drawn, area=None):
         code = (click.get("properties") or {}).get("lsoa21_code")
     elif ctx.triggered_id == "dst-table" and cell:
         code = cell.get("row_id")
+    elif isinstance(ctx.triggered_id, dict) and ctx.triggered_id.get("type") == ROW_TYPE:
+        code = str(ctx.triggered_id.get("id"))[:20]
     return lsoa_panel(state, state.county, code)
 
 

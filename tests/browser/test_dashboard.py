@@ -159,7 +159,7 @@ def test_brw007_presentation_mode_hides_controls(page, server):
     time.sleep(0.5)
     assert not page.find_element(By.CSS_SELECTOR, ".svrp-nav").is_displayed()
     assert not page.find_element(By.ID, "dst-export-csv").is_displayed()
-    assert page.find_element(By.ID, "dst-table").is_displayed()
+    assert page.find_element(By.ID, "dst-slides").is_displayed()  # the compact list
     screenshot(page, "district-presentation")
 
 
