@@ -21,6 +21,7 @@ from dash import (
 )
 
 from dashboard.area import area_href, area_not_found, band_string, map_view
+from dashboard.compare import comparison_section
 from dashboard.components import (
     diverging_bars,
     export_buttons,
@@ -514,6 +515,7 @@ def layout(
                 className="svrp-district-grid svrp-hide-present svrp-second-row",
                 style={"marginTop": "12px"},
             ),
+            comparison_section(state, code),
             banding,
             _change_section(state, code, name),
         ],
