@@ -154,3 +154,76 @@ def test_brd003_explore_has_exports(page, server, download_dir):
     sheet = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))["LSOAs"]
     heads = [c.value for c in sheet[1]]
     assert header("rank", scope="Nuneaton and Bedworth") in heads
+
+
+PANE_Z_JS = """
+const m = document.getElementById('ovw-map');
+const z = s => {
+  const e = m.querySelector(s);
+  return e ? Number(getComputedStyle(e).zIndex) : null;
+};
+return [z('.leaflet-svrpLsoas-pane'), z('.leaflet-overlay-pane'),
+        z('.leaflet-svrp-incidents-pane')];
+"""
+POINTS = "#ovw-map .leaflet-svrp-incidents-pane path"
+
+
+def _legend_counts(drv) -> dict[str, int]:
+    box = drv.find_elements(By.CSS_SELECTOR, "#ovw-incident-legend .svrp-legend")[0]  # types
+    out = {}
+    for li in box.find_elements(By.CSS_SELECTOR, ".svrp-legend-list li"):
+        name = li.find_element(By.CSS_SELECTOR, ".svrp-legend-band").text
+        out[name] = int(li.find_element(By.CSS_SELECTOR, ".svrp-legend-count").text.replace(",",
+                                                                                           ""))
+    return out
+
+
+def _overview(drv, url):
+    drv.get(url)
+    try:
+        wait_for(lambda: (marks(drv, "ovw") or {}).get("drawn"), timeout=40,
+                 message="overview map not drawn")
+    except AssertionError:
+        screenshot(drv, "failure-board-overview")
+        print(drv.get_log("browser"))
+        raise
+
+
+def test_brd004_police_layer_legend_filter_tooltips_and_order(fresh_driver, server):
+    page = fresh_driver
+    page.set_window_size(W, H + 120)
+    _overview(page, f"{server}/?incidents=points")
+    wait_for(lambda: len(page.find_elements(By.CSS_SELECTOR, POINTS)) > 40, timeout=20,
+             message="incident points not drawn on a shared link")
+    lsoas, overlay, incidents = page.execute_script(PANE_Z_JS)
+    assert lsoas < overlay < incidents, (lsoas, overlay, incidents)  # points above the areas
+    whole = wait_for(lambda: _legend_counts(page), timeout=10, message="no incident legend")
+    assert len(whole) >= 2 and sum(whole.values()) > 0
+    # tooltips: plain text, type, month and police.uk's snapped location
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    point = page.find_elements(By.CSS_SELECTOR, POINTS)[0]
+    ActionChains(page).move_to_element(point).perform()
+    tip = wait_for(lambda: page.find_element(By.CSS_SELECTOR, ".svrp-incident-tip").text,
+                   timeout=10, message="no incident tooltip")
+    assert "Month: " in tip and "Snapped location" in tip
+    assert any(t in tip for t in whole)
+    screenshot(page, "board-incidents-points")
+    # the type filter: drop the commonest type, fewer points, legend without it
+    before = len(page.find_elements(By.CSS_SELECTOR, POINTS))
+    common = max(whole, key=whole.get)
+    page.find_element(By.CSS_SELECTOR, f"#ovw-incident-types input[value='{common}']").click()
+    wait_for(lambda: 0 < len(page.find_elements(By.CSS_SELECTOR, POINTS)) < before, timeout=15,
+             message="type filter did not remove points")
+    wait_for(lambda: common not in _legend_counts(page), timeout=10)
+    # counts follow the focused district (a shared link with the district)
+    _overview(page, f"{server}/?district={NUNEATON}&incidents=heat")
+    title = wait_for(lambda: page.find_element(By.CSS_SELECTOR, "#ovw-incident-legend "
+                                               ".svrp-legend-title").text, timeout=15)
+    assert "Nuneaton and Bedworth" in title
+    here = _legend_counts(page)
+    assert all(here[t] <= whole[t] for t in here) and sum(here.values()) < sum(whole.values())
+    assert "Heat" in page.find_element(By.ID, "ovw-incident-legend").text
+    page.execute_script("document.getElementById('ovw-incident-types').scrollIntoView()")
+    time.sleep(0.3)
+    screenshot(page, "board-incidents-heat-district")

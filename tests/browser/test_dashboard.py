@@ -200,11 +200,12 @@ def test_brw011_incident_layers_draw(page, server, mode):
     page.find_element(By.CSS_SELECTOR, f"#ovw-incidents input[value='{mode}']").click()
     if mode == "cluster":
         found = wait_for(lambda: page.find_elements(By.CSS_SELECTOR, ".marker-cluster"), timeout=15)
-    else:  # SVG circles in the overlay pane (the LSOAs are on the canvas below)
+    else:  # SVG circles in the incidents' own pane (the LSOAs are on the canvas below)
         found = wait_for(lambda: len(page.find_elements(
-            By.CSS_SELECTOR, "#ovw-map .leaflet-overlay-pane path")) > 40, timeout=15)
+            By.CSS_SELECTOR, "#ovw-map .leaflet-svrp-incidents-pane path")) > 40, timeout=15)
     assert found
-    # incidents are drawn above the areas: the LSOA canvas's pane is below the overlay pane
+    # incidents are drawn above the areas: the LSOA canvas's pane is below the overlay pane,
+    # and the incidents' pane above it
     z = page.execute_script(
         "const m = document.getElementById('ovw-map');"
         "const z = s => Number(getComputedStyle(m.querySelector(s)).zIndex);"
