@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, dash_table, dcc, html
 
+from dashboard.slides import caption, captioned, chart_config
 from dashboard.state import PALETTE, AppState
 from dashboard.urlstate import LSOA_RE, WEIGHT_MAX, WEIGHT_MIN
 from profiler.disclosure import FLAG_SUFFIX
@@ -380,7 +381,9 @@ def lsoa_panel(
                 "Select an area on the map or in the table to see why it scores as it does.",
                 className="svrp-hint",
             ),
-            dcc.Graph(figure=chart, config={"displayModeBar": False}, id="panel-sensitivity"),
+            dcc.Graph(figure=captioned(chart, caption(state)),
+                      config=chart_config(f"{state.home.name} indicator sensitivity"),
+                      id="panel-sensitivity"),
             html.P(
                 f"Average change in rank within {state.home.name} when each indicator is left "
                 "out of the default profile: the indicators the ranking leans on most.",
@@ -498,8 +501,11 @@ def lsoa_panel(
             id="panel-ranks",
         ),
         _stability_line(state, code, stability),
-        dcc.Graph(figure=fig, config={"displayModeBar": False}, id="panel-chart"),
-        dcc.Graph(figure=compare, config={"displayModeBar": False}, id="panel-compare"),
+        dcc.Graph(figure=captioned(fig, f"{row['lsoa21_name']} ({code}). " + caption(state)),
+                  config=chart_config(f"{code} contributions"), id="panel-chart"),
+        dcc.Graph(figure=captioned(compare, f"{row['lsoa21_name']} ({code}). "
+                                   + caption(state)),
+                  config=chart_config(f"{code} England percentiles"), id="panel-compare"),
         html.Table(
             [
                 html.Thead(

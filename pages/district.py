@@ -34,6 +34,7 @@ from dashboard.components import (
     table_columns,
 )
 from dashboard.present import ROW_TYPE, present_list, why_overlay
+from dashboard.slides import attribution, caption, captioned, chart_config, map_button
 from dashboard.state import DISTRICT_STYLE, current, state_by_id
 from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
 from profiler.build import slug
@@ -193,6 +194,9 @@ def _comparison_figure(county, district_rows, spec, name: str, area: str):
             "<br>%{x:+.2f} county standard deviations<extra></extra>"
         ),
     )
+    # the unit on the axis too, so a printed or saved chart keeps it
+    fig.update_xaxes(title_text=f"Gap from the {area} average, in {area} standard deviations "
+                                "(right = riskier)", title_font={"size": 11})
     return fig
 
 
@@ -265,6 +269,7 @@ def _default_parts(state_id: int, code: str):
     rows = _rows(state, county, code)
     figure = _comparison_figure(county, rows, state.spec, state.home.subarea(code).name,
                                state.home.name)
+    captioned(figure, caption(state) + " " + attribution())
     return figure, _banding_comparison(state, code)
 
 
@@ -438,6 +443,9 @@ def layout(
                         className="svrp-button svrp-link-button",
                         title="Large type, no controls: for screen-sharing (?present=1)",
                     ),
+                    map_button("dst-map-png", "dst-map",
+                               f"{name}: High and Very High LSOAs", state,
+                               f"Bands relative to {state.home.name}"),
                     html.Button(
                         "Print (A4 landscape)",
                         id="dst-print",
@@ -564,7 +572,9 @@ def show_comparison(drawn, code, area=None):
     except ProfilerError:
         return no_update
     figure, _ = default_parts(state, code)
-    return dcc.Graph(figure=figure, config={"displayModeBar": False}, id="dst-compare")
+    name = state.home.subarea(code).name
+    return dcc.Graph(figure=figure, config=chart_config(f"{name} vs {state.home.name} indicators"),
+                     id="dst-compare")
 
 
 @callback(

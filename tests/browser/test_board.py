@@ -227,3 +227,41 @@ def test_brd004_police_layer_legend_filter_tooltips_and_order(fresh_driver, serv
     page.execute_script("document.getElementById('ovw-incident-types').scrollIntoView()")
     time.sleep(0.3)
     screenshot(page, "board-incidents-heat-district")
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    blob = path.read_bytes()
+    assert blob[:8] == b"\x89PNG\r\n\x1a\n", path
+    return int.from_bytes(blob[16:20], "big"), int.from_bytes(blob[20:24], "big")
+
+
+def test_brd005_map_and_chart_save_as_slide_pngs(page, server, download_dir):
+    from dashboard.slides import SLIDE, slug
+
+    _open(page, f"{server}/district/{NUNEATON}")
+    wait_for(lambda: page.find_elements(By.CSS_SELECTOR, "#dst-compare .main-svg"), timeout=20,
+             message="chart not drawn")
+    time.sleep(0.5)
+    for old in download_dir.glob("*"):
+        old.unlink()
+    button = page.find_element(By.ID, "dst-map-png")
+    button.click()
+    name = button.get_attribute("data-filename")
+    assert name == slug("Nuneaton and Bedworth: High and Very High LSOAs") + ".png"
+    path = wait_for(lambda: [p for p in download_dir.glob(name) if p.stat().st_size > 10_000],
+                    timeout=20, message="map PNG not saved")[0]
+    assert _png_size(path) == (SLIDE["width"], SLIDE["height"])
+    (ROOT / "artifacts" / "screenshots").mkdir(parents=True, exist_ok=True)
+    (ROOT / "artifacts" / "screenshots" / "board-map-slide.png").write_bytes(path.read_bytes())
+    # the chart: plotly's own PNG download, named and sized for a slide
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    chart = page.find_element(By.ID, "dst-compare")
+    ActionChains(page).move_to_element(chart).perform()
+    page.find_element(By.CSS_SELECTOR, "#dst-compare .modebar-btn[data-title^='Download']").click()
+    stem = slug("Nuneaton and Bedworth vs Warwickshire indicators")
+    path = wait_for(lambda: [p for p in download_dir.glob(f"{stem}*.png")
+                             if p.stat().st_size > 10_000], timeout=20,
+                    message="chart PNG not saved")[0]
+    assert _png_size(path) == (SLIDE["width"], SLIDE["height"])
+    (ROOT / "artifacts" / "screenshots" / "board-chart-slide.png").write_bytes(path.read_bytes())
