@@ -40,3 +40,72 @@
     });
     window.svrpDistrict = {fit: fit};
 })();
+
+/* Presentation mode (dashboard/present.py): slides of the compact High/Very High list turned by
+ * the arrow or Page keys or the Previous/Next buttons, and the why-panel opened over the list
+ * when a row (or an area of the map) is chosen; "Back to the list" or Esc closes it. */
+(function () {
+    function presenting() {
+        const root = document.getElementById("dst-root");
+        return !!root && root.classList.contains("svrp-present");
+    }
+
+    function turn(step) {
+        const slides = Array.prototype.slice.call(
+            document.querySelectorAll("#dst-slides .svrp-slide"));
+        if (slides.length < 2) { return; }
+        let at = slides.findIndex(function (s) { return !s.hidden; });
+        at = Math.min(slides.length - 1, Math.max(0, at + step));
+        slides.forEach(function (s, i) { s.hidden = i !== at; });
+        const label = document.getElementById("dst-slide-label");
+        if (label) { label.textContent = "Slide " + (at + 1) + " of " + slides.length; }
+    }
+
+    function openWhy(open) {
+        const why = document.getElementById("dst-why");
+        if (!why) { return; }
+        why.classList.toggle("svrp-why-open", open);
+        const target = open ? document.getElementById("dst-why-close")
+            : document.querySelector("#dst-slides .svrp-slide:not([hidden]) .svrp-prow");
+        if (target && open) { target.focus({preventScroll: true}); }
+    }
+
+    function titleText() {
+        const t = document.querySelector("#dst-panel #panel-title");
+        return t ? t.textContent : "";
+    }
+
+    document.addEventListener("click", function (e) {
+        if (!presenting() || !e.target.closest) { return; }
+        const row = e.target.closest(".svrp-prow");
+        if (row) {
+            if (window.svrp && window.svrp.canvas) { window.svrp.canvas.select("dst", row.dataset.code); }
+            openWhy(true);
+            return;
+        }
+        if (e.target.closest("#dst-why-close")) { openWhy(false); return; }
+        if (e.target.closest("#dst-slide-next")) { turn(1); return; }
+        if (e.target.closest("#dst-slide-prev")) { turn(-1); return; }
+        if (e.target.closest("#dst-map") && !e.target.closest(".leaflet-control")) {
+            // an area clicked on the map: open the panel once it shows that area
+            const before = titleText();
+            let tries = 0;
+            const poll = setInterval(function () {
+                tries += 1;
+                const now = titleText();
+                if (now && now !== before) { openWhy(true); }
+                if ((now && now !== before) || tries > 30) { clearInterval(poll); }
+            }, 100);
+        }
+    }, true);
+
+    document.addEventListener("keydown", function (e) {
+        if (!presenting()) { return; }
+        const tag = (e.target && e.target.tagName) || "";
+        if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") { return; }
+        if (e.key === "Escape") { openWhy(false); return; }
+        if (e.key === "ArrowRight" || e.key === "PageDown") { turn(1); e.preventDefault(); }
+        if (e.key === "ArrowLeft" || e.key === "PageUp") { turn(-1); e.preventDefault(); }
+    });
+    window.svrpPresent = {turn: turn, openWhy: openWhy};
+})();

@@ -176,16 +176,39 @@ window.svrp = Object.assign(window.svrp || {}, {
     /* police.uk points and heat cells: colours from the layer's hideout (dashboard.state). */
     incidentPoint: function (feature, latlng, context) {
         const h = (context && context.hideout) || {};
-        const colour = (h.colours || {})[feature.properties.crime_type] || h.other;
-        return L.circleMarker(latlng, {radius: 4, color: h.ring, weight: 1, fillColor: colour, fillOpacity: 0.9});
+        const p = feature.properties || {};
+        const colour = (h.colours || {})[p.crime_type] || h.other;
+        const marker = L.circleMarker(latlng, {radius: 4, color: h.ring, weight: 1, fillColor: colour,
+                                               fillOpacity: 0.9, pane: h.pane || "overlayPane"});
+        marker.bindTooltip(window.svrp.incidentTip(p), {direction: "top", sticky: true, className: "svrp-incident-tip"});
+        return marker;
+    },
+
+    /* An incident's tooltip as text nodes only: type, month, and where police.uk put it. */
+    incidentTip: function (p) {
+        const box = document.createElement("div");
+        const names = ["January", "February", "March", "April", "May", "June", "July", "August",
+                       "September", "October", "November", "December"];
+        const m = /^(\d{4})-(\d{2})$/.exec(String(p.month || ""));
+        [[String(p.crime_type || "Incident"), "svrp-tip-title"],
+         ["Month: " + (m ? names[parseInt(m[2], 10) - 1] + " " + m[1] : String(p.month || "")), ""],
+         ["Snapped location (police.uk): an anonymous point on or near the street", "svrp-tip-detail"]
+        ].forEach(function (pair) {
+            const row = document.createElement("div");
+            row.textContent = pair[0];
+            if (pair[1]) { row.className = pair[1]; }
+            box.appendChild(row);
+        });
+        return box;
     },
 
     heatCell: function (feature, latlng, context) {
         const steps = ((context && context.hideout) || {}).heat || [];
         const i = feature.properties.intensity;
         const colour = steps[i > 0.66 ? 2 : (i > 0.33 ? 1 : 0)];
+        const pane = ((context && context.hideout) || {}).pane || "overlayPane";
         return L.circleMarker(latlng, {radius: 7 + 6 * i, stroke: false, fillColor: colour,
-                                       fillOpacity: 0.12 + 0.5 * i, interactive: false});
+                                       fillOpacity: 0.12 + 0.5 * i, interactive: false, pane: pane});
     }
 });
 

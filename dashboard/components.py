@@ -13,6 +13,7 @@ import dash
 import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, dash_table, dcc, html
 
+from dashboard.slides import caption, captioned, chart_config
 from dashboard.state import PALETTE, AppState
 from dashboard.urlstate import LSOA_RE, WEIGHT_MAX, WEIGHT_MIN
 from profiler.disclosure import FLAG_SUFFIX
@@ -20,8 +21,6 @@ from profiler.engine import BANDS, THEME_LABELS, THEMES
 from profiler.errors import ProfilerError
 from profiler.export import build_metadata, export_lsoas, top_contributors
 from profiler.spec import BANDINGS, NORMALISATIONS
-
-EXPORT_NAMES = {"csv": "csv", "xlsx": "xlsx", "geojson": "geojson"}
 
 
 def validate_weights(values: Sequence, ids: Sequence[str]) -> tuple[tuple[str, float], ...]:
@@ -402,7 +401,9 @@ def lsoa_panel(
                 "Select an area on the map or in the table to see why it scores as it does.",
                 className="svrp-hint",
             ),
-            dcc.Graph(figure=chart, config={"displayModeBar": False}, id="panel-sensitivity"),
+            dcc.Graph(figure=captioned(chart, caption(state)),
+                      config=chart_config(f"{state.home.name} indicator sensitivity"),
+                      id="panel-sensitivity"),
             html.P(
                 f"Average change in rank within {state.home.name} when each indicator is left "
                 "out of the default profile: the indicators the ranking leans on most.",
@@ -507,8 +508,11 @@ def lsoa_panel(
             id="panel-ranks",
         ),
         _stability_line(state, code, stability),
-        dcc.Graph(figure=fig, config={"displayModeBar": False}, id="panel-chart"),
-        dcc.Graph(figure=compare, config={"displayModeBar": False}, id="panel-compare"),
+        dcc.Graph(figure=captioned(fig, f"{row['lsoa21_name']} ({code}). " + caption(state)),
+                  config=chart_config(f"{code} contributions"), id="panel-chart"),
+        dcc.Graph(figure=captioned(compare, f"{row['lsoa21_name']} ({code}). "
+                                   + caption(state)),
+                  config=chart_config(f"{code} England percentiles"), id="panel-compare"),
         html.Table(
             [
                 html.Thead(
@@ -530,6 +534,32 @@ def lsoa_panel(
     ]
 
 
+#: What each export button sends: the CSV goes as a zip of the CSV (header first) and its
+#: plain-words ``-about.txt`` (see :mod:`profiler.export`), so the attribution travels with it.
+EXPORT_FORMATS = {"csv": "csv.zip", "xlsx": "xlsx", "geojson": "geojson"}
+
+
+def export_buttons(prefix: str, hide_present: bool = False) -> list:
+    """The export row of a map page: ids ``<prefix>-export-csv|xlsx|geojson``, message, download.
+
+    One builder for every map page (the overview, district and ward profiles, ``/explore``).
+    """
+    return [
+        html.Div(
+            [
+                html.Span("Export this list: "),
+                html.Button("CSV (zip with notes)", id=f"{prefix}-export-csv",
+                            className="svrp-button"),
+                html.Button("Excel", id=f"{prefix}-export-xlsx", className="svrp-button"),
+                html.Button("GeoJSON", id=f"{prefix}-export-geojson", className="svrp-button"),
+            ],
+            className="svrp-exports" + (" svrp-hide-present" if hide_present else ""),
+        ),
+        html.P(id=f"{prefix}-export-msg", role="status", className="svrp-note"),
+        dcc.Download(id=f"{prefix}-download"),
+    ]
+
+
 def export_download(
     state: AppState,
     result: pd.DataFrame,
@@ -540,29 +570,45 @@ def export_download(
     normalisation: str,
     banding: str,
     extra_meta: Mapping[str, str] | None = None,
+    scope: str | None = None,
+    reference: str | None = None,
+    stability: pd.DataFrame | None = None,
 ) -> dict:
     """A ``dcc.Download`` payload of the LSOAs in ``bands`` (and ``district``).
 
-    ``extra_meta`` lines (e.g. the source of each theme band) join the metadata block.
+    ``fmt`` is a button's format (``csv`` sends :data:`EXPORT_FORMATS`' csv.zip). ``result``
+    is ranked in the home area unless ``scope`` (an area code or ``england``, as on
+    ``/explore``) says which area it was scored and ranked in; ``reference`` names what its
+    bands are relative to. A district's or ward's export ranks within it first, then in the
+    home area. ``extra_meta`` lines (e.g. the source of each theme band) join the metadata.
+    ``stability``: P(High+) by LSOA (default: the shipped analysis, with the default weights).
     """
-    if fmt not in EXPORT_NAMES:
+    if fmt not in EXPORT_FORMATS:
         raise ProfilerError(f"export: format {fmt!r} not available")
     boundaries = None
-    if district:  # a district or ward of the area: its LSOAs, ranked within the area
+    home = state.home.name
+    part = None
+    if scope is not None and scope != state.home.code:
+        home = "England" if scope == "england" else state.catalogue.resolve(scope).name
+    if district:  # a district or ward of the area: its LSOAs, ranked within it and the area
         result = result[state.in_subarea(result["lsoa21_code"], district)]
+        part = state.home.subarea(district).name
     if fmt == "geojson":
         from profiler.derived import area_boundaries
 
         boundaries = area_boundaries(state.settings.data_dir, result["lsoa21_code"])
-    if state.stability is not None and dict(weights) == state.spec.weights:
-        # the cached stability belongs to the default weights only
-        result = result.join(state.stability["p_high"], on="lsoa21_code")
+    if stability is None and scope in (None, state.home.code) and (
+            state.stability is not None and dict(weights) == state.spec.weights):
+        stability = state.stability  # the cached stability belongs to the default weights only
+    if stability is not None and len(stability):
+        result = result.join(stability["p_high"], on="lsoa21_code")
     spec = state.spec.with_weights(dict(weights))
     meta = build_metadata(
         spec,
-        scope=f"{state.home.subarea(district).name} ({district}) in {state.home.label}"
-        if district else state.home.label,
-        reference=f"area: {state.home.label}",
+        area=state.home.label,
+        scope=f"{part} ({district}), a {state.sub_level} of {state.home.label}"
+        if district else home,
+        reference=reference or f"{state.home.label} (the area itself)",
         normalisation=normalisation,
         banding=banding,
         weights=dict(weights),
@@ -570,14 +616,19 @@ def export_download(
         **({"district": district} if district else {}),
         **dict(extra_meta or {}),
     )
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    slug = district or (scope if scope not in (None, state.home.code) else state.home.slug)
+    stem = f"high-risk-lsoas-{slug}-{stamp}"
+    kind = EXPORT_FORMATS[fmt]
     blob = export_lsoas(
         result,
         spec,
-        fmt=fmt,
+        fmt=kind,
         bands=list(bands),
         boundaries=boundaries,
         meta=meta,
+        home=home,
+        scope=part,
+        stem=stem,
     )
-    stamp = datetime.now(UTC).strftime("%Y%m%d")
-    name = f"high-risk-lsoas-{district or state.home.slug}-{stamp}.{fmt}"
-    return dcc.send_bytes(blob, name)
+    return dcc.send_bytes(blob, f"{stem}.{'zip' if kind == 'csv.zip' else kind}")

@@ -200,7 +200,7 @@ class AreaProfile:
 
     @cached_property
     def incidents_geojson(self) -> dict:
-        """Incident points (``crime_type``, ``month``) for the map's cluster and point modes."""
+        """Incident points (``crime_type``, ``month``, ``lsoa21_code``) for clusters and points."""
         points = self.incidents
         return {
             "type": "FeatureCollection",
@@ -208,13 +208,15 @@ class AreaProfile:
                 {
                     "type": "Feature",
                     "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                    "properties": {"crime_type": crime, "month": month},
+                    # the LSOA lets the legend count the points of a focused district or ward
+                    "properties": {"crime_type": crime, "month": month, "lsoa21_code": lsoa},
                 }
-                for lon, lat, crime, month in zip(
+                for lon, lat, crime, month, lsoa in zip(
                     points["longitude"].round(5),
                     points["latitude"].round(5),
                     points["crime_type"],
                     points["month"],
+                    points["lsoa21_code"],
                     strict=True,
                 )
             ],

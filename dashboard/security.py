@@ -226,7 +226,9 @@ def content_security_policy(hashes: list[str], tiles_url: str = "") -> str:
     ``<style>`` elements. Neither dash-leaflet nor plotly's SVG charts evaluate strings as code,
     so there is no ``'unsafe-eval'`` (the browser tests fail on any violation).
     """
-    images = ["'self'", "data:"]
+    # blob: images are made by the page's own scripts only: plotly's "Download plot as a PNG"
+    # draws the chart's SVG through one (dashboard/slides.py)
+    images = ["'self'", "data:", "blob:"]
     tiles = tiles_source(tiles_url)
     if tiles:
         images.append(tiles)

@@ -11,6 +11,9 @@ from dash import html
 
 from profiler.engine import BANDS
 
+INCIDENT_PANE = "svrp-incidents"
+INCIDENT_PANE_Z = 450  # above the overlay pane (400) and the LSOA canvas (350), below markers
+
 
 def fn(name: str) -> dict:
     """Reference a JavaScript function in the ``svrp`` namespace."""
@@ -78,11 +81,14 @@ def incidents_layer(layer_id: str, points: dict, heat: dict, mode: str, style: d
     """
     if mode == "off":
         return []
+    # a pane of their own above the overlay pane, so points and heat are drawn above the LSOA
+    # colours however the page was opened (a shared link draws them before the canvas exists)
+    style = {**style, "pane": INCIDENT_PANE}
     if mode == "heat":
-        return [dl.GeoJSON(id=layer_id, data=heat, pointToLayer=fn("heatCell"), interactive=False,
-                           hideout=style)]
-    return [
-        dl.GeoJSON(
+        layer = dl.GeoJSON(id=layer_id, data=heat, pointToLayer=fn("heatCell"),
+                           interactive=False, hideout=style)
+    else:
+        layer = dl.GeoJSON(
             id=layer_id,
             data=points,
             pointToLayer=fn("incidentPoint"),
@@ -91,12 +97,12 @@ def incidents_layer(layer_id: str, points: dict, heat: dict, mode: str, style: d
             zoomToBoundsOnClick=True,
             superClusterOptions={"radius": 60, "maxZoom": 15},
         )
-    ]
+    return [dl.Pane(layer, name=INCIDENT_PANE, style={"zIndex": INCIDENT_PANE_Z})]
 
 
 def legend(
     title: str,
-    counts: dict[str, int],
+    counts: dict[str, int] | None,
     palette: tuple[str, ...],
     labels: tuple[str, ...] = BANDS,
     order: list[int] | None = None,
@@ -105,6 +111,8 @@ def legend(
     outlines: tuple[dict | None, ...] | None = None,
 ) -> html.Div:
     """Legend with swatch, name and count per class (bands: Very High first).
+
+    ``counts`` None: no counts (a scale, such as the heat layer's).
 
     ``outlines`` gives a class's map outline (``color``, ``weight``, ``dashArray``), drawn as the
     swatch's border so the legend shows the same non-colour cue as the map.
@@ -127,7 +135,8 @@ def legend(
                     style=swatch_style(i),
                 ),
                 html.Span(labels[i], className="svrp-legend-band"),
-                html.Span(f"{counts.get(labels[i], 0):,}", className="svrp-legend-count"),
+                *([] if counts is None else [
+                    html.Span(f"{counts.get(labels[i], 0):,}", className="svrp-legend-count")]),
             ]
         )
         for i in order

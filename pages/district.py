@@ -7,6 +7,7 @@ from functools import lru_cache
 import dash
 import pandas as pd
 from dash import (
+    ALL,
     ClientsideFunction,
     Input,
     Output,
@@ -20,8 +21,10 @@ from dash import (
 )
 
 from dashboard.area import area_href, area_not_found, band_string, map_view
+from dashboard.compare import comparison_section
 from dashboard.components import (
     diverging_bars,
+    export_buttons,
     export_download,
     high_risk_rows,
     high_risk_table,
@@ -30,6 +33,8 @@ from dashboard.components import (
     rank_label,
     table_columns,
 )
+from dashboard.present import ROW_TYPE, present_list, why_overlay
+from dashboard.slides import attribution, caption, captioned, chart_config, map_button
 from dashboard.state import DISTRICT_STYLE, current, state_by_id
 from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
 from profiler.build import slug
@@ -189,6 +194,9 @@ def _comparison_figure(county, district_rows, spec, name: str, area: str):
             "<br>%{x:+.2f} county standard deviations<extra></extra>"
         ),
     )
+    # the unit on the axis too, so a printed or saved chart keeps it
+    fig.update_xaxes(title_text=f"Gap from the {area} average, in {area} standard deviations "
+                                "(right = riskier)", title_font={"size": 11})
     return fig
 
 
@@ -261,6 +269,7 @@ def _default_parts(state_id: int, code: str):
     rows = _rows(state, county, code)
     figure = _comparison_figure(county, rows, state.spec, state.home.subarea(code).name,
                                state.home.name)
+    captioned(figure, caption(state) + " " + attribution())
     return figure, _banding_comparison(state, code)
 
 
@@ -409,6 +418,12 @@ def layout(
     n_high = int(rows["band"].isin(HIGH).sum())
     presenting = present == "1"
     _, banding = default_parts(state, code)
+    high_rows = high_risk_rows(county, state, HIGH, code)
+    panel = html.Section(id="dst-panel", className="svrp-card svrp-panel svrp-no-print")
+    # presenting: the compact list and the why-panel over it, beside the map (dashboard.present)
+    present = [present_list(high_rows, dict(zip(rows["lsoa21_code"], rows["lsoa21_name"],
+                                                strict=True)), state.sub_level),
+               why_overlay(panel)] if presenting else []
     return html.Div(
         [
             dcc.Store(id="dst-code", data=code),
@@ -428,6 +443,9 @@ def layout(
                         className="svrp-button svrp-link-button",
                         title="Large type, no controls: for screen-sharing (?present=1)",
                     ),
+                    map_button("dst-map-png", "dst-map",
+                               f"{name}: High and Very High LSOAs", state,
+                               f"Bands relative to {state.home.name}"),
                     html.Button(
                         "Print (A4 landscape)",
                         id="dst-print",
@@ -471,28 +489,14 @@ def layout(
                     ),
                     html.Section(
                         [
-                            html.H2("High and Very High LSOAs", className="svrp-h2"),
+                            html.H2(f"High and Very High LSOAs ({n_high})",
+                                    className="svrp-h2"),
+                            *present,
                             district_table(
-                                high_risk_rows(county, state, HIGH, code), rows, state.spec,
+                                high_rows, rows, state.spec,
                                 rank=rank_label(state, state.home.code),
                             ),
-                            html.Div(
-                                [
-                                    html.Span("Export: "),
-                                    html.Button(
-                                        "CSV", id="dst-export-csv", className="svrp-button"
-                                    ),
-                                    html.Button(
-                                        "Excel", id="dst-export-xlsx", className="svrp-button"
-                                    ),
-                                    html.Button(
-                                        "GeoJSON", id="dst-export-geojson", className="svrp-button"
-                                    ),
-                                ],
-                                className="svrp-exports svrp-hide-present",
-                            ),
-                            html.P(id="dst-export-msg", role="status", className="svrp-note"),
-                            dcc.Download(id="dst-download"),
+                            *export_buttons("dst", hide_present=True),
                             print_list(rows, state.spec),
                             html.Div(
                                 [
@@ -515,11 +519,12 @@ def layout(
                         html.Div(id="dst-compare-slot"),
                         className="svrp-card svrp-compare-card",
                     ),
-                    html.Section(id="dst-panel", className="svrp-card svrp-panel svrp-no-print"),
+                    *([] if presenting else [panel]),
                 ],
                 className="svrp-district-grid svrp-hide-present svrp-second-row",
                 style={"marginTop": "12px"},
             ),
+            comparison_section(state, code),
             banding,
             _change_section(state, code, name),
         ],
@@ -567,7 +572,9 @@ def show_comparison(drawn, code, area=None):
     except ProfilerError:
         return no_update
     figure, _ = default_parts(state, code)
-    return dcc.Graph(figure=figure, config={"displayModeBar": False}, id="dst-compare")
+    name = state.home.subarea(code).name
+    return dcc.Graph(figure=figure, config=chart_config(f"{name} vs {state.home.name} indicators"),
+                     id="dst-compare")
 
 
 @callback(
@@ -575,12 +582,14 @@ def show_comparison(drawn, code, area=None):
     Input("dst-lsoas", "clickData"),
     Input("dst-table", "active_cell"),
     Input("dst-drawn", "data"),
+    Input({"type": ROW_TYPE, "id": ALL}, "n_clicks"),
     State("dst-area", "data"),
 )
-def show_panel(click, cell, drawn, area=None):
+def show_panel(click, cell, drawn, _rows=None, area=None):
     """Fill ``dst-panel`` with the LSOA clicked on ``dst-lsoas`` or selected in ``dst-table``.
 
-    Waits for ``dst-drawn`` (the map first, as in :func:`show_comparison`).
+    In presentation mode also a row of the compact list (``dst-prow`` buttons). Waits for
+    ``dst-drawn`` (the map first, as in :func:`show_comparison`).
     """
     if not drawn:
         return html.P("Loading the map…", className="svrp-hint")
@@ -593,6 +602,8 @@ def show_panel(click, cell, drawn, area=None):
         code = (click.get("properties") or {}).get("lsoa21_code")
     elif ctx.triggered_id == "dst-table" and cell:
         code = cell.get("row_id")
+    elif isinstance(ctx.triggered_id, dict) and ctx.triggered_id.get("type") == ROW_TYPE:
+        code = str(ctx.triggered_id.get("id"))[:20]
     return lsoa_panel(state, state.county, code)
 
 

@@ -36,6 +36,8 @@ from dashboard.area import (
 from dashboard.components import (
     NO_STABILITY,
     alert_box,
+    export_buttons,
+    export_download,
     high_risk_rows,
     high_risk_table,
     lsoa_panel,
@@ -231,6 +233,7 @@ def layout(**query) -> html.Div:
                         table_rows(state, result, scope, reference, pairs, banding),
                         rank=rank_label(state, scope),
                     ),
+                    *export_buttons(KEY),
                 ],
                 className="svrp-list",
             ),
@@ -391,3 +394,35 @@ dash.clientside_callback(
     State("exp-view", "data"),
     prevent_initial_call=True,
 )
+
+
+@callback(
+    Output("exp-download", "data"),
+    Output("exp-export-msg", "children"),
+    Input("exp-export-csv", "n_clicks"),
+    Input("exp-export-xlsx", "n_clicks"),
+    Input("exp-export-geojson", "n_clicks"),
+    State({"type": "exp-weight", "id": ALL}, "value"),
+    State("exp-banding", "value"),
+    State("exp-scope", "value"),
+    State("exp-ref", "value"),
+    prevent_initial_call=True,
+)
+def export(_csv, _xlsx, _geojson, weights, banding, scope, reference):
+    """Send every High/Very High LSOA of the scope (not only the listed top) to ``exp-download``.
+
+    Reads the what-if weights, ``exp-banding``, ``exp-scope`` and ``exp-ref``; the rank is the
+    rank in the scope shown; reports on ``exp-export-msg``.
+    """
+    fmt = str(ctx.triggered_id).removeprefix("exp-export-")
+    try:
+        state, pairs, banding, scope, reference = _what_if(weights, banding, scope, reference)
+        result = _score(scope, reference, pairs, banding)
+        payload = export_download(
+            state, result, fmt, BANDS[3:], None, pairs, state.spec.profile.normalisation,
+            banding, scope=scope, reference=REFERENCE_LABELS[reference],
+            stability=_stability(state, scope, reference, pairs, banding),
+        )
+    except ProfilerError as exc:
+        return no_update, f"Export failed: {exc}"
+    return payload, f"Prepared {payload['filename']}."

@@ -13,6 +13,7 @@ from dashboard.area import area_not_found, band_string, class_string, map_view
 from dashboard.components import (
     NO_STABILITY,
     alert_box,
+    export_buttons,
     export_download,
     high_risk_rows,
     high_risk_table,
@@ -25,6 +26,7 @@ from dashboard.components import (
     weights_panel,
     what_if_key,
 )
+from dashboard.incidents import chosen_types, incident_layer, incident_legend, type_filter
 from dashboard.inputs import CHOICE, FILENAME, PARTNER_STORE, UPLOAD, check
 from dashboard.jobs import (
     STABILITY_JOBS,
@@ -43,7 +45,7 @@ from dashboard.state import (
     DISTRICT_STYLE,
     HOTSPOT_LAYERS,
     HOTSPOT_PALETTE,
-    INCIDENT_STYLE,
+    INCIDENT_TYPES,
     LAYERS,
     current,
     layer_column,
@@ -58,7 +60,6 @@ from layers.map import (
     base_map,
     canvas_lsoa_events,
     district_layer,
-    incidents_layer,
     view_legend,
 )
 from profiler.derived import CLASSES as HOTSPOT_CLASSES
@@ -157,11 +158,10 @@ def layout(code: str | None = None, **query) -> html.Div:
                 value=view.incidents,
                 className="svrp-radio",
             ),
-            html.P(
-                "Possession of weapons, robbery, violence and sexual offences, public order. "
-                "Locations are snapped to the nearest street by police.uk.",
-                className="svrp-note",
-            ),
+            html.Fieldset([html.Legend("Incident types shown", className="svrp-note"),
+                           type_filter()], className="svrp-fieldset"),
+            html.Div(incident_legend(state, view.incidents, INCIDENT_TYPES, view.district),
+                     id="ovw-incident-legend"),
             weights_panel("ovw", spec, weights),
             html.Label("Normalisation", htmlFor="ovw-norm"),
             dcc.Dropdown(id="ovw-norm", options=list(NORMALISATIONS), value=norm, clearable=False),
@@ -213,13 +213,7 @@ def layout(code: str | None = None, **query) -> html.Div:
             canvas_lsoa_events("ovw-lsoas"),
             district_layer(state.districts_geojson, DISTRICT_STYLE),
             dl.LayerGroup(
-                incidents_layer(
-                    "ovw-incident-points",
-                    state.incidents_geojson,
-                    state.heat_geojson,
-                    view.incidents,
-                    INCIDENT_STYLE,
-                ),
+                incident_layer(state, view.incidents, INCIDENT_TYPES),
                 id="ovw-incident-layer",
             ),
         ],
@@ -268,18 +262,7 @@ def layout(code: str | None = None, **query) -> html.Div:
                     ),
                     high_risk_table("ovw-table", rows, extra_columns=CHANGE_COLUMNS,
                                     rank=rank_label(state, state.home.code)),
-                    html.Div(
-                        [
-                            html.Span("Export: "),
-                            html.Button("CSV", id="ovw-export-csv", className="svrp-button"),
-                            html.Button("Excel", id="ovw-export-xlsx", className="svrp-button"),
-                            html.Button(
-                                "GeoJSON", id="ovw-export-geojson", className="svrp-button"
-                            ),
-                        ],
-                        className="svrp-exports",
-                    ),
-                    dcc.Download(id="ovw-download"),
+                    *export_buttons("ovw"),
                 ],
                 className="svrp-list",
             ),
@@ -666,17 +649,26 @@ map_clientside_callbacks("ovw")
 
 @callback(
     Output("ovw-incident-layer", "children"),
+    Output("ovw-incident-legend", "children"),
     Input("ovw-incidents", "value"),
+    Input("ovw-incident-types", "value"),
+    Input("ovw-district", "value"),
     State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def show_incidents(mode, area=None):
-    """Draw police.uk incidents in ``ovw-incident-layer`` as clusters, points or heat."""
+def show_incidents(mode, types, district, area=None):
+    """Draw police.uk incidents in ``ovw-incident-layer`` as clusters, points or heat.
+
+    Only the types ticked in ``ovw-incident-types``; ``ovw-incident-legend`` counts them in the
+    focused ``ovw-district`` (``dashboard.incidents``).
+    """
+    check((district, CHOICE))
     state = current(area)
     if mode not in INCIDENT_MODES:
         mode = "off"
-    return incidents_layer("ovw-incident-points", state.incidents_geojson, state.heat_geojson, mode,
-                           INCIDENT_STYLE)
+    types = chosen_types(types)
+    return (incident_layer(state, mode, types),
+            incident_legend(state, mode, types, _district(district, state)))
 
 
 @callback(

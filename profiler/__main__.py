@@ -346,8 +346,21 @@ def cmd_export(args: argparse.Namespace) -> int:
         boundaries = load_lsoa_boundaries(args.data, _boundary_file(args.area_))
     meta = build_metadata(spec, generated_at=datetime.now(UTC), weights=spec.weights,
                           **_settings(args, spec), **_theme_meta(None))
-    blob = export_lsoas(result, spec, fmt=args.format, bands=bands, district=args.district,
-                        boundaries=boundaries, meta=meta)
+    out = Path(args.out)
+    blob = export_lsoas(result, spec, fmt="csv.zip" if args.format == "csv" else args.format,
+                        bands=bands, district=args.district, boundaries=boundaries, meta=meta,
+                        home=getattr(args.area_, "name", "the area"), stem=out.stem)
+    if args.format == "csv":
+        # the CSV starts with its header; the metadata goes beside it, as in the zip
+        import io
+        import zipfile
+
+        with zipfile.ZipFile(io.BytesIO(blob)) as bundle:
+            members = {n.removeprefix(out.stem): bundle.read(n) for n in bundle.namelist()}
+        about = out.with_name(f"{out.stem}-about.txt")
+        atomic_write(about, lambda p: p.write_bytes(members["-about.txt"]))
+        blob = members[".csv"]
+        print(f"wrote {about} (what the CSV is, sources, method)")
     atomic_write(args.out, lambda p: p.write_bytes(blob))
     print(f"wrote {args.out} ({args.format})")
     return 0

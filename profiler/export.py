@@ -4,24 +4,29 @@ Every string cell that a spreadsheet would run as a formula (starting with ``=``
 ``@``, a tab or a carriage return) gets a leading apostrophe (OWASP "CSV injection"), in every
 format and in column headers too; numbers stay numbers. Line breaks inside text become spaces.
 
+Headers are written for a board paper: the words of :data:`HEADERS` (declared once) filled in
+from the spec's indicator labels and units, with the rank in the exported scope first (a
+district export ranks within the district) and the home area's rank as a second, named column.
+
 Reading a CSV export back
 -------------------------
-The file starts with one ``# key: value`` line per metadata item, then an ordinary CSV header
-and rows. Use :func:`read_export_csv` (returns the metadata dict and the table, all cells as
-text), or with pandas alone count the ``#`` lines and skip them::
-
-    with open(path, encoding="utf-8") as f:
-        n = sum(1 for line in f if line.startswith("# "))
-    table = pd.read_csv(path, skiprows=n)
-
-Do not use ``comment="#"``: it would also cut data cells at a ``#``.
+The CSV's first line is its header, so any spreadsheet, GIS or partner system reads it as it
+is (``pd.read_csv(path)``). Its metadata travels beside it: ``fmt="csv.zip"`` (what the
+dashboard's CSV button sends) is a zip of the CSV and ``<name>-about.txt``, the same plain-words
+description as the Excel About sheet (:func:`about_sections`), ending with one ``key: value``
+line per metadata item. A zip rather than a lone CSV because the Open Government Licence asks
+for the attribution to travel with the data, and a second download would be lost. Use
+:func:`read_export_csv` on a zip, a CSV with its ``-about.txt`` beside it, or an older CSV
+with ``# key: value`` lines (returns the metadata dict and the table, all cells as text).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -38,7 +43,7 @@ from profiler.errors import ProfilerError
 from profiler.spec import Spec
 from profiler.text import INVISIBLE_RE, strip_invisible  # noqa: F401 (re-exported)
 
-FORMATS = ("csv", "xlsx", "geojson")
+FORMATS = ("csv", "csv.zip", "xlsx", "geojson")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _DISTRICT_RE = LAD_RE
 CAVEAT = (
@@ -49,7 +54,54 @@ MEDIA_TYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "geojson": "application/geo+json",
+    "csv.zip": "application/zip",
 }
+
+#: The words of every export column header, declared once: ``{scope}``, ``{home}``, ``{theme}``,
+#: ``{label}`` and ``{unit}`` are filled in per export (units from the spec).
+HEADERS = {
+    "lsoa21_code": "LSOA code",
+    "lsoa21_name": "LSOA name",
+    "msoa21_hcl_name": "Neighbourhood (MSOA name)",
+    "ward24_name": "Ward",
+    "lad24_name": "District",
+    "band": "Risk level",
+    "score": "Risk score (weighted mean of normalised indicators)",
+    "rank": "Rank in {scope} (1 = highest score)",
+    "home_rank": "Rank in {home} (1 = highest score)",
+    "theme_band": "{theme} risk level",
+    "drivers": "Top 3 contributing indicators",
+    "p_high": "Chance of High or above (share of 1,000 what-if profiles)",
+    "value": "{label} ({unit})",
+    "norm": "{label}: normalised value (score units)",
+    "contribution": "{label}: contribution to score (score units)",
+    "ind_band": "{label}: risk level",
+}
+#: How each kind of column is shown in Excel: number format, width (characters), grouped
+#: (folded away under the indicator values: the score breakdown an analyst may open).
+COLUMN_KINDS = {
+    "code": ("@", 11, False), "text": ("@", 24, False), "band": ("@", 10, False),
+    "score": ("0.00", 12, False), "rank": ("0", 10, False), "share": ("0%", 14, False),
+    "drivers": ("@", 44, False), "value": ("0.0", 14, False), "norm": ("0.000", 12, True),
+    "contribution": ("0.000", 12, True), "ind_band": ("@", 10, True),
+}
+NORMALISATION_WORDS = {
+    "zscore": "turned into a z-score (how many standard deviations it is above the reference "
+              "average)",
+    "minmax": "rescaled from 0 (the lowest in the reference) to 1 (the highest)",
+    "rank": "turned into its percentile rank within the reference",
+    "exponential": "ranked within the reference and spread on an exponential scale, so the "
+                   "highest values count most",
+}
+BANDING_WORDS = {
+    "stddev": "by standard deviations of the score: Very High more than 2 above the mean, High "
+              "1 to 2 above, Medium within 1, Low and Very Low below",
+    "quantile": "in five equal-sized groups (quintiles) of the score",
+    "natural_breaks": "at the natural breaks of the score (Fisher-Jenks)",
+    "fixed": "at fixed score thresholds set in the spec",
+}
+ABOUT_FILE = "{stem}-about.txt"
+
 
 
 _LINE_BREAKS = str.maketrans({"\r": " ", "\n": " ", "\u2028": " ", "\u2029": " "})
@@ -170,28 +222,44 @@ def build_metadata(
     return meta
 
 
+def header(key: str, **words: str) -> str:
+    """Return the export header for ``key`` of :data:`HEADERS`, filled in with ``words``."""
+    return HEADERS[key].format(**words)
+
+
 def export_frame(
     result: pd.DataFrame,
     spec: Spec,
     *,
     bands: Sequence[str] | None = None,
     district: str | None = None,
+    home: str = "the area",
+    scope: str | None = None,
 ) -> pd.DataFrame:
     """Rows and readable columns of an export, before formatting.
 
     Parameters
     ----------
     result : DataFrame
-        Output of :func:`profiler.pipeline.score_scope`.
+        Output of :func:`profiler.pipeline.score_scope` (its ``rank`` is a rank in ``home``),
+        or a part of it.
     spec : Spec
     bands : sequence of str, optional
         Keep these overall bands (default: all).
     district : str, optional
         Keep one district (LAD code).
+    home : str
+        Name of the area ``result`` was ranked in.
+    scope : str, optional
+        Name of the part of it exported (a district or ward, the rows of ``result`` after the
+        ``district`` filter): the first rank column ranks within it (before the band filter),
+        and the rank in ``home`` follows. Without it, the one rank is the rank in ``home``.
 
     Returns
     -------
     DataFrame
+        Headers from :data:`HEADERS`; ``attrs["kinds"]`` maps each header to a
+        :data:`COLUMN_KINDS` key.
     """
     if bands is not None:
         if isinstance(bands, str):
@@ -207,52 +275,140 @@ def export_frame(
             f"export: district {str(district)[:30]!r} is not a district code; use e.g. E07000219"
         )
     rows = result
-    if bands is not None:
-        rows = rows[rows["band"].isin(list(bands))]
     if district is not None:
         rows = rows[rows["lad24_code"] == district]
-    out = pd.DataFrame(
-        {
-            "LSOA code": rows["lsoa21_code"],
-            "LSOA name": rows.get("lsoa21_name"),
-            "MSOA name": rows.get("msoa21_hcl_name"),
-            "Ward": rows.get("ward24_name"),
-            "District": rows.get("lad24_name"),
-            "Score": rows["score"].round(4),
-            "Rank": rows["rank"],
-            "Band": rows["band"],
-        }
-    )
+    # the rank within the exported part, among all its LSOAs (not only the bands exported)
+    scope_rank = rows["score"].rank(ascending=False, method="min")
+    if bands is not None:
+        keep = rows["band"].isin(list(bands))
+        rows, scope_rank = rows[keep], scope_rank[keep]
+    kinds: dict[str, str] = {}
+
+    def put(name: str, values, kind: str) -> None:
+        out[name] = values
+        kinds[name] = kind
+
+    out = pd.DataFrame(index=rows.index)
+    put(header("lsoa21_code"), rows["lsoa21_code"], "code")
+    for col in ("lsoa21_name", "msoa21_hcl_name", "ward24_name", "lad24_name"):
+        put(header(col), rows.get(col), "text")
+    put(header("band"), rows["band"], "band")
+    put(header("score"), rows["score"].round(4), "score")
+    if scope is not None and scope != home:
+        put(header("rank", scope=scope), scope_rank.astype(int), "rank")
+        put(header("home_rank", home=home), rows["rank"], "rank")
+    else:
+        put(header("rank", scope=home), rows["rank"], "rank")
     for theme in THEMES:
         if f"{theme}_band" in rows:
-            out[f"{THEME_LABELS[theme]} band"] = rows[f"{theme}_band"]
-    out["Top contributors"] = top_contributors(rows, spec) if len(rows) else []
+            put(header("theme_band", theme=THEME_LABELS[theme]), rows[f"{theme}_band"], "band")
+    put(header("drivers"), top_contributors(rows, spec) if len(rows) else [], "drivers")
     if "p_high" in rows:
         # from profiler.stability, when the caller merged it in
-        out["P(High or above), 1,000 what-if profiles"] = rows["p_high"].round(3)
+        put(header("p_high"), rows["p_high"].round(3), "share")
     threshold = result.attrs.get("disclosure_threshold", DEFAULT_THRESHOLD)
     for ind in spec.indicators:
         # suppressed partner counts travel as missing values with a flag: text only here
         hide = suppressed_mask(rows, ind.id)
-        out[f"{ind.label}: value"] = shown_value(rows[f"{ind.id}_value"], hide,
-                                                 threshold=threshold)
-        for part, name in (("norm", "normalised"), ("contribution", "contribution")):
+        put(header("value", label=ind.label, unit=ind.unit),
+            shown_value(rows[f"{ind.id}_value"], hide, threshold=threshold), "value")
+    for ind in spec.indicators:
+        hide = suppressed_mask(rows, ind.id)
+        for part in ("norm", "contribution"):
             values = pd.to_numeric(rows[f"{ind.id}_{part}"], errors="coerce").round(4)
-            out[f"{ind.label}: {name}"] = shown_value(values, hide, is_count=False)
-        out[f"{ind.label}: band"] = shown_value(rows[f"{ind.id}_band"], hide, is_count=False)
+            put(header(part, label=ind.label), shown_value(values, hide, is_count=False), part)
+        put(header("ind_band", label=ind.label),
+            shown_value(rows[f"{ind.id}_band"], hide, is_count=False), "ind_band")
     out = out.reset_index(drop=True).map(neutralise)
     # headers come from spec labels, which a partner's spec may set to anything
     out.columns = [neutralise(str(c)) for c in out.columns]
+    out.attrs["kinds"] = {neutralise(str(k)): v for k, v in kinds.items()}
     return out
 
 
-def _csv(frame: pd.DataFrame, meta: Mapping[str, Any]) -> bytes:
-    buf = io.StringIO()
-    for key, value in meta.items():
-        # a spreadsheet splits a "# key: value" line at its delimiters: neutralise every piece
-        buf.write("# " + neutralise(f"{neutralise(str(key))}: {neutralise(str(value))}") + "\n")
-    frame.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+def _when(iso: str) -> str:
+    try:
+        when = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return str(iso)
+    return when.astimezone(UTC).strftime("%-d %B %Y, %H:%M UTC")
+
+
+def about_sections(meta: Mapping[str, Any], spec: Spec) -> list[tuple[str, str]]:
+    """Describe an export in plain words: the About sheet and the ``-about.txt`` sidecar.
+
+    What the file is, its area and scope, the data editions and periods, sources and licences,
+    the method in one paragraph, the date made, the caveat, then every metadata item as
+    ``key: value`` under "Details" (what :func:`read_export_csv` reads back).
+
+    Parameters
+    ----------
+    meta : mapping
+        From :func:`build_metadata` (with ``rows``, ``bands``).
+    spec : Spec
+
+    Returns
+    -------
+    list of (str, str)
+    """
+    bands = meta.get("bands") or ", ".join(BANDS)
+    area = meta.get("area") or meta.get("scope", "")
+    scope = meta.get("scope", area)
+    editions: dict[tuple[str, str], list[str]] = {}
+    for ind in spec.indicators:
+        editions.setdefault((ind.source, ind.period), []).append(ind.label)
+    edition_text = " ".join(
+        f"{source}, {period}: {', '.join(labels)}." for (source, period), labels in editions.items()
+    )
+    norm = NORMALISATION_WORDS.get(str(meta.get("normalisation")), str(meta.get("normalisation")))
+    banding = BANDING_WORDS.get(str(meta.get("banding")), str(meta.get("banding")))
+    method = (
+        f"Each LSOA (a neighbourhood of about 1,500 residents) has {len(spec.indicators)} "
+        f"indicator values. Each value is {norm}, the reference being {meta.get('reference')}. "
+        "The risk score is the weighted mean of those values (weights in the Details below, "
+        "signed so that higher is riskier), and the risk level is set "
+        f"{banding}. Rank 1 is the highest score. Theme risk levels use the indicators of each "
+        "theme only."
+    )
+    sections = [
+        ("What this is", f"{meta.get('rows', '')} LSOAs at risk level {bands} from the "
+                         f"{meta.get('title', spec.profile.name)}."),
+        ("Area", str(area)),
+        ("Scope of this list", str(scope)),
+        ("Data editions and periods", edition_text),
+        ("Sources and licences", f"{meta.get('sources', '')}. Licences: "
+                                 f"{meta.get('licence', '')}. Attribution: "
+                                 f"{meta.get('attribution', '')}"),
+        ("Method", method),
+        ("Date made", _when(str(meta.get("generated_at", "")))),
+        ("Please note", str(meta.get("caveat", CAVEAT))),
+    ]
+    sections += [("Details", f"{k}: {v}") for k, v in meta.items()]
+    return [(neutralise(h), neutralise(t)) for h, t in sections]
+
+
+def about_text(meta: Mapping[str, Any], spec: Spec) -> str:
+    """:func:`about_sections` as a text file (the CSV's ``-about.txt`` sidecar)."""
+    lines, last = [], None
+    for head, body in about_sections(meta, spec):
+        if head != last:
+            lines += (["", head.upper()] if last else [head.upper()])
+            last = head
+        lines.append(body)
+    return "\n".join(lines) + "\n"
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    # the header is the first line: no metadata above it (that goes beside it, csv.zip)
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _csv_zip(frame: pd.DataFrame, meta: Mapping[str, Any], spec: Spec, stem: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(f"{stem}.csv", _csv(frame))
+        bundle.writestr(ABOUT_FILE.format(stem=stem), about_text(meta, spec).encode("utf-8"))
+    return buf.getvalue()
 
 
 def _xlsx_text(value: Any) -> Any:
@@ -260,22 +416,52 @@ def _xlsx_text(value: Any) -> Any:
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
-def _xlsx(frame: pd.DataFrame, meta: Mapping[str, Any]) -> bytes:
-    frame = frame.map(_xlsx_text)
-    meta = {k: _xlsx_text(str(v)) for k, v in meta.items()}
+def _xlsx(frame: pd.DataFrame, meta: Mapping[str, Any], spec: Spec) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    kinds = frame.attrs.get("kinds", {})
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "LSOAs"
+    sheet.append([_xlsx_text(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        sheet.append([None if isinstance(v, float) and not math.isfinite(v) else _xlsx_text(v)
+                      for v in row])
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            # openpyxl treats any string starting with "=" as a formula; keep text as text.
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+    bold = Font(bold=True)
+    for i, name in enumerate(frame.columns, 1):
+        fmt, width, grouped = COLUMN_KINDS[kinds.get(name, "text")]
+        letter = get_column_letter(i)
+        head = sheet.cell(row=1, column=i)
+        head.font, head.alignment = bold, Alignment(wrap_text=True, vertical="top")
+        dim = sheet.column_dimensions[letter]
+        dim.width = width
+        if grouped:
+            dim.outline_level, dim.hidden = 1, True
+        if fmt != "@":
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = fmt
+    sheet.row_dimensions[1].height = 60
+    sheet.freeze_panes = "B2"  # the header row and the LSOA code stay in view
+    sheet.auto_filter.ref = sheet.dimensions
+    about = book.create_sheet("About")
+    about.column_dimensions["A"].width = 26
+    about.column_dimensions["B"].width = 110
+    for head, body in about_sections(meta, spec):
+        about.append([_xlsx_text(head), _xlsx_text(body)])
+        about.cell(row=about.max_row, column=1).font = bold
+        about.cell(row=about.max_row, column=2).alignment = Alignment(wrap_text=True,
+                                                                       vertical="top")
+        for cell in about[about.max_row]:
+            cell.data_type = "s"
     buf = io.BytesIO()
-    about = pd.DataFrame({"key": [neutralise(str(k)) for k in meta],
-                          "value": [neutralise(str(v)) for v in meta.values()]})
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name="LSOAs", index=False)
-        about.to_excel(writer, sheet_name="About", index=False)
-        sheet = writer.sheets["LSOAs"]
-        sheet.freeze_panes = "B2"
-        for cells in sheet.iter_rows():
-            for cell in cells:
-                # openpyxl treats any string starting with "=" as a formula; keep text as text.
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
+    book.save(buf)
     return buf.getvalue()
 
 
@@ -311,6 +497,9 @@ def export_lsoas(
     district: str | None = None,
     boundaries=None,
     meta: Mapping[str, Any] | None = None,
+    home: str = "the area",
+    scope: str | None = None,
+    stem: str = "high-risk-lsoas",
 ) -> bytes:
     """Serialise the LSOAs in the chosen bands (and district) with a metadata block.
 
@@ -319,16 +508,21 @@ def export_lsoas(
     result : DataFrame
         Output of :func:`profiler.pipeline.score_scope`.
     spec : Spec
-    fmt : {"csv", "xlsx", "geojson"}
-        CSV: ``# key: value`` lines, then the table (read it back with
-        :func:`read_export_csv`). XLSX: sheet ``LSOAs`` and sheet ``About``. GeoJSON: a
-        FeatureCollection with a top-level ``metadata`` member.
+    fmt : {"csv", "csv.zip", "xlsx", "geojson"}
+        CSV: the table, header first, no metadata. csv.zip: that CSV (``<stem>.csv``) and
+        ``<stem>-about.txt`` (:func:`about_text`). XLSX: sheet ``LSOAs`` (frozen header, column
+        widths, number formats, the score breakdown grouped) and sheet ``About``
+        (:func:`about_sections`). GeoJSON: a FeatureCollection with a top-level ``metadata``.
     bands : sequence of str, optional
     district : str, optional
     boundaries : GeoDataFrame, optional
         Needed for GeoJSON (``lsoa21_code`` and geometry, EPSG:4326).
     meta : mapping, optional
         From :func:`build_metadata`.
+    home, scope : str
+        Names of the area ranked and of the part exported (see :func:`export_frame`).
+    stem : str
+        File name stem of the members of a csv.zip.
 
     Returns
     -------
@@ -336,40 +530,70 @@ def export_lsoas(
     """
     if fmt not in FORMATS:
         raise ProfilerError(f"export: format {fmt!r}; use one of {', '.join(FORMATS)}")
-    frame = export_frame(result, spec, bands=bands, district=district)
+    frame = export_frame(result, spec, bands=bands, district=district, home=home, scope=scope)
     meta = {**(meta or {}), "rows": len(frame)}
     if bands is not None:
         meta.setdefault("bands", ", ".join(bands))
     if district is not None:
         meta.setdefault("district", district)
     if fmt == "csv":
-        return _csv(frame, meta)
+        return _csv(frame)
+    if fmt == "csv.zip":
+        return _csv_zip(frame, meta, spec, stem)
     if fmt == "xlsx":
-        return _xlsx(frame, meta)
+        return _xlsx(frame, meta, spec)
     return _geojson(frame, meta, boundaries)
 
 
+def _about_meta(text: str) -> dict[str, str]:
+    """Read the ``key: value`` lines under DETAILS of an ``-about.txt``."""
+    meta: dict[str, str] = {}
+    details = False
+    for line in text.split("\n"):
+        if line == "DETAILS":
+            details = True
+        elif details and ": " in line:
+            key, _, value = line.partition(": ")
+            meta[key] = value
+    return meta
+
+
 def read_export_csv(source) -> tuple[dict[str, str], pd.DataFrame]:
-    """Read a CSV export back: its metadata block and its table.
+    """Read a CSV export back: its metadata and its table (all cells as text).
 
     Parameters
     ----------
     source : path, bytes or file-like
+        A csv.zip export, a CSV (its ``<stem>-about.txt`` beside it is read when ``source``
+        is a path), or an older CSV whose ``# key: value`` lines come first.
 
     Returns
     -------
     (dict, DataFrame)
     """
+    from pathlib import Path
+
+    meta: dict[str, str] = {}
     if isinstance(source, bytes):
-        text = source.decode("utf-8")
+        blob = source
     elif hasattr(source, "read"):
-        text = source.read()
-        text = text.decode("utf-8") if isinstance(text, bytes) else text
+        blob = source.read()
+        blob = blob if isinstance(blob, bytes) else blob.encode("utf-8")
     else:
-        with open(source, encoding="utf-8") as fh:
-            text = fh.read()
-    lines = text.split("\n")
-    meta = {}
+        path = Path(source)
+        blob = path.read_bytes()
+        sidecar = path.with_name(ABOUT_FILE.format(stem=path.stem))
+        if sidecar.exists():
+            meta = _about_meta(sidecar.read_text(encoding="utf-8"))
+    if blob[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(blob)) as bundle:
+            names = bundle.namelist()
+            table = next(n for n in names if n.endswith(".csv"))
+            about = [n for n in names if n.endswith("-about.txt")]
+            if about:
+                meta = _about_meta(bundle.read(about[0]).decode("utf-8"))
+            blob = bundle.read(table)
+    lines = blob.decode("utf-8").split("\n")
     n = 0
     while n < len(lines) and lines[n].startswith("# "):
         key, _, value = lines[n][2:].partition(": ")

@@ -11,7 +11,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from dashboard.state import MAP_STYLE, PALETTE
-from profiler.export import read_export_csv
+from profiler.export import header, read_export_csv
 from profiler.pipeline import WARWICKSHIRE_DISTRICTS, score_scope
 from profiler.spec import load_spec
 from profiler.table import load_indicator_table
@@ -159,7 +159,7 @@ def test_brw007_presentation_mode_hides_controls(page, server):
     time.sleep(0.5)
     assert not page.find_element(By.CSS_SELECTOR, ".svrp-nav").is_displayed()
     assert not page.find_element(By.ID, "dst-export-csv").is_displayed()
-    assert page.find_element(By.ID, "dst-table").is_displayed()
+    assert page.find_element(By.ID, "dst-slides").is_displayed()  # the compact list
     screenshot(page, "district-presentation")
 
 
@@ -169,14 +169,14 @@ def test_brw008_exported_csv_downloads_and_parses(page, server, county, download
     page.get(f"{server}/district/E07000220")
     wait_for(lambda: page.find_element(By.ID, "dst-export-csv").is_displayed(), timeout=30)
     page.find_element(By.ID, "dst-export-csv").click()
-    path = wait_for(lambda: [p for p in download_dir.glob("*.csv")], timeout=20,
-                    message="no CSV downloaded")[0]
+    path = wait_for(lambda: [p for p in download_dir.glob("*.zip")], timeout=20,
+                    message="no CSV zip downloaded")[0]
     meta, frame = read_export_csv(path)
     expected = county[(county["lad24_code"] == "E07000220")
                       & county["band"].isin(["High", "Very High"])]
     assert list(frame["LSOA code"]) == list(expected["lsoa21_code"])
     assert meta["district"] == "E07000220" and meta["spec_sha256"]
-    assert frame["P(High or above), 1,000 what-if profiles"].astype(float).between(0, 1).all()
+    assert frame[header("p_high")].astype(float).between(0, 1).all()
 
 
 def test_brw009_methodology_lists_every_indicator(page, server):
@@ -200,11 +200,12 @@ def test_brw011_incident_layers_draw(page, server, mode):
     page.find_element(By.CSS_SELECTOR, f"#ovw-incidents input[value='{mode}']").click()
     if mode == "cluster":
         found = wait_for(lambda: page.find_elements(By.CSS_SELECTOR, ".marker-cluster"), timeout=15)
-    else:  # SVG circles in the overlay pane (the LSOAs are on the canvas below)
+    else:  # SVG circles in the incidents' own pane (the LSOAs are on the canvas below)
         found = wait_for(lambda: len(page.find_elements(
-            By.CSS_SELECTOR, "#ovw-map .leaflet-overlay-pane path")) > 40, timeout=15)
+            By.CSS_SELECTOR, "#ovw-map .leaflet-svrp-incidents-pane path")) > 40, timeout=15)
     assert found
-    # incidents are drawn above the areas: the LSOA canvas's pane is below the overlay pane
+    # incidents are drawn above the areas: the LSOA canvas's pane is below the overlay pane,
+    # and the incidents' pane above it
     z = page.execute_script(
         "const m = document.getElementById('ovw-map');"
         "const z = s => Number(getComputedStyle(m.querySelector(s)).zIndex);"

@@ -109,7 +109,8 @@ def test_dst002_presentation_mode_hides_controls_and_fills_the_screen(page, serv
     for hidden in (".svrp-nav", "#dst-export-csv", "#dst-print", "#dst-compare",
                    "#dst-compare-bands"):
         assert not page.find_element(By.CSS_SELECTOR, hidden).is_displayed(), hidden
-    assert page.find_element(By.ID, "dst-table").is_displayed()
+    # the compact list (dashboard.present) stands in for the paged table
+    assert page.find_element(By.ID, "dst-slides").is_displayed()
     height, width = page.execute_script("return [window.innerHeight, window.innerWidth];")
     box = page.find_element(By.ID, "dst-map").rect
     assert box["height"] >= 0.75 * height and box["width"] >= 0.45 * width, box
@@ -143,7 +144,7 @@ def test_dst004_exports_download_and_parse(page, server, county, download_dir):
     code = "E07000219"
     expected = list(_expected(county, code)["lsoa21_code"])
     _open(page, f"{server}/district/{code}")
-    path = _download(page, download_dir, "dst-export-csv", "*.csv")
+    path = _download(page, download_dir, "dst-export-csv", "*.zip")
     meta, frame = read_export_csv(path)
     assert list(frame["LSOA code"]) == expected and meta["rows"] == str(len(expected))
     assert meta["district"] == code and meta["bands"] == "Very High, High"

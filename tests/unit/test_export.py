@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,9 @@ from synth import make_spec, random_table
 from profiler.errors import ProfilerError
 from profiler.export import (
     build_metadata,
+    export_frame,
     export_lsoas,
+    header,
     neutralise,
     read_export_csv,
     top_contributors,
@@ -60,7 +63,7 @@ def _boundaries(result):
 
 def test_exp001_csv_roundtrip_with_metadata_and_filter():
     result = _result()
-    blob = export_lsoas(result, SPEC, fmt="csv", bands=["Very High", "High"],
+    blob = export_lsoas(result, SPEC, fmt="csv.zip", bands=["Very High", "High"],
                         district="E07000219", meta=_meta())
     meta, frame = read_export_csv(blob)
     expected = result[result["band"].isin(["Very High", "High"])
@@ -70,7 +73,8 @@ def test_exp001_csv_roundtrip_with_metadata_and_filter():
     assert meta["spec_sha256"] == SPEC.sha256
     assert meta["generated_at"] == "2026-11-23T09:30:00+00:00"
     assert "i0=1" in meta["weights"] and meta["district"] == "E07000219"
-    assert {"Top contributors", "Indicator 0: contribution", "Band"} <= set(frame.columns)
+    assert {header("drivers"), header("contribution", label="Indicator 0"),
+            header("band")} <= set(frame.columns)
 
 
 def test_exp002_xlsx_has_lsoas_and_about_sheets():
@@ -83,8 +87,10 @@ def test_exp002_xlsx_has_lsoas_and_about_sheets():
     expected = result[result["band"].isin(["Medium", "Low"])
                       & (result["lad24_code"] == "E07000220")]
     assert list(frame["LSOA code"]) == list(expected["lsoa21_code"]) and len(frame) > 0
-    assert frame["Score"].dtype.kind == "f" and frame["Rank"].dtype.kind == "i"  # numbers stay
-    about = dict(pd.read_excel(io.BytesIO(blob), sheet_name="About").to_numpy())
+    rank = header("rank", scope="the area")
+    assert frame[header("score")].dtype.kind == "f" and frame[rank].dtype.kind == "i"
+    about = dict(str(v).split(": ", 1) for k, v in book["About"].iter_rows(values_only=True)
+                 if k == "Details")
     assert about["spec_sha256"] == SPEC.sha256 and about["rows"] == str(len(expected))
     assert about["district"] == "E07000220" and about["bands"] == "Medium, Low"
 
@@ -120,7 +126,7 @@ def test_exp003_geojson_has_metadata_and_geometry():
     ({"bands": ["x\ny" * 40]}, "unknown band"),
 ])
 def test_exp004_bad_filters_one_line_errors(kw, msg):
-    args = {"fmt": "csv", **kw}
+    args = {"fmt": "csv.zip", **kw}
     with pytest.raises(ProfilerError, match=msg) as info:
         export_lsoas(_result(), SPEC, meta=_meta(), **args)
     assert "\n" not in str(info.value)
@@ -150,11 +156,13 @@ formula_text = st.text(min_size=1, max_size=20).map(
 @example(names=["0", "0", "0", "0", "\x1f@"])  # a control character hid "@" from the xlsx check
 def test_exp006_no_exported_cell_is_a_formula(names):
     result = _result(names)
-    meta, frame = read_export_csv(export_lsoas(result, SPEC, fmt="csv", meta=_meta()))
+    meta, frame = read_export_csv(export_lsoas(result, SPEC, fmt="csv.zip", meta=_meta()))
     assert len(frame) == len(result)  # no text split a row
-    assert list(frame["MSOA name"]) == [neutralise(n) for n in result["msoa21_hcl_name"]]
+    assert list(frame[header("msoa21_hcl_name")]) == [neutralise(n)
+                                                      for n in result["msoa21_hcl_name"]]
+    kinds = export_frame(result, SPEC).attrs["kinds"]
     for col in frame.columns:
-        if col in ("Score",) or col.endswith(("normalised", "contribution", "value")):
+        if kinds[col] in ("score", "rank", "share", "value", "norm", "contribution"):
             continue
         assert not frame[col].str.startswith(("=", "+", "-", "@", "\t")).any(), col
     book = openpyxl.load_workbook(io.BytesIO(export_lsoas(result, SPEC, fmt="xlsx", meta=_meta())))
@@ -174,7 +182,7 @@ def test_exp007_stability_column_when_merged():
     result = _result()
     result["p_high"] = 0.5
     meta, frame = read_export_csv(export_lsoas(result, SPEC, fmt="csv", meta=_meta()))
-    assert (frame["P(High or above), 1,000 what-if profiles"] == "0.5").all()
+    assert (frame[header("p_high")] == "0.5").all()
 
 
 def test_exp008_metadata_block():
@@ -191,7 +199,7 @@ def test_exp008_metadata_block():
     assert "Indicator 0: p" in meta["data_periods"] and "OGL v3.0" in meta["licence"]
     assert "Open Government Licence" in meta["attribution"]
     assert "decision support" in meta["caveat"]
-    meta, frame = read_export_csv(export_lsoas(_result(), SPEC, fmt="csv", meta=meta))
+    meta, frame = read_export_csv(export_lsoas(_result(), SPEC, fmt="csv.zip", meta=meta))
     assert meta["rows"] == str(len(frame)) and meta["weights"] == "i0=2, i1=1, i2=0.5, i3=1"
 
 
@@ -206,16 +214,65 @@ def test_exp009_top_contributors():
     assert top_contributors(result, SPEC, n=1).str.count(",").eq(0).all()
 
 
-def test_exp010_documented_pandas_reader_matches():
+def test_exp010_csv_first_line_is_the_header_and_the_zip_carries_the_notes():
     blob = export_lsoas(_result(), SPEC, fmt="csv", bands=["High", "Very High"], meta=_meta())
     lines = blob.decode("utf-8").split("\n")
-    n = sum(1 for line in lines if line.startswith("# "))
-    assert all(line.startswith("# ") for line in lines[:n]) and n == len(_meta()) + 2
-    plain = pd.read_csv(io.BytesIO(blob), skiprows=n)
+    assert lines[0].split(",")[:2] == [header("lsoa21_code"), header("lsoa21_name")]
+    plain = pd.read_csv(io.BytesIO(blob))  # no rows to skip
     meta, frame = read_export_csv(io.BytesIO(blob))
-    assert list(plain.columns) == list(frame.columns)
-    assert list(plain["LSOA code"]) == list(frame["LSOA code"])
-    assert plain["Score"].dtype.kind == "f"  # numbers stay numbers in the CSV
+    assert meta == {} and list(plain.columns) == list(frame.columns)
+    assert plain[header("score")].dtype.kind == "f"  # numbers stay numbers in the CSV
+    bundle = zipfile.ZipFile(io.BytesIO(export_lsoas(
+        _result(), SPEC, fmt="csv.zip", bands=["High", "Very High"], meta=_meta(), stem="x")))
+    assert sorted(bundle.namelist()) == ["x-about.txt", "x.csv"]
+    assert bundle.read("x.csv") == blob
+    about = bundle.read("x-about.txt").decode("utf-8")
+    for heading in ("WHAT THIS IS", "AREA", "DATA EDITIONS AND PERIODS", "SOURCES AND LICENCES",
+                    "METHOD", "DATE MADE", "DETAILS"):
+        assert f"\n{heading}\n" in "\n" + about, heading
+    assert "23 November 2026, 09:30 UTC" in about and "spec_sha256: " in about
+
+
+def test_exp015_rank_within_the_exported_district_and_in_the_home_area():
+    result = _result()
+    frame = export_frame(result, SPEC, district="E07000219", bands=["High", "Very High"],
+                         home="Warwickshire", scope="Nuneaton and Bedworth")
+    here = result[result["lad24_code"] == "E07000219"]
+    expected = here["score"].rank(ascending=False, method="min").astype(int)
+    expected = expected[here["band"].isin(["High", "Very High"])]
+    inner = header("rank", scope="Nuneaton and Bedworth")
+    outer = header("home_rank", home="Warwickshire")
+    assert list(frame.columns[7:9]) == [inner, outer]
+    assert list(frame[inner]) == list(expected) and list(frame[outer]) == list(
+        here.loc[expected.index, "rank"])
+
+
+def test_exp016_excel_is_board_ready():
+    result = _result()
+    blob = export_lsoas(result, SPEC, fmt="xlsx", meta=_meta(), home="Warwickshire",
+                        scope="Rugby", district="E07000220")
+    book = openpyxl.load_workbook(io.BytesIO(blob))
+    sheet = book["LSOAs"]
+    heads = [c.value for c in sheet[1]]
+    unit = SPEC.indicators[0].unit
+    assert heads[:8] == [header("lsoa21_code"), header("lsoa21_name"),
+                         header("msoa21_hcl_name"), header("ward24_name"),
+                         header("lad24_name"), header("band"), header("score"),
+                         header("rank", scope="Rugby")]
+    assert header("value", label="Indicator 0", unit=unit) in heads
+    assert not [h for h in heads if "_" in h]  # no internal names
+    assert sheet.freeze_panes == "B2"
+    widths = {c: sheet.column_dimensions[c].width for c in "ABCDEFGH"}
+    assert widths["A"] >= 10 and widths["C"] >= 20 and all(w for w in widths.values())
+    score_col = heads.index(header("score")) + 1
+    assert sheet.cell(row=2, column=score_col).number_format == "0.00"
+    about = [(a, b) for a, b in book["About"].iter_rows(values_only=True)]
+    names = [a for a, _ in about]
+    for heading in ("What this is", "Area", "Scope of this list", "Data editions and periods",
+                    "Sources and licences", "Method", "Date made"):
+        assert heading in names, heading
+    method = dict(about)["Method"]
+    assert "z-score" in method and "spec_sha256" not in method
 
 
 def test_exp011_hostile_spec_labels_and_headers_are_neutralised():
@@ -225,10 +282,10 @@ def test_exp011_hostile_spec_labels_and_headers_are_neutralised():
     result = score_scope(random_table(40, 4), spec, scope="warwickshire")
     meta, frame = read_export_csv(export_lsoas(result, spec, fmt="csv", meta=_meta()))
     assert not [c for c in frame.columns if c.startswith(FORMULA)]
-    assert frame["Top contributors"].str.startswith(FORMULA).sum() == 0
+    assert frame[header("drivers")].str.startswith(FORMULA).sum() == 0
     book = openpyxl.load_workbook(io.BytesIO(export_lsoas(result, spec, fmt="xlsx", meta=_meta())))
-    header = next(book["LSOAs"].iter_rows(max_row=1, values_only=True))
-    assert "'=HYPERLINK(1): value" in header
+    heads = next(book["LSOAs"].iter_rows(max_row=1, values_only=True))
+    assert neutralise(header("value", label="=HYPERLINK(1)", unit=first.unit)) in heads
 
 
 REAL_TABLE = ROOT / "data/indicators/lsoa21_indicators.csv"
@@ -251,7 +308,8 @@ def test_exp012_real_table_high_risk_lists():
         _, frame = read_export_csv(export_lsoas(result, spec, fmt="csv", bands=high,
                                                 district=code, meta=meta))
         assert list(frame["LSOA code"]) == list(expected["lsoa21_code"])
-        assert frame["MSOA name"].str.len().gt(0).all() and frame["Ward"].str.len().gt(0).all()
+        assert frame[header("msoa21_hcl_name")].str.len().gt(0).all()
+        assert frame["Ward"].str.len().gt(0).all()
         assert (frame["District"] == expected["lad24_name"].iloc[0]).all() if len(frame) else True
     doc = json.loads(export_lsoas(result, spec, fmt="geojson", bands=high, meta=meta,
                                   boundaries=boundaries))
@@ -266,14 +324,14 @@ def test_exp013_export_and_docs_do_not_import_dash():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_exp014_csv_metadata_lines_split_into_no_formula_cells():
+def test_exp014_about_lines_split_into_no_formula_cells():
     meta = {**_meta(), "note": "a, =HYPERLINK(1), +1,-2, @x,\tq\r\nz"}
-    blob = export_lsoas(_result(), SPEC, fmt="csv", meta=meta)
-    lines = [x for x in blob.decode("utf-8").split("\n") if x.startswith("# ")]
-    assert len(lines) == len(meta) + 1  # one line each, plus rows
+    bundle = zipfile.ZipFile(io.BytesIO(export_lsoas(_result(), SPEC, fmt="csv.zip", meta=meta,
+                                                     stem="x")))
+    lines = bundle.read("x-about.txt").decode("utf-8").split("\n")
+    assert sum(1 for x in lines if x.startswith("note: ")) == 1  # one line, not split
     for row in csv.reader(lines):  # as a spreadsheet would split them
-        assert row[0].startswith("# ")
-        for cell in row[1:]:
+        for cell in row:
             assert not cell.lstrip().startswith(FORMULA), row
-    back, _ = read_export_csv(blob)
+    back, _ = read_export_csv(bundle.fp.getvalue())
     assert back["note"].startswith("a, '=HYPERLINK(1)")

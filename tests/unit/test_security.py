@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from dashboard.security import content_security_policy, tiles_source
 from dashboard.settings import Settings
+from profiler.export import read_export_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 USER, PASSWORD = "analyst", "correct horse battery staple"
@@ -127,8 +128,9 @@ def test_sec002_signed_in_pages_callbacks_and_exports_work(apps):
     assert client.post("/_dash-update-component", json=export).status_code == 401
     resp = client.post("/_dash-update-component", json=export, headers=auth)
     payload = resp.get_json()["response"]["dst-download"]["data"]
-    assert payload["filename"].endswith(".csv") and payload["base64"]
-    assert "E01" in base64.b64decode(payload["content"]).decode()
+    assert payload["filename"].endswith(".zip") and payload["base64"]  # CSV + notes
+    _meta, table = read_export_csv(base64.b64decode(payload["content"]))
+    assert table.iloc[:, 0].str.startswith("E01").all()
 
 
 def test_sec003_signed_in_responses_are_not_publicly_cacheable(apps):
@@ -160,7 +162,7 @@ def test_sec005_csp_allows_dash_inline_scripts_by_hash_only(apps):
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
     assert directives["default-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
-    assert directives["img-src"] == "'self' data:"  # tiles off: no other host
+    assert directives["img-src"] == "'self' data: blob:"  # tiles off: no other host
     assert "unsafe-inline" not in directives["script-src"] and "eval" not in policy
     assert directives["style-src"] == "'self' 'unsafe-inline'"
     html = resp.get_data(as_text=True)
@@ -191,7 +193,8 @@ def test_sec005_csp_allows_dash_inline_scripts_by_hash_only(apps):
 def test_sec006_tiles_host_joins_img_src(url, source):
     assert tiles_source(url) == source
     images = dict(d.strip().split(" ", 1) for d in content_security_policy([], url).split(";"))
-    assert images["img-src"] == " ".join(["'self'", "data:", *([source] if source else [])])
+    assert images["img-src"] == " ".join(["'self'", "data:", "blob:",
+                                          *([source] if source else [])])
 
 
 def test_sec007_hash_command(capsys, monkeypatch):
@@ -262,9 +265,14 @@ def _cells(fmt: str, blob: bytes):
 
     import openpyxl
 
-    if fmt == "csv":
-        for row in csv.reader(io.StringIO(blob.decode("utf-8-sig"))):
-            yield from row
+    if fmt == "csv":  # the CSV button sends a zip: the CSV and its -about.txt, both read
+        import zipfile
+
+        with zipfile.ZipFile(io.BytesIO(blob)) as bundle:
+            for name in bundle.namelist():
+                text = bundle.read(name).decode("utf-8-sig")
+                for row in csv.reader(io.StringIO(text)):
+                    yield from row
     elif fmt == "xlsx":
         book = openpyxl.load_workbook(io.BytesIO(blob))
         for sheet in book.worksheets:
@@ -311,7 +319,7 @@ def test_sec009_every_dashboard_export_neutralises_formulas(apps, hostile_state,
         "changedPropIds": [f"{page}-export-{fmt}.n_clicks"]})
     assert resp.status_code == 200, resp.data[:300]
     payload = resp.get_json()["response"][f"{page}-download"]["data"]
-    assert payload["filename"].endswith(f".{fmt}")
+    assert payload["filename"].endswith(".zip" if fmt == "csv" else f".{fmt}")
     content = payload["content"]
     blob = base64.b64decode(content) if payload["base64"] else content.encode()
     cells = [c for c in _cells(fmt, blob) if isinstance(c, str)]
