@@ -52,6 +52,8 @@ def _navbar() -> html.Nav:
             html.Span(_area_links(state), id="svrp-nav-area"),
             dcc.Link("England and other areas", href="/explore", className="svrp-nav-link"),
             dcc.Link("Methodology", href="/methodology", className="svrp-nav-link"),
+            html.Label("Choose an area", htmlFor="svrp-area-pick",
+                       className="svrp-visually-hidden"),
             html.Div(
                 dcc.Dropdown(id="svrp-area-pick", options=options, value=None,
                              placeholder="Choose an area…", clearable=False,
@@ -196,6 +198,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         title="Serious-violence risk profile",
         update_title=None,
     )
+    # the page's language (WCAG 3.1.1): screen readers pick their voice from it
+    app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
     # before any route is added: sign-in guards every request, headers go on every response
     install_security(app, settings)
     # crafted callback bodies get 400 (no traceback), unknown routes and suite paths 404

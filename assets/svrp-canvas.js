@@ -381,7 +381,7 @@
     function select(key, code) {
         const view = svrp.state[key];
         const registry = svrp.registry[key] || {};
-        if (!view || !registry[code]) { return false; }
+        if (!view || (code && !registry[code])) { return false; }  /* null: none selected */
         const before = view.selected;
         view.selected = code;
         const context = {hideout: {key: key, scope: view.scope}};

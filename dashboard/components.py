@@ -93,8 +93,9 @@ def map_grid(controls, map_children: list, panel_id: str, panel_children=None) -
         [
             controls,
             html.Section(map_children, className="svrp-map-wrap", **{"aria-label": "Risk map"}),
-            html.Section(
-                id=panel_id, className="svrp-panel", **panel, **{"aria-label": "Selected area"}
+            html.Section(  # tabIndex: a scrollable region reachable by keyboard
+                id=panel_id, className="svrp-panel", tabIndex="0", **panel,
+                **{"aria-label": "Selected area"},
             ),
         ],
         className="svrp-grid",
@@ -108,7 +109,8 @@ def weights_panel(prefix: str, spec, weights: dict[str, float]) -> html.Details:
         rows.append(
             html.Div(
                 [
-                    html.Label(ind.label, htmlFor=f"w-{ind.id}", className="svrp-weight-label"),
+                    # names the slider and its number box (assets/svrp-a11y.js)
+                    html.Label(ind.label, className="svrp-weight-label"),
                     dcc.Slider(
                         id={"type": f"{prefix}-weight", "id": ind.id},
                         min=WEIGHT_MIN,

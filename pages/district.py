@@ -503,6 +503,8 @@ def layout(
                             ),
                         ],
                         className="svrp-card svrp-list-card",
+                        tabIndex="0",  # a scrollable region reachable by keyboard
+                        **{"aria-label": "High and Very High LSOAs"},
                     ),
                 ],
                 className="svrp-district-grid",
@@ -514,7 +516,8 @@ def layout(
                         html.Div(id="dst-compare-slot"),
                         className="svrp-card svrp-compare-card",
                     ),
-                    html.Section(id="dst-panel", className="svrp-card svrp-panel svrp-no-print"),
+                    html.Section(id="dst-panel", className="svrp-card svrp-panel svrp-no-print",
+                                 tabIndex="0", **{"aria-label": "Selected area"}),
                 ],
                 className="svrp-district-grid svrp-hide-present svrp-second-row",
                 style={"marginTop": "12px"},
