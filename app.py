@@ -210,7 +210,16 @@ def create_app(settings: Settings | None = None) -> Dash:
     # they are read, leaving room for the clear "over the limit" message up to twice the limit.
     app.server.config["MAX_CONTENT_LENGTH"] = settings.partner_max_bytes * 3 + 5_000_000
     app.layout = html.Div(
-        [_navbar(), html.Main(dash.page_container, className="svrp-main")], className="svrp-root"
+        [
+            # first in the tab order (assets/svrp-a11y.js moves focus; the list link shows on
+            # map pages only)
+            html.A("Skip to main content", href="#svrp-main", className="svrp-skip"),
+            html.A("Skip to the list of areas", href="#svrp-main", id="svrp-skip-list",
+                   className="svrp-skip", hidden=True),
+            _navbar(),
+            html.Main(dash.page_container, className="svrp-main", id="svrp-main", tabIndex="-1"),
+        ],
+        className="svrp-root",
     )
 
     @app.server.route(AREA_GEOMETRY_ROUTE)

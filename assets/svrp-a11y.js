@@ -84,8 +84,40 @@
             const label = cell.textContent.trim() + ": press Enter to explain this area";
             if (cell.getAttribute("aria-label") !== label) { cell.setAttribute("aria-label", label); }
         });
+        const skip = document.getElementById("svrp-skip-list");
+        const list = document.querySelector(".svrp-list, .svrp-list-card");
+        if (skip && skip.hidden === !!list) { skip.hidden = !list; }
         panelOpened();
+        pageChanged();
     }
+
+    /* A new page in the app (Dash's pages change without a load): focus left on a link that has
+     * gone, or on nothing, moves to the new page's <main>, as a page load puts it at the top. */
+    let address = location.pathname + location.search;
+    function pageChanged() {
+        const now = location.pathname + location.search;
+        if (now === address) { return; }
+        address = now;
+        const a = document.activeElement;
+        if (!a || a === document.body || !document.contains(a) || a.closest(".svrp-nav")) {
+            const main = document.getElementById("svrp-main");
+            if (main) { main.focus({preventScroll: true}); }
+        }
+    }
+
+    /* The skip links: focus moves to the first row of the list (or to <main>), no address change. */
+    document.addEventListener("click", function (e) {
+        const link = e.target && e.target.closest && e.target.closest("a.svrp-skip");
+        if (!link) { return; }
+        e.preventDefault();
+        const target = link.id === "svrp-skip-list"
+            ? document.querySelector(CODE_CELLS) || document.querySelector(".svrp-list, .svrp-list-card")
+            : document.getElementById("svrp-main");
+        if (!target) { return; }
+        if (target.tabIndex < 0 && !target.hasAttribute("tabindex")) { target.tabIndex = -1; }
+        target.focus({preventScroll: true});
+        target.scrollIntoView({block: "center"});
+    });
 
     /* A panel that now explains another LSOA: on district pages (the panel is below the map and
      * the list) it is scrolled into view; after Enter on a list row, focus moves to it. */
@@ -115,6 +147,12 @@
 
     /* Enter or Space on a list row's code cell: the click DataTable listens for. */
     document.addEventListener("keydown", function (e) {
+        /* DataTable takes Tab for itself once a cell has focus (and in its page box), which
+         * traps keyboard users in the list: Tab keeps its browser meaning there. */
+        if (e.key === "Tab" && e.target && e.target.closest && e.target.closest(".dash-table-container")) {
+            e.stopPropagation();
+            return;
+        }
         const cell = e.target && e.target.closest && e.target.closest(CODE_CELLS);
         if (cell && (e.key === "Enter" || e.key === " ")) {
             e.preventDefault();
