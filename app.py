@@ -18,7 +18,7 @@ from dashboard.area import area_href, scope_geometry_gz, validate_scope
 from dashboard.inputs import install as install_inputs
 from dashboard.security import install as install_security
 from dashboard.settings import Settings
-from dashboard.state import AREA_GEOMETRY_ROUTE, current, load_state
+from dashboard.state import AREA_GEOMETRY_ROUTE, current, load_state, resolve_area
 from profiler.area import LEVEL_LABELS
 from profiler.errors import ProfilerError
 
@@ -99,6 +99,31 @@ def pick_area(code):
         return area_href(current(code).home.code) if code else no_update
     except ProfilerError:
         return no_update
+
+
+def page_exists(path: str) -> bool:
+    """Whether a page address names something: an offered area, one of its sub-areas.
+
+    Read by ``dashboard.inputs`` for the HTTP status (404 for a bad link), without building
+    an area's state. ``/404`` itself is the "not found" page.
+    """
+    path = "/" + path.strip("/")
+    if path == "/404":
+        return False
+    state = current()
+    if path.startswith("/district/"):
+        return state.home.has_subarea(path.removeprefix("/district/"))
+    match = AREA_PATH_RE.match(path)
+    if path.startswith("/area/") and not match:
+        return False
+    if match:
+        try:
+            home = resolve_area(state, match.group(1))
+        except ProfilerError:
+            return False
+        level, sub = match.group(2), match.group(3)
+        return level is None or (level == home.sub_level and home.has_subarea(sub))
+    return True
 
 
 WORKER_ASSET = "lsoa-worker.js"
@@ -203,7 +228,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     # before any route is added: sign-in guards every request, headers go on every response
     install_security(app, settings)
     # crafted callback bodies get 400 (no traceback), unknown routes and suite paths 404
-    install_inputs(app)
+    install_inputs(app, exists=page_exists)
     _compress_callbacks(app)
     _early_geometry(app)
     # Partner uploads arrive base64-encoded in a callback request: refuse absurd bodies before
@@ -218,6 +243,12 @@ def create_app(settings: Settings | None = None) -> Dash:
                    className="svrp-skip", hidden=True),
             _navbar(),
             html.Main(dash.page_container, className="svrp-main", id="svrp-main", tabIndex="-1"),
+            html.Footer(
+                [dcc.Link("Accessibility statement", href="/accessibility"),
+                 html.Span(" · Contains public sector information licensed under the Open "
+                           "Government Licence v3.0.")],
+                className="svrp-footer svrp-no-print",
+            ),
         ],
         className="svrp-root",
     )

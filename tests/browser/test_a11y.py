@@ -166,3 +166,36 @@ def test_a11y011_text_pages(page, server, path):
     if path == "/no-such-page":
         drop_own_404(page, server + path)
     assert_no_violations(page, path.strip("/"))
+
+
+def _status(url: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - loopback only
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_a11y012_bad_links_answer_404(server, catalogue):
+    home = catalogue.resolve("E08000026")  # one district: profiled by ward
+    good = ["/", "/explore", "/methodology", "/accessibility", f"/area/{home.code}",
+            f"/area/{home.code}/{home.sub_level}/{home.subareas[0].code}"]
+    bad = ["/no-such-page", "/404", "/district/E07999999", "/district/nonsense",
+           "/area/E99999999", "/area/E10000034/district/E07999999",
+           f"/area/{home.code}/district/{home.subareas[0].code}",  # wards, not districts
+           "/area/E10000034/nonsense"]
+    assert {p: _status(server + p) for p in good} == dict.fromkeys(good, 200)
+    assert {p: _status(server + p) for p in bad} == dict.fromkeys(bad, 404)
+
+
+def test_a11y013_not_found_page_is_friendly(page, server):
+    for path in ("/district/E07999999", "/area/E99999999"):
+        page.get(server + path)
+        settle(page)
+        drop_own_404(page, server + path)
+        text = page.find_element(By.CSS_SELECTOR, ".svrp-page").text
+        assert "not found" in text.lower() or "no such area" in text.lower(), text
+        assert_no_violations(page, "not-found" + path.replace("/", "-"))
