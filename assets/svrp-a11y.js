@@ -84,6 +84,16 @@
             const label = cell.textContent.trim() + ": press Enter to explain this area";
             if (cell.getAttribute("aria-label") !== label) { cell.setAttribute("aria-label", label); }
         });
+        /* the key's "district names" switch: shown where the map has names, in step with it */
+        root.querySelectorAll(".svrp-labels-toggle").forEach(function (button) {
+            const wrap = button.closest(".svrp-map-wrap");
+            const has = !!(wrap && wrap.querySelector(".svrp-district-label"));
+            if (button.hidden === has) { button.hidden = !has; }
+            const off = !!(wrap && wrap.classList.contains("svrp-no-labels"));
+            const text = off ? "Show district names" : "Hide district names";
+            if (button.textContent !== text) { button.textContent = text; }
+            if (button.getAttribute("aria-pressed") !== String(off)) { button.setAttribute("aria-pressed", String(off)); }
+        });
         const skip = document.getElementById("svrp-skip-list");
         const list = document.querySelector(".svrp-list, .svrp-list-card");
         if (skip && skip.hidden === !!list) { skip.hidden = !list; }
@@ -104,6 +114,12 @@
             if (main) { main.focus({preventScroll: true}); }
         }
     }
+
+    document.addEventListener("click", function (e) {
+        const button = e.target && e.target.closest && e.target.closest(".svrp-labels-toggle");
+        const wrap = button && button.closest(".svrp-map-wrap");
+        if (wrap) { wrap.classList.toggle("svrp-no-labels"); repair(document); }
+    });
 
     /* The skip links: focus moves to the first row of the list (or to <main>), no address change. */
     document.addEventListener("click", function (e) {
