@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run serve load test bench lint build setup browser-deps redis-dep server-deps clean
+.PHONY: run serve load test bench lint build setup browser-deps browser-js redis-dep server-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,21 @@ browser-deps:
 	  fi; \
 	fi
 
+# axe-core for the accessibility tests (tests/browser/package-lock.json): Debian's npm when root
+# and missing, then npm ci when node_modules is missing or older than the lock file.
+AXE_LOCK := tests/browser/node_modules/.package-lock.json
+browser-js:
+	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = "0" ]; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; \
+	fi
+	@if command -v npm >/dev/null 2>&1; then \
+	  if [ ! -f $(AXE_LOCK) ] || [ tests/browser/package-lock.json -nt $(AXE_LOCK) ]; then \
+	    npm ci --prefix tests/browser --no-audit --no-fund; \
+	  fi; \
+	else \
+	  echo "the accessibility tests need npm (Debian's npm) for axe-core: they are skipped"; \
+	fi
+
 # Debian's redis-server (make serve with several workers, Redis tests) and nginx (the
 # two-instance test and make load --instances 2), installed when root and missing.
 redis-dep:
@@ -57,7 +72,7 @@ server-deps: redis-dep
 	  fi; \
 	fi
 
-test: $(STAMP) browser-deps server-deps
+test: $(STAMP) browser-deps browser-js server-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

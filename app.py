@@ -18,7 +18,7 @@ from dashboard.area import area_href, scope_geometry_gz, validate_scope
 from dashboard.inputs import install as install_inputs
 from dashboard.security import install as install_security
 from dashboard.settings import Settings
-from dashboard.state import AREA_GEOMETRY_ROUTE, current, load_state
+from dashboard.state import AREA_GEOMETRY_ROUTE, current, load_state, resolve_area
 from profiler.area import LEVEL_LABELS
 from profiler.errors import ProfilerError
 
@@ -52,6 +52,8 @@ def _navbar() -> html.Nav:
             html.Span(_area_links(state), id="svrp-nav-area"),
             dcc.Link("England and other areas", href="/explore", className="svrp-nav-link"),
             dcc.Link("Methodology", href="/methodology", className="svrp-nav-link"),
+            html.Label("Choose an area", htmlFor="svrp-area-pick",
+                       className="svrp-visually-hidden"),
             html.Div(
                 dcc.Dropdown(id="svrp-area-pick", options=options, value=None,
                              placeholder="Choose an area…", clearable=False,
@@ -97,6 +99,31 @@ def pick_area(code):
         return area_href(current(code).home.code) if code else no_update
     except ProfilerError:
         return no_update
+
+
+def page_exists(path: str) -> bool:
+    """Whether a page address names something: an offered area, one of its sub-areas.
+
+    Read by ``dashboard.inputs`` for the HTTP status (404 for a bad link), without building
+    an area's state. ``/404`` itself is the "not found" page.
+    """
+    path = "/" + path.strip("/")
+    if path == "/404":
+        return False
+    state = current()
+    if path.startswith("/district/"):
+        return state.home.has_subarea(path.removeprefix("/district/"))
+    match = AREA_PATH_RE.match(path)
+    if path.startswith("/area/") and not match:
+        return False
+    if match:
+        try:
+            home = resolve_area(state, match.group(1))
+        except ProfilerError:
+            return False
+        level, sub = match.group(2), match.group(3)
+        return level is None or (level == home.sub_level and home.has_subarea(sub))
+    return True
 
 
 WORKER_ASSET = "lsoa-worker.js"
@@ -196,17 +223,34 @@ def create_app(settings: Settings | None = None) -> Dash:
         title="Serious-violence risk profile",
         update_title=None,
     )
+    # the page's language (WCAG 3.1.1): screen readers pick their voice from it
+    app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
     # before any route is added: sign-in guards every request, headers go on every response
     install_security(app, settings)
     # crafted callback bodies get 400 (no traceback), unknown routes and suite paths 404
-    install_inputs(app)
+    install_inputs(app, exists=page_exists)
     _compress_callbacks(app)
     _early_geometry(app)
     # Partner uploads arrive base64-encoded in a callback request: refuse absurd bodies before
     # they are read, leaving room for the clear "over the limit" message up to twice the limit.
     app.server.config["MAX_CONTENT_LENGTH"] = settings.partner_max_bytes * 3 + 5_000_000
     app.layout = html.Div(
-        [_navbar(), html.Main(dash.page_container, className="svrp-main")], className="svrp-root"
+        [
+            # first in the tab order (assets/svrp-a11y.js moves focus; the list link shows on
+            # map pages only)
+            html.A("Skip to main content", href="#svrp-main", className="svrp-skip"),
+            html.A("Skip to the list of areas", href="#svrp-main", id="svrp-skip-list",
+                   className="svrp-skip", hidden=True),
+            _navbar(),
+            html.Main(dash.page_container, className="svrp-main", id="svrp-main", tabIndex="-1"),
+            html.Footer(
+                [dcc.Link("Accessibility statement", href="/accessibility"),
+                 html.Span(" · Contains public sector information licensed under the Open "
+                           "Government Licence v3.0.")],
+                className="svrp-footer svrp-no-print",
+            ),
+        ],
+        className="svrp-root",
     )
 
     @app.server.route(AREA_GEOMETRY_ROUTE)

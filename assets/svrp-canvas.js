@@ -213,6 +213,13 @@
             ctx.lineCap = "round";
             for (let s = 0; s < strokes.length; s++) {
                 const o = shapes[strokes[s]].options;
+                if (o.halo) {  /* the selection's halo, under its outline */
+                    ctx.globalAlpha = 1;
+                    ctx.strokeStyle = o.halo;
+                    ctx.lineWidth = (o.weight + 4) / k;
+                    ctx.setLineDash([]);
+                    ctx.stroke(paths[strokes[s]]);
+                }
                 ctx.globalAlpha = o.opacity;
                 ctx.strokeStyle = o.color;
                 ctx.lineWidth = o.weight / k;
@@ -381,7 +388,7 @@
     function select(key, code) {
         const view = svrp.state[key];
         const registry = svrp.registry[key] || {};
-        if (!view || !registry[code]) { return false; }
+        if (!view || (code && !registry[code])) { return false; }  /* null: none selected */
         const before = view.selected;
         view.selected = code;
         const context = {hideout: {key: key, scope: view.scope}};
@@ -424,6 +431,18 @@
             attach(view.key);
         },
         select: select,
+        /* Bring an LSOA into view, zoomed in enough to see it (a selection from the list). */
+        zoomTo: function (key, code) {
+            const shape = (svrp.registry[key] || {})[code];
+            const map = shape && shape._map;
+            if (!map) { return false; }
+            const b = shape.getBounds();
+            const size = map.latLngToContainerPoint(b.getNorthEast()).distanceTo(
+                map.latLngToContainerPoint(b.getSouthWest()));
+            if (map.getBounds().pad(-0.1).contains(b) && size >= 40) { return false; }
+            map.flyToBounds(b, {maxZoom: Math.max(map.getZoom(), 14), padding: [60, 60], duration: 0.5});
+            return true;
+        },
         geometry: geometry,
         layer: function (key) { return active[key] || null; }
     };

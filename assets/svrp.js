@@ -131,7 +131,10 @@ window.svrp = Object.assign(window.svrp || {}, {
             style.weight = 0; style.stroke = false;
         } else if (h.outline_min_zoom !== undefined) { style.stroke = true; }
         if ((h.changed || []).indexOf(code) >= 0) { style.color = c.changed; style.weight = 3; style.dashArray = "5 4"; }
-        if (h.selected === code) { style.color = c.selected; style.weight = 4; style.dashArray = null; style.stroke = true; }
+        if (h.selected === code) {
+            style.color = c.selected; style.weight = 4; style.dashArray = null; style.stroke = true;
+            style.halo = c.selected_halo;
+        } else { style.halo = null; }
         return style;
     },
 
@@ -215,12 +218,23 @@ window.svrp = Object.assign(window.svrp || {}, {
 /* Clientside callbacks are looked up in window.dash_clientside.<namespace>. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     svrp: {
-        restyle: function (view) { return window.svrp.restyle(view); },
+        restyle: function (view) {
+            const before = window.svrp.state[view && view.key];
+            const n = window.svrp.restyle(view);
+            /* a selection made off the map (the list, the address): the map goes to it */
+            if (view && view.selected && before && before.selected !== view.selected && window.svrp.canvas) {
+                window.svrp.canvas.zoomTo(view.key, view.selected);
+            }
+            return n;
+        },
         /* A page's list: a selected row outlines its LSOA on the canvas map (the view's key). */
         selectRow: function (cell, view) {
             const dc = window.dash_clientside;
             if (!cell || !cell.row_id || !view || !window.svrp.canvas) { return dc.no_update; }
-            return window.svrp.canvas.select(view.key, cell.row_id) ? cell.row_id : dc.no_update;
+            const canvas = window.svrp.canvas;
+            if (!canvas.select(view.key, cell.row_id)) { return dc.no_update; }
+            canvas.zoomTo(view.key, cell.row_id);
+            return cell.row_id;
         },
         /* Hover details as plain text for a Dash component (React renders strings as text). */
         hoverText: function (hover, view) {

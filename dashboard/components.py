@@ -91,8 +91,9 @@ def map_grid(controls, map_children: list, panel_id: str, panel_children=None) -
         [
             controls,
             html.Section(map_children, className="svrp-map-wrap", **{"aria-label": "Risk map"}),
-            html.Section(
-                id=panel_id, className="svrp-panel", **panel, **{"aria-label": "Selected area"}
+            html.Section(  # tabIndex: a scrollable region reachable by keyboard
+                id=panel_id, className="svrp-panel", tabIndex="0", **panel,
+                **{"aria-label": "Selected area"},
             ),
         ],
         className="svrp-grid",
@@ -106,7 +107,8 @@ def weights_panel(prefix: str, spec, weights: dict[str, float]) -> html.Details:
         rows.append(
             html.Div(
                 [
-                    html.Label(ind.label, htmlFor=f"w-{ind.id}", className="svrp-weight-label"),
+                    # names the slider and its number box (assets/svrp-a11y.js)
+                    html.Label(ind.label, className="svrp-weight-label"),
                     dcc.Slider(
                         id={"type": f"{prefix}-weight", "id": ind.id},
                         min=WEIGHT_MIN,
@@ -332,6 +334,40 @@ def diverging_bars(
     )
 
 
+def readable(value) -> str:
+    """A value as people read it: 2 decimals (near-zero shows 0.00, never ``-3.85e-07``).
+
+    Large values get fewer decimals and thousands separators; missing values are "n/a".
+    """
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    value = float(value)
+    if abs(value) < 0.005:
+        return "0.00"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def chart_with_text(graph, title: str, lines: Sequence[str]) -> html.Figure:
+    """A chart and its text alternative (WCAG 1.1.1): the same values as a list under it."""
+    return html.Figure(
+        [
+            graph,
+            html.Figcaption(
+                html.Details(
+                    [html.Summary(f"{title}: as text"), html.Ul([html.Li(t) for t in lines])],
+                    className="svrp-chart-text",
+                )
+            ),
+        ],
+        className="svrp-figure",
+        **{"aria-label": title},
+    )
+
+
 def _stability_line(state: AppState, code: str, stability: pd.DataFrame | None = None) -> html.P:
     """How sure the profile is about this LSOA (Monte Carlo over the analyst's choices).
 
@@ -401,9 +437,14 @@ def lsoa_panel(
                 "Select an area on the map or in the table to see why it scores as it does.",
                 className="svrp-hint",
             ),
-            dcc.Graph(figure=captioned(chart, caption(state)),
-                      config=chart_config(f"{state.home.name} indicator sensitivity"),
-                      id="panel-sensitivity"),
+            chart_with_text(
+                dcc.Graph(figure=captioned(chart, caption(state)),
+                          config=chart_config(f"{state.home.name} indicator sensitivity"),
+                          id="panel-sensitivity"),
+                f"Which indicators move the {state.home.name} ranking most",
+                [f"{label}: LSOAs move {float(v):.1f} places on average when it is left out"
+                 for label, v in zip(sens["label"], sens["mean_abs_rank_shift"], strict=True)],
+            ),
             html.P(
                 f"Average change in rank within {state.home.name} when each indicator is left "
                 "out of the default profile: the indicators the ranking leans on most.",
@@ -475,10 +516,10 @@ def lsoa_panel(
         value_rows.append(
             html.Tr(
                 [
-                    html.Td(ind.label),
-                    html.Td(f"<{threshold}" if ind.id in secret else f"{value:.3g}"),
-                    html.Td(f"{state.county_means[ind.id]:.3g}" if in_county else "n/a"),
-                    html.Td("n/a" if england is None else f"{england:.3g}"),
+                    html.Td([ind.label, html.Br(), html.Span(ind.unit, className="svrp-unit")]),
+                    html.Td(f"<{threshold}" if ind.id in secret else readable(value)),
+                    html.Td(readable(state.county_means[ind.id]) if in_county else "n/a"),
+                    html.Td("n/a" if england is None else readable(england)),
                     html.Td("suppressed" if ind.id in secret else row[f"{ind.id}_band"]),
                 ]
             )
@@ -508,11 +549,24 @@ def lsoa_panel(
             id="panel-ranks",
         ),
         _stability_line(state, code, stability),
-        dcc.Graph(figure=captioned(fig, f"{row['lsoa21_name']} ({code}). " + caption(state)),
-                  config=chart_config(f"{code} contributions"), id="panel-chart"),
-        dcc.Graph(figure=captioned(compare, f"{row['lsoa21_name']} ({code}). "
-                                   + caption(state)),
-                  config=chart_config(f"{code} England percentiles"), id="panel-compare"),
+        chart_with_text(
+            dcc.Graph(figure=captioned(fig, f"{row['lsoa21_name']} ({code}). " + caption(state)),
+                      config=chart_config(f"{code} contributions"), id="panel-chart"),
+            "Contribution of each indicator to the score",
+            [f"{i.label}: suppressed" if i.id in secret else f"{i.label}: {float(c):+.3f}"
+             for c, i in contrib[::-1]],
+        ),
+        chart_with_text(
+            dcc.Graph(figure=captioned(compare, f"{row['lsoa21_name']} ({code}). "
+                                       + caption(state)),
+                      config=chart_config(f"{code} England percentiles"), id="panel-compare"),
+            "England percentile of each value",
+            [f"{label}: " + ("suppressed" if p is None and i.id in secret else
+                             "no England values" if p is None else
+                             f"higher than {p:.0f}% of England's LSOAs")
+             + (f"; {state.home.name} average at {cp:.0f}" if cp is not None else "")
+             for label, p, cp, i in zip(labels, pct, county_pct, spec.indicators, strict=True)],
+        ),
         html.Table(
             [
                 html.Thead(
@@ -520,7 +574,7 @@ def lsoa_panel(
                         [
                             html.Th("Indicator"),
                             html.Th("This LSOA"),
-                            html.Th("County average"),
+                            html.Th(f"{state.home.name} average"),
                             html.Th("England average"),
                             html.Th("Band"),
                         ]

@@ -10,8 +10,9 @@ One place for what a callback may receive. :func:`install` adds to the Flask ser
 - an error handler turning :class:`BadInput` (raised there, or by :func:`check` at the top of a
   callback) into HTTP 400 with a one-line text body and no traceback in the log;
 - 404 instead of 500 for a component-suites path Dash does not serve (traversal, unknown
-  package), and 404 for an unknown ``/_dash-*`` or ``/data/*`` route or an unknown page (the
-  page still renders the app's "not found" page).
+  package), and 404 for an unknown ``/_dash-*`` or ``/data/*`` route or an unknown page, or a
+  page address naming no offered area, district or ward (the page still renders the app's
+  "not found" text).
 
 A shape is a small predicate built from :func:`one_of`, :func:`text`, :func:`count`,
 :func:`number`, :func:`list_of`, :func:`mapping` and :data:`ANY` (bounded JSON).
@@ -265,8 +266,13 @@ def _page_patterns(app) -> list[re.Pattern]:
     return out
 
 
-def install(app) -> None:
-    """Add the body check, the 400 handler and the 404s to ``app.server`` (see module doc)."""
+def install(app, exists: Callable[[str], bool] | None = None) -> None:
+    """Add the body check, the 400 handler and the 404s to ``app.server`` (see module doc).
+
+    ``exists(path)`` tells whether a page address that matches a page's template names
+    something (an offered area, one of its districts or wards); when it does not, the answer
+    is 404 too, with the page's own "not found" text.
+    """
     from dash.exceptions import DependencyException
 
     server = app.server
@@ -296,7 +302,8 @@ def install(app) -> None:
         if rule == "/<path:path>" and response.status_code == 200 and request.method == "GET":
             if not page_paths:
                 page_paths.extend(_page_patterns(app))
-            if not any(p.fullmatch(request.path) for p in page_paths):
+            if not any(p.fullmatch(request.path) for p in page_paths) or (
+                    exists is not None and not exists(request.path)):
                 response.status_code = 404  # the app still renders its "not found" page
         return response
 

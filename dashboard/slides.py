@@ -17,7 +17,6 @@ import textwrap
 from datetime import UTC, datetime
 from html import escape as html_escape
 
-import plotly.graph_objects as go
 from dash import html
 
 from profiler.docs import attribution_texts
@@ -71,19 +70,21 @@ def chart_config(name: str) -> dict:
     }
 
 
-def captioned(fig: go.Figure, text: str, width: int = 120) -> go.Figure:
-    """``fig`` with ``text`` (period and attribution) as a small caption under the plot.
+def captioned(fig: dict, text: str, width: int = 120) -> dict:
+    """``fig`` (a figure as JSON) with ``text`` (period and attribution) as a caption under it.
 
     Wrapped at ``width`` characters; ``<`` and ``>`` are escaped, since plotly reads a few tags
     in annotation text.
     """
     safe = html_escape(text, quote=False)
     lines = textwrap.wrap(safe, width) or [""]
-    fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0,
-                       xanchor="left", yanchor="top", yshift=-26, showarrow=False,
-                       align="left", font={"size": 9, "color": "#444444"})
-    margin = fig.layout.margin.b if fig.layout.margin and fig.layout.margin.b else 30
-    fig.update_layout(margin={"b": max(margin, 30) + 14 * len(lines) + 4})
+    layout = fig.setdefault("layout", {})
+    layout["annotations"] = [*layout.get("annotations", []), {
+        "text": "<br>".join(lines), "xref": "paper", "yref": "paper", "x": 0, "y": 0,
+        "xanchor": "left", "yanchor": "top", "yshift": -26, "showarrow": False,
+        "align": "left", "font": {"size": 9, "color": "#444444"}}]
+    margin = layout.setdefault("margin", {})
+    margin["b"] = max(margin.get("b") or 30, 30) + 14 * len(lines) + 4
     return fig
 
 

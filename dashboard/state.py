@@ -64,6 +64,10 @@ HOTSPOT_PALETTE = ("#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9
 # ColorBrewer RdYlBu, 5 classes (colour-blind safe), reversed so red is riskiest and the Medium
 # majority is neutral; bands are also always named, and High/Very High get heavier outlines.
 PALETTE = ("#2c7bb6", "#abd9e9", "#ffffbf", "#fdae61", "#d7191c")
+# The selected LSOA's outline: a magenta no class palette, line or incident colour uses (a unit
+# test checks), on a white halo so it reads on every fill.
+SELECTION = "#d01c8b"
+SELECTION_HALO = "#ffffff"
 # Line and fill colours of the LSOA map besides the class palettes, sent to the browser in every
 # map view (assets/svrp.js holds no colour of its own): shapes with no class, thin outlines, the
 # heavier outline of strong classes (High, Very High), a what-if changed band (dashed), the
@@ -73,7 +77,8 @@ MAP_STYLE = {
     "line": "#5a5a5a",
     "strong_line": "#3b0010",
     "changed": "#000000",
-    "selected": "#1f4dd8",
+    "selected": SELECTION,
+    "selected_halo": SELECTION_HALO,
     "unsure": "#333333",
 }
 # District outlines over the LSOAs (a Leaflet path style; not interactive).
@@ -501,6 +506,7 @@ __all__ = [
     "CHANGE_OUTLINES",
     "PALETTE",
     "MAP_STYLE",
+    "SELECTION",
     "DISTRICT_STYLE",
     "INCIDENT_STYLE",
     "band_index",

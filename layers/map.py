@@ -142,13 +142,17 @@ def legend(
         for i in order
     ]
     body = [
-        html.Div(title, className="svrp-legend-title"),
+        # the key folds away (its summary stays), so it never has to cover the map
+        html.Summary(title, className="svrp-legend-title"),
         html.Ul(rows, className="svrp-legend-list"),
     ]
     if note:
         body.append(html.Div(note, className="svrp-note"))
-    return html.Div(
-        body, className="svrp-legend", role="group", **{"aria-label": f"{title} legend"}
+    # district names on the map on and off (assets/svrp-a11y.js; hidden on maps without them)
+    body.append(html.Button("Hide district names", className="svrp-labels-toggle svrp-button",
+                            type="button", hidden=True, **{"aria-pressed": "false"}))
+    return html.Details(
+        body, open=True, className="svrp-legend", **{"aria-label": f"{title} key"}
     )
 
 

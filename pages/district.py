@@ -419,7 +419,8 @@ def layout(
     presenting = present == "1"
     _, banding = default_parts(state, code)
     high_rows = high_risk_rows(county, state, HIGH, code)
-    panel = html.Section(id="dst-panel", className="svrp-card svrp-panel svrp-no-print")
+    panel = html.Section(id="dst-panel", className="svrp-card svrp-panel svrp-no-print",
+                         tabIndex="0", **{"aria-label": "Selected area"})
     # presenting: the compact list and the why-panel over it, beside the map (dashboard.present)
     present = [present_list(high_rows, dict(zip(rows["lsoa21_code"], rows["lsoa21_name"],
                                                 strict=True)), state.sub_level),
@@ -508,6 +509,8 @@ def layout(
                             ),
                         ],
                         className="svrp-card svrp-list-card",
+                        tabIndex="0",  # a scrollable region reachable by keyboard
+                        **{"aria-label": "High and Very High LSOAs"},
                     ),
                 ],
                 className="svrp-district-grid",

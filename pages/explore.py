@@ -371,10 +371,11 @@ def change_area(scope, search):
 )
 def show_panel(click, cell, weights, banding, scope, reference):
     """Fill ``exp-panel`` for the LSOA clicked on ``exp-lsoas`` or selected in ``exp-table``."""
-    if ctx.triggered_id == "exp-lsoas" and click:
-        code = (click.get("properties") or {}).get("lsoa21_code")
-    elif ctx.triggered_id == "exp-table" and cell:
-        code = cell.get("row_id")
+    # a value cleared (Escape, assets/svrp-a11y.js) closes the panel
+    if ctx.triggered_id == "exp-lsoas":
+        code = (click.get("properties") or {}).get("lsoa21_code") if click else None
+    elif ctx.triggered_id == "exp-table":
+        code = cell.get("row_id") if cell else None
     else:
         return no_update
     try:

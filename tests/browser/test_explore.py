@@ -15,7 +15,7 @@ from browserkit import mouse, screenshot, wait_for
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from dashboard.state import PALETTE
+from dashboard.state import PALETTE, SELECTION
 from profiler.engine import BANDS
 from profiler.pipeline import score_scope
 from profiler.spec import load_spec
@@ -203,14 +203,14 @@ def test_exp006_clicking_the_canvas_fills_the_panel(page, server, scored):
     assert code in tip and f"Overall risk: {band}" in tip
     # the clicked LSOA is outlined as selected; a row chosen in the list moves the outline
     style = "const o = window.svrp.registry.exp[arguments[0]].options; return [o.color, o.weight];"
-    assert page.execute_script(style, code) == ["#1f4dd8", 4]
+    assert page.execute_script(style, code) == [SELECTION, 4]
     cells = page.find_elements(By.CSS_SELECTOR, "#exp-table td[data-dash-column=lsoa21_code]")
     other = next(c for c in cells if c.text != code)
     other_code = other.text
     other.click()
-    wait_for(lambda: page.execute_script(style, other_code) == ["#1f4dd8", 4], timeout=10,
+    wait_for(lambda: page.execute_script(style, other_code) == [SELECTION, 4], timeout=10,
              message="the list's LSOA not outlined on the map")
-    assert page.execute_script(style, code)[0] != "#1f4dd8"
+    assert page.execute_script(style, code)[0] != SELECTION
     wait_for(lambda: other_code in page.find_element(By.ID, "panel-title").text, timeout=10)
     # a recolour keeps the selection
     before = page.execute_script(MARKS_JS)["restyles"]
@@ -219,7 +219,7 @@ def test_exp006_clicking_the_canvas_fills_the_panel(page, server, scored):
     box.send_keys("3.5", Keys.ENTER, Keys.TAB)
     wait_for(lambda: page.execute_script(MARKS_JS)["restyles"] > before, timeout=20,
              message="no recolour after a weight change")
-    assert page.execute_script(style, other_code) == ["#1f4dd8", 4]
+    assert page.execute_script(style, other_code) == [SELECTION, 4]
 
 
 def test_exp007_choosing_an_area_and_bad_links(page, server, scored):
