@@ -27,7 +27,7 @@ import re
 import unicodedata
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -276,12 +276,15 @@ class PlaceIndex:
             yield keys[at]
             at += 1
 
-    def search(self, query: str, limit: int = 10) -> list[Match]:
+    def search(self, query: str, limit: int = 10, prefer: Collection[str] | None = None,
+               ) -> list[Match]:
         """Places matching ``query``, best first, at most ``limit``.
 
         Exact (the whole name, an alias, a code or a postcode in any spacing) ranks first,
         then names or codes starting with the query, then names whose words start with each
-        query word, then close spellings (difflib ratio at least :data:`FUZZY_CUTOFF`).
+        query word; close spellings (difflib ratio at least :data:`FUZZY_CUTOFF`) only when
+        no name is or starts with the query. Within a tier, places with an LSOA in ``prefer``
+        (the LSOAs a page's map shows) come first.
         """
         q = normalise(query)[:100]
         if not q or limit <= 0:
@@ -312,7 +315,7 @@ class PlaceIndex:
                 break
         add(found or (), 2)
         similar: dict[int, float] = {}
-        if len(tier) < limit and len(q) >= 3:
+        if not any(v <= 1 for v in tier.values()) and len(tier) < limit and len(q) >= 3:
             close = difflib.get_close_matches(q, self._fuzzy_keys, n=limit, cutoff=FUZZY_CUTOFF)
             for key in close:
                 ratio = difflib.SequenceMatcher(None, q, key).ratio()
@@ -320,8 +323,15 @@ class PlaceIndex:
                     similar.setdefault(i, ratio)
                 add(self._fuzzy[key], 3)
         # fuzzy matches: the closest spelling first
+        if prefer is not None and not isinstance(prefer, set | frozenset):
+            prefer = set(prefer)
+
+        def away(i: int) -> bool:
+            return prefer is not None and not any(c in prefer for c in self.places_[i].lsoas)
+
         ranked = sorted(tier.items(), key=lambda item: (
-            item[1], -round(similar.get(item[0], 1.0), 2) if item[1] == 3 else 0,
+            item[1], away(item[0]),
+            -round(similar.get(item[0], 1.0), 2) if item[1] == 3 else 0,
             _KIND_ORDER[self.places_[item[0]].kind], len(self.places_[item[0]].name), item[0]))
         return [Match(self.places_[i], t) for i, t in ranked[:limit]]
 

@@ -162,7 +162,8 @@ def test_plc007_ranking_exact_prefix_word_fuzzy():
     assert found[0] == ("Hill", "exact")
     assert [n for n, how in found if how == "prefix"] == ["Hillmorton", "Hillside 001A"]
     assert ("Camp Hill", "word") in found
-    assert ("Hull", "fuzzy") in found
+    assert all(how != "fuzzy" for _, how in found)  # nothing fuzzy beside an exact match
+    assert [(m.place.name, m.how) for m in index.search("huell")] == [("Hull", "fuzzy")]
     tiers = [m.tier for m in index.search("hill")]
     assert tiers == sorted(tiers)
     assert index.search("") == [] and index.search("   ") == []
@@ -292,3 +293,15 @@ def test_pc007_cli_import_and_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "missing.csv: file not found" in err
     assert len(err.splitlines()) == 1
+
+
+def test_plc011_places_on_the_map_first_and_fuzzy_only_without_better(warwickshire):
+    box = (52.0, -1.6, 52.1, -1.5)
+    index = PlaceIndex([Place("ward", "E05000001", "Abbey", ("E01000001",), box),
+                        Place("ward", "E05000002", "Abbey", ("E01000002",), box)])
+    assert index.search("abbey", prefer={"E01000002"})[0].place.code == "E05000002"
+    assert index.search("abbey", prefer=["E01000001"])[0].place.code == "E05000001"
+    # an exact match leaves out look-alikes; a typo finds the right place
+    shipped_index, _ = warwickshire
+    assert all(m.how != "fuzzy" for m in shipped_index.search("Camp Hill", limit=20))
+    assert shipped_index.search("Lilington")[0].place.name == "Lillington"
