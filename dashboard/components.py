@@ -56,13 +56,20 @@ def map_clientside_callbacks(prefix: str) -> None:
     """Register a map page's two clientside callbacks (ids ``<prefix>-...``).
 
     ``svrp.restyle`` restyles the drawn shapes in place whenever ``<prefix>-view`` changes
-    (writing ``<prefix>-restyled``); ``svrp.hoverText`` writes the hovered LSOA's details to
+    (writing ``<prefix>-restyled``); ``svrpSearch.listFilter`` turns the list's filter box
+    into ``<prefix>-table.filter_query``; ``svrp.hoverText`` writes the hovered LSOA's details to
     ``<prefix>-hover`` from ``<prefix>-lsoas.hoverData`` and the view.
     """
     dash.clientside_callback(
         ClientsideFunction(namespace="svrp", function_name="restyle"),
         Output(f"{prefix}-restyled", "data"),
         Input(f"{prefix}-view", "data"),
+    )
+    dash.clientside_callback(
+        ClientsideFunction(namespace="svrpSearch", function_name="listFilter"),
+        Output(f"{prefix}-table", "filter_query"),
+        Input(f"{prefix}-table-filter", "value"),
+        prevent_initial_call=True,
     )
     dash.clientside_callback(
         ClientsideFunction(namespace="svrp", function_name="hoverText"),
@@ -221,18 +228,45 @@ def high_risk_rows(
     ]
 
 
+TABLE_CELL = {
+    "fontFamily": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif",
+    "fontSize": "0.9rem",
+    "padding": "4px 8px",
+    "textAlign": "left",
+    "whiteSpace": "normal",
+    "height": "auto",
+}
+FILTER_HINT = "LSOA code, MSOA, ward or district"
+
+
+def list_filter(table_id: str) -> html.Div:
+    """The filter box of an LSOA list (``<table_id>-filter``): rows containing what is typed."""
+    return html.Div(
+        [
+            html.Label("Filter the list", htmlFor=f"{table_id}-filter"),
+            dcc.Input(id=f"{table_id}-filter", type="search", placeholder=FILTER_HINT,
+                      autoComplete="off", debounce=False, maxLength=60),
+        ],
+        className="svrp-list-filter svrp-no-print",
+    )
+
+
 def high_risk_table(
     table_id: str,
     rows: list[dict],
     page_size: int = 15,
     extra_columns: Sequence[dict] = (),
     rank: str = "County rank",
-) -> dash_table.DataTable:
+    **overrides,
+) -> html.Div:
     """Sortable, keyboard-navigable table of LSOAs (select a cell to select the LSOA).
 
     ``rank`` names the rank column (see :func:`rank_label`). ``extra_columns`` are appended; a
     ``change`` column (what-if band change, as text) is also outlined, so a changed row is
-    marked by words and a border, not colour alone.
+    marked by words and a border, not colour alone. ``overrides`` replace DataTable arguments
+    (``columns``, ``style_cell``...). Above the table, a filter box (``<table_id>-filter``)
+    keeps the rows whose LSOA code, MSOA, ward or district contains what is typed
+    (:func:`map_clientside_callbacks` wires it).
     """
     changed_style = [
         {
@@ -242,23 +276,20 @@ def high_risk_table(
             "borderBottom": "2px dashed #000",
         }
     ]
-    return dash_table.DataTable(
+    arguments = dict(
         id=table_id,
         columns=table_columns(rank) + list(extra_columns),
         data=rows,
         sort_action="native",
+        # the filter box above sets filter_query; the table's own filter row is hidden
+        filter_action="native",
+        filter_query="",
+        css=[{"selector": "tr:has(> th.dash-filter)", "rule": "display: none"}],
         page_size=page_size,
         cell_selectable=True,
         style_as_list_view=True,
         style_table={"overflowX": "auto"},
-        style_cell={
-            "fontFamily": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif",
-            "fontSize": "0.9rem",
-            "padding": "4px 8px",
-            "textAlign": "left",
-            "whiteSpace": "normal",
-            "height": "auto",
-        },
+        style_cell=TABLE_CELL,
         style_header={"fontWeight": "bold"},
         style_data_conditional=(
             changed_style if any(c["id"] == "change" for c in extra_columns) else []
@@ -277,6 +308,9 @@ def high_risk_table(
             },
         ],
     )
+    arguments.update(overrides)
+    return html.Div([list_filter(table_id), dash_table.DataTable(**arguments)],
+                    className="svrp-list-table")
 
 
 # Figures are plain dicts, not plotly.graph_objects: building a go.Figure with a template

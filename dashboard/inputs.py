@@ -142,6 +142,13 @@ _PARTNER_STORE = one_of(none, mapping({"key": text(64, r"[A-Za-z0-9_-]+"), "v": 
                                        "area": _AREA}, required=("key",)))
 _SESSION = one_of(none, text(64, r"[A-Za-z0-9_-]+"))
 _LSOA = one_of(none, text(9, LSOA21_RE.pattern))
+# the place search box of each map page (dashboard/search.py, assets/svrp-search.js)
+_SEARCH = {
+    **{f"{key}-search-query": one_of(none, text(100)) for key in ("ovw", "dst", "exp")},
+    **{f"{key}-search-pick": one_of(none, mapping({"key": text(200), "n": count},
+                                                  required=("key",)))
+       for key in ("ovw", "dst", "exp")},
+}
 
 #: Shapes of particular components' values, by component id (checked after the property's).
 ID_SHAPES: dict[str, Shape] = {
@@ -153,6 +160,7 @@ ID_SHAPES: dict[str, Shape] = {
     "ovw-area": _AREA,
     "dst-area": _AREA,
     "ovw-drawn": one_of(none, boolean, number, text(100), mapping({}, extra=True)),
+    **_SEARCH,
 }
 
 

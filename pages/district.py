@@ -23,6 +23,7 @@ from dash import (
 from dashboard.area import area_href, area_not_found, band_string, map_view
 from dashboard.compare import comparison_section
 from dashboard.components import (
+    TABLE_CELL,
     diverging_bars,
     export_buttons,
     export_download,
@@ -35,6 +36,7 @@ from dashboard.components import (
 )
 from dashboard.present import ROW_TYPE, present_list, why_overlay
 from dashboard.slides import attribution, caption, captioned, chart_config, map_button
+from dashboard.search import search_box, search_callbacks, search_layers, subarea_scope
 from dashboard.state import DISTRICT_STYLE, current, state_by_id
 from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
 from profiler.build import slug
@@ -95,15 +97,16 @@ def district_table(rows: list[dict], result, spec, rank: str = "County rank"):
     lines = top_contributors(result, spec, sep="\n")
     by_code = dict(zip(result["lsoa21_code"], lines, strict=True))
     rows = [{**r, "drivers": by_code.get(r["lsoa21_code"], r["drivers"])} for r in rows]
-    table = high_risk_table("dst-table", rows)
-    table.columns = table_columns(rank=rank, drop=("district",))
-    table.style_cell = {**table.style_cell, "padding": "3px 6px"}
-    table.style_cell_conditional = [
-        {"if": {"column_id": "drivers"}, "minWidth": "150px", "width": "34%"},
-        {"if": {"column_id": "drivers"}, "whiteSpace": "pre-line"},
-        {"if": {"column_id": "lsoa21_code"}, "whiteSpace": "nowrap"},
-    ]
-    return table
+    return high_risk_table(
+        "dst-table", rows,
+        columns=table_columns(rank=rank, drop=("district",)),
+        style_cell={**TABLE_CELL, "padding": "3px 6px"},
+        style_cell_conditional=[
+            {"if": {"column_id": "drivers"}, "minWidth": "150px", "width": "34%"},
+            {"if": {"column_id": "drivers"}, "whiteSpace": "pre-line"},
+            {"if": {"column_id": "lsoa21_code"}, "whiteSpace": "nowrap"},
+        ],
+    )
 
 
 def print_list(result, spec) -> html.Table:
@@ -411,7 +414,8 @@ def layout(
     the_map = base_map(
         "dst-map",
         state.district_bounds[code],
-        [canvas_lsoa_events("dst-lsoas"), district_layer(state.districts_geojson, DISTRICT_STYLE)],
+        [canvas_lsoa_events("dst-lsoas"), district_layer(state.districts_geojson, DISTRICT_STYLE),
+         *search_layers(KEY)],
         state.settings.tiles_url,
         state.settings.tiles_attribution,
     )
@@ -467,6 +471,7 @@ def layout(
                 [
                     html.Section(
                         [
+                            search_box(KEY),
                             the_map,
                             # the district's own counts (the view covers the county)
                             view_legend(view, counts=rows["band"].value_counts().to_dict()),
@@ -538,6 +543,7 @@ def layout(
 
 
 map_clientside_callbacks(KEY)
+search_callbacks(KEY, subarea_scope, State("dst-area", "data"), State("dst-code", "data"))
 # a row chosen in the list is outlined on the map (svrp.canvas.select; a map click does it there)
 dash.clientside_callback(
     ClientsideFunction(namespace="svrp", function_name="selectRow"),

@@ -48,6 +48,7 @@ from dashboard.components import (
     validate_weights,
     weights_panel,
 )
+from dashboard.search import explore_scope, search_box, search_callbacks, search_layers
 from dashboard.state import LAYERS, current, layer_column
 from dashboard.urlstate import ViewState, parse_query, to_query
 from layers.map import base_map, canvas_lsoa_events, view_legend
@@ -197,7 +198,7 @@ def layout(**query) -> html.Div:
     the_map = base_map(
         "exp-map",
         scope_bounds(state, scope),
-        [canvas_lsoa_events("exp-lsoas")],
+        [canvas_lsoa_events("exp-lsoas"), *search_layers(KEY)],
         state.settings.tiles_url,
         state.settings.tiles_attribution,
         canvas=True,
@@ -213,6 +214,7 @@ def layout(**query) -> html.Div:
             map_grid(
                 controls,
                 [
+                    search_box(KEY),
                     the_map,
                     html.Div(view_legend(data), id="exp-legend"),
                     html.Div(
@@ -387,6 +389,7 @@ def show_panel(click, cell, weights, banding, scope, reference):
 
 
 map_clientside_callbacks("exp")
+search_callbacks(KEY, explore_scope, State("exp-scope", "value"))
 # a row chosen in the list is outlined on the map (svrp.canvas.select; a map click does it there)
 dash.clientside_callback(
     ClientsideFunction(namespace="svrp", function_name="selectRow"),

@@ -36,6 +36,7 @@ from dashboard.jobs import (
     stability_for,
     stability_job,
 )
+from dashboard.search import area_scope, search_box, search_callbacks, search_layers
 from dashboard.shared import SharedStateError
 from dashboard.state import (
     CHANGE_CLASSES,
@@ -216,6 +217,7 @@ def layout(code: str | None = None, **query) -> html.Div:
                 incident_layer(state, view.incidents, INCIDENT_TYPES),
                 id="ovw-incident-layer",
             ),
+            *search_layers(KEY),
         ],
         state.settings.tiles_url,
         state.settings.tiles_attribution,
@@ -239,6 +241,7 @@ def layout(code: str | None = None, **query) -> html.Div:
             map_grid(
                 controls,
                 [
+                    search_box(KEY),
                     the_map,
                     html.Div(legend_box, id="ovw-legend"),
                     html.Div(HOVER_HINT, id="ovw-hover", className="svrp-hover"),
@@ -645,6 +648,7 @@ def update_details(
 
 
 map_clientside_callbacks("ovw")
+search_callbacks(KEY, area_scope, State("ovw-area", "data"))
 
 
 @callback(

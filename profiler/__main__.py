@@ -599,6 +599,39 @@ def _add_police_parser(sub) -> None:
     q.set_defaults(func=cmd_police_list)
 
 
+def cmd_postcodes_import(args: argparse.Namespace) -> int:
+    """Keep the offered areas' live postcodes of the ONS Postcode Directory (DATA/postcodes/)."""
+    from profiler.area import AreaCatalogue
+    from profiler.places import import_onspd
+
+    text = args.area or os.environ.get("SVRP_AREAS", "").strip() or os.environ.get(
+        "SVRP_AREA", "").strip() or DEFAULT_AREA
+    catalogue = AreaCatalogue.load(args.data)
+    areas = (catalogue.areas("county") if text.strip().lower() == "england"
+             else catalogue.resolve_many(text, what="--area"))
+    codes = sorted({c for area in areas for c in area.lsoa_codes})
+    names = ", ".join(a.label for a in areas[:4]) + (" ..." if len(areas) > 4 else "")
+    report = import_onspd(args.file, args.data, codes, out=args.out)
+    print(f"areas: {names} ({len(codes):,} LSOAs)")
+    print(report.summary())
+    return 0
+
+
+def _add_postcodes_parser(sub) -> None:
+    p = sub.add_parser("postcodes", help="postcode search from the ONS Postcode Directory")
+    postcodes = p.add_subparsers(dest="postcodes_command", required=True)
+    q = postcodes.add_parser(
+        "import", help="read an ONS Postcode Directory CSV (ONSPD, OGL) and keep the live "
+        "postcodes of the offered areas in DATA/postcodes/postcodes.csv.gz")
+    q.add_argument("file", type=Path, metavar="FILE",
+                   help="ONSPD_<MMM>_<YYYY>_UK.csv (or .csv.gz, or the ONSPD zip)")
+    q.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data folder")
+    q.add_argument("--area", help="areas to keep, comma-separated as for SVRP_AREAS, or "
+                   "england (default: $SVRP_AREAS, else $SVRP_AREA, else Warwickshire)")
+    q.add_argument("--out", type=Path, help="output file (default DATA/postcodes/postcodes.csv.gz)")
+    q.set_defaults(func=cmd_postcodes_import)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (exposed for tests and documentation)."""
     parser = argparse.ArgumentParser(prog="python -m profiler", description=__doc__.splitlines()[0])
@@ -721,6 +754,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_docs)
 
     _add_police_parser(sub)
+    _add_postcodes_parser(sub)
     return parser
 
 

@@ -58,3 +58,6 @@ def lsoa11_shares(lsoa11: pd.Series, households: pd.Series) -> np.ndarray:
     total = piece.groupby(lsoa11).transform("sum")
     parts = piece.groupby(lsoa11).transform("size")
     return np.where(total > 0, piece / total.where(total > 0, 1.0), 1.0 / parts)
+POSTCODE_RE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}$")
+"""A UK postcode without its space, upper case (``CV345AB``; the outward code is 2-4 characters,
+the inward code a digit and two letters)."""
