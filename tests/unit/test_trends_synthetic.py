@@ -24,7 +24,7 @@ def test_trd201_committed_extract_is_the_scripts_output(area):
     path = script.out_path(area)
     assert "SYNTHETIC" in path.name
     assert path.read_bytes() == script.make(area), (
-        f"{path.name} differs from the script's output: run python scripts/make_synthetic_trends.py")
+        f"{path.name} differs from the script output; run scripts/make_synthetic_trends.py")
 
 
 def test_trd202_extract_spans_36_months_all_synthetic():
