@@ -30,6 +30,8 @@ from dashboard.components import (
     rank_label,
     table_columns,
 )
+from dashboard.monitoring import TREND_COLUMN, monitoring_section, with_sparklines
+from dashboard.monitoring import register as register_monitoring
 from dashboard.state import DISTRICT_STYLE, current, state_by_id
 from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
 from profiler.build import slug
@@ -91,7 +93,8 @@ def district_table(rows: list[dict], result, spec, rank: str = "County rank"):
     by_code = dict(zip(result["lsoa21_code"], lines, strict=True))
     rows = [{**r, "drivers": by_code.get(r["lsoa21_code"], r["drivers"])} for r in rows]
     table = high_risk_table("dst-table", rows)
-    table.columns = table_columns(rank=rank, drop=("district",))
+    table.columns = table_columns(rank=rank, drop=("district",)) + (
+        [TREND_COLUMN] if any(r.get("trend") for r in rows) else [])
     table.style_cell = {**table.style_cell, "padding": "3px 6px"}
     table.style_cell_conditional = [
         {"if": {"column_id": "drivers"}, "minWidth": "150px", "width": "34%"},
@@ -473,7 +476,8 @@ def layout(
                         [
                             html.H2("High and Very High LSOAs", className="svrp-h2"),
                             district_table(
-                                high_risk_rows(county, state, HIGH, code), rows, state.spec,
+                                with_sparklines(state, high_risk_rows(county, state, HIGH, code)),
+                                rows, state.spec,
                                 rank=rank_label(state, state.home.code),
                             ),
                             html.Div(
@@ -522,6 +526,7 @@ def layout(
             ),
             banding,
             _change_section(state, code, name),
+            monitoring_section("dst", state, code),
         ],
         id="dst-root",
         className="svrp-page svrp-district" + (" svrp-present" if presenting else ""),
@@ -530,6 +535,7 @@ def layout(
 
 
 map_clientside_callbacks(KEY)
+register_monitoring("dst", "dst-area", "dst-code", "dst-drawn")
 # a row chosen in the list is outlined on the map (svrp.canvas.select; a map click does it there)
 dash.clientside_callback(
     ClientsideFunction(namespace="svrp", function_name="selectRow"),

@@ -246,6 +246,31 @@ def export_frame(
     return out
 
 
+def table_bytes(frame: pd.DataFrame, meta: Mapping[str, Any], fmt: str,
+                sheet: str = "Table") -> bytes:
+    """CSV or Excel bytes of any readable table with its metadata block (the LSOA export's writers).
+
+    Every cell and header is neutralised (:func:`neutralise`), as in the LSOA export.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Readable columns, one row per line of the table.
+    meta : mapping
+        The ``# key: value`` lines (CSV) or the About sheet (Excel).
+    fmt : {"csv", "xlsx"}
+    sheet : str
+        The Excel sheet's name.
+    """
+    out = frame.reset_index(drop=True).map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    if fmt == "csv":
+        return _csv(out, meta)
+    if fmt == "xlsx":
+        return _xlsx(out, meta, sheet=sheet)
+    raise ProfilerError(f"export: format {str(fmt)[:20]!r}; use csv or xlsx")
+
+
 def _csv(frame: pd.DataFrame, meta: Mapping[str, Any]) -> bytes:
     buf = io.StringIO()
     for key, value in meta.items():
@@ -260,18 +285,18 @@ def _xlsx_text(value: Any) -> Any:
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
-def _xlsx(frame: pd.DataFrame, meta: Mapping[str, Any]) -> bytes:
+def _xlsx(frame: pd.DataFrame, meta: Mapping[str, Any], sheet: str = "LSOAs") -> bytes:
     frame = frame.map(_xlsx_text)
     meta = {k: _xlsx_text(str(v)) for k, v in meta.items()}
     buf = io.BytesIO()
     about = pd.DataFrame({"key": [neutralise(str(k)) for k in meta],
                           "value": [neutralise(str(v)) for v in meta.values()]})
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name="LSOAs", index=False)
+        frame.to_excel(writer, sheet_name=sheet, index=False)
         about.to_excel(writer, sheet_name="About", index=False)
-        sheet = writer.sheets["LSOAs"]
-        sheet.freeze_panes = "B2"
-        for cells in sheet.iter_rows():
+        ws = writer.sheets[sheet]
+        ws.freeze_panes = "B2"
+        for cells in ws.iter_rows():
             for cell in cells:
                 # openpyxl treats any string starting with "=" as a formula; keep text as text.
                 if isinstance(cell.value, str):

@@ -475,7 +475,7 @@ def check_rag_pct(value: object) -> float:
 
 ROW_KEYS = ("source", "measure", "label", "period", "months", "count", "rate_per_1000",
             "last_year", "change", "pct_change", "average_3y", "pct_vs_average", "status", "why",
-            "why_average", "recording")
+            "why_average", "years", "recording")
 
 
 def monitoring_rows(
@@ -512,8 +512,10 @@ def monitoring_rows(
         Keys :data:`ROW_KEYS`: ``count``, ``last_year``, ``change``, ``pct_change`` (rounded to
         one decimal), ``average_3y``, ``pct_vs_average``, ``rate_per_1000`` (None when not
         computable); ``status`` (Red/Amber/Green or None); ``why`` (plain words when a figure
-        or the status is missing; empty otherwise); ``recording`` (notes of recording changes
-        the compared span crosses).
+        or the status is missing; empty otherwise); ``why_average`` (why no three-year
+        average); ``years`` (this period's count in this year and the two before, None where
+        not covered: the terms of the average); ``recording`` (the months of the
+        :data:`RECORDING_CHANGES` that lie between the figures compared).
     """
     from profiler.disclosure import check_threshold
 
@@ -552,6 +554,7 @@ def monitoring_rows(
                        f"{gaps_text(trends.missing(ly_months))} not covered")
         else:
             row["last_year"] = int(last)
+        row["years"] = [None if y is None else int(y) for y in years]
         if all(y is not None for y in years):
             row["average_3y"] = round(sum(years) / AVERAGE_YEARS, 1)
         else:
@@ -571,11 +574,13 @@ def monitoring_rows(
                 row["status"] = rag_status(count, last, rag_pct)
         if count is not None and row["average_3y"]:
             row["pct_vs_average"] = round((count - row["average_3y"]) / row["average_3y"] * 100, 1)
-        compared = months + ly_months + ([m for k in range(AVERAGE_YEARS)
-                                          for m in shift(months, k)] if row["average_3y"]
-                                         is not None else [])
-        row["recording"] = [f"{month_label(c.month)}: {c.note} ({c.source})"
-                            for c in recording_notes(measure, compared)]
+        # only spans whose figures are shown side by side: a change between this period and a
+        # year with no figure compares nothing
+        compared = (months if count is not None else []) \
+            + (ly_months if last is not None else []) \
+            + ([m for k in range(AVERAGE_YEARS) for m in shift(months, k)]
+               if row["average_3y"] is not None else [])
+        row["recording"] = [c.month for c in recording_notes(measure, compared)]
         row["why"] = "; ".join(why)
         rows.append(row)
     return rows
