@@ -151,14 +151,7 @@ class AreaProfile:
         force's records in the area's border LSOAs (Warwickshire Police has 6 in
         Worcestershire) do not make it one.
         """
-        manifest = police.imported(self._data)["forces"]
-        names = {_slug(name) for _, name in self.area.forces}
-        ours = [
-            slug for slug, entry in manifest.items()
-            if slug in names or _slug(entry.get("name", "")).removesuffix("-police") in names
-        ]
-        covering = police.forces_covering(self._data, self.codes)
-        return tuple(sorted(ours, key=lambda f: -covering.get(f, 0)))
+        return area_forces(self._data, self.area)
 
     @cached_property
     def incidents(self) -> pd.DataFrame:
@@ -289,6 +282,18 @@ class AreaProfile:
         from profiler.stability import indicator_sensitivity
 
         return indicator_sensitivity(self.table, self._state.spec)
+
+
+def area_forces(data_dir: Path, area: HomeArea) -> tuple[str, ...]:
+    """Imported police.uk forces (store slugs) that police ``area``, most records first."""
+    manifest = police.imported(data_dir)["forces"]
+    names = {_slug(name) for _, name in area.forces}
+    ours = [
+        slug for slug, entry in manifest.items()
+        if slug in names or _slug(entry.get("name", "")).removesuffix("-police") in names
+    ]
+    covering = police.forces_covering(data_dir, area.lsoa_codes)
+    return tuple(sorted(ours, key=lambda f: -covering.get(f, 0)))
 
 
 def _slug(name: str) -> str:

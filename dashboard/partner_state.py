@@ -85,6 +85,10 @@ class ExtractUpload:
     counts: pd.DataFrame
     synthetic: bool
     lines: tuple[str, ...]
+    # per LSOA, month and trend measure (profiler.trends.partner_monthly), and the months the
+    # extract's dates span: the partner series of the monitoring tables (raw: suppress to show)
+    monthly: pd.DataFrame | None = None
+    covered: tuple[str, ...] = ()
 
 
 @dataclass
@@ -336,8 +340,12 @@ def load_extract_upload(state: AppState, content: bytes, filename: str) -> Extra
     counts = theme_counts(incidents, residents)
     synthetic = bool(len(incidents)) and bool(incidents["source"].str.upper().eq("SYNTHETIC")
                                               .all())
+    from profiler.trends import partner_covered, partner_monthly
+
+    placed = incidents[incidents["lsoa21_code"].isin(codes)]
     return ExtractUpload(name=report.source, counts=counts, synthetic=synthetic,
-                         lines=tuple(report.lines(n=0)))
+                         lines=tuple(report.lines(n=0)), monthly=partner_monthly(placed),
+                         covered=partner_covered(incidents["date"]))
 
 
 def load_synthetic(state: AppState) -> ExtractUpload:

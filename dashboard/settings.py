@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from profiler.errors import ProfilerError
+from profiler.trends import DEFAULT_RAG_PCT  # the one default of the monitoring status rule
 
 if TYPE_CHECKING:
     from profiler.area import AreaCatalogue, HomeArea
@@ -93,6 +94,12 @@ class Settings:
         "partner counts from 1 to this minus 1 (and their rates) are shown as <5 / suppressed; "
         "a whole number of incidents (default 5)",
         between=(1, 1000),
+    )
+    trend_rag_pct: int = setting(
+        int(DEFAULT_RAG_PCT),
+        "monitoring tables' status rule: Red when up on the same period last year by more than "
+        "this percentage, Green when down by more, Amber otherwise (default 5)",
+        between=(0, 100),
     )
     partner_max_bytes: int = setting(
         10_000_000, "largest partner upload accepted, in bytes", between=(1000, 200_000_000)

@@ -34,9 +34,11 @@ from dashboard.components import (
     rank_label,
     table_columns,
 )
+from dashboard.monitoring import TREND_COLUMN, monitoring_section, with_sparklines
+from dashboard.monitoring import register as register_monitoring
 from dashboard.present import ROW_TYPE, present_list, why_overlay
-from dashboard.slides import attribution, caption, captioned, chart_config, map_button
 from dashboard.search import search_box, search_callbacks, search_layers, subarea_scope
+from dashboard.slides import attribution, caption, captioned, chart_config, map_button
 from dashboard.state import DISTRICT_STYLE, current, state_by_id
 from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
 from profiler.build import slug
@@ -99,7 +101,8 @@ def district_table(rows: list[dict], result, spec, rank: str = "County rank"):
     rows = [{**r, "drivers": by_code.get(r["lsoa21_code"], r["drivers"])} for r in rows]
     return high_risk_table(
         "dst-table", rows,
-        columns=table_columns(rank=rank, drop=("district",)),
+        columns=table_columns(rank=rank, drop=("district",)) + (
+            [TREND_COLUMN] if any(r.get("trend") for r in rows) else []),
         style_cell={**TABLE_CELL, "padding": "3px 6px"},
         style_cell_conditional=[
             {"if": {"column_id": "drivers"}, "minWidth": "150px", "width": "34%"},
@@ -499,7 +502,7 @@ def layout(
                                     className="svrp-h2"),
                             *present,
                             district_table(
-                                high_rows, rows, state.spec,
+                                with_sparklines(state, high_rows), rows, state.spec,
                                 rank=rank_label(state, state.home.code),
                             ),
                             *export_buttons("dst", hide_present=True),
@@ -535,6 +538,7 @@ def layout(
             comparison_section(state, code),
             banding,
             _change_section(state, code, name),
+            monitoring_section("dst", state, code),
         ],
         id="dst-root",
         className="svrp-page svrp-district" + (" svrp-present" if presenting else ""),
@@ -544,6 +548,7 @@ def layout(
 
 map_clientside_callbacks(KEY)
 search_callbacks(KEY, subarea_scope, State("dst-area", "data"), State("dst-code", "data"))
+register_monitoring("dst", "dst-area", "dst-code", "dst-drawn")
 # a row chosen in the list is outlined on the map (svrp.canvas.select; a map click does it there)
 dash.clientside_callback(
     ClientsideFunction(namespace="svrp", function_name="selectRow"),

@@ -36,6 +36,8 @@ from dashboard.jobs import (
     stability_for,
     stability_job,
 )
+from dashboard.monitoring import monitoring_section
+from dashboard.monitoring import register as register_monitoring
 from dashboard.search import area_scope, search_box, search_callbacks, search_layers
 from dashboard.shared import SharedStateError
 from dashboard.state import (
@@ -269,12 +271,14 @@ def layout(code: str | None = None, **query) -> html.Div:
                 ],
                 className="svrp-list",
             ),
+            monitoring_section("ovw", state),
         ],
         className="svrp-page svrp-overview",
     )
 
 
 CHANGE_COLUMNS = [{"name": "What-if change", "id": "change"}]
+register_monitoring("ovw", "ovw-area", None, "ovw-drawn")
 PARTNER_COLUMN = {"name": "Partner incidents (knife / domestic / public place)", "id": "partner"}
 UPLOAD_STYLE = {"border": "2px dashed #777", "borderRadius": "4px", "padding": "6px 8px",
                 "margin": "4px 0", "cursor": "pointer", "textAlign": "center"}

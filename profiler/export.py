@@ -411,6 +411,72 @@ def _csv_zip(frame: pd.DataFrame, meta: Mapping[str, Any], spec: Spec, stem: str
     return buf.getvalue()
 
 
+def table_bytes(frame: pd.DataFrame, meta: Mapping[str, Any], fmt: str,
+                sheet: str = "Table", stem: str = "table") -> bytes:
+    """Bytes of any readable table (monitoring, lists) in the LSOA export's forms.
+
+    ``csv`` is a zip of the CSV (its header the first line) and ``<stem>-about.txt`` with the
+    metadata as ``key: value`` lines under DETAILS (what :func:`read_export_csv` reads back);
+    ``xlsx`` is the table, bold header, widths and a frozen header, with the metadata on an
+    About sheet. Every cell and header is neutralised (:func:`neutralise`).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Readable columns, one row per line of the table.
+    meta : mapping
+        Plain-words metadata: title, area, period, rules, sources, generated_at.
+    fmt : {"csv", "xlsx"}
+    sheet : str
+        The Excel sheet's name.
+    stem : str
+        The CSV's name inside the zip.
+    """
+    out = frame.reset_index(drop=True).map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    details = [(neutralise(str(k)), neutralise(str(v))) for k, v in meta.items()]
+    if fmt == "csv":
+        about = "DETAILS\n" + "".join(f"{k}: {v}\n" for k, v in details)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+            bundle.writestr(f"{stem}.csv", _csv(out))
+            bundle.writestr(ABOUT_FILE.format(stem=stem), about.encode("utf-8"))
+        return buf.getvalue()
+    if fmt != "xlsx":
+        raise ProfilerError(f"export: format {str(fmt)[:20]!r}; use csv or xlsx")
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet
+    ws.append([_xlsx_text(c) for c in out.columns])
+    for row in out.itertuples(index=False):
+        ws.append([_xlsx_text(v) for v in row])
+    for cells in ws.iter_rows():
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text stays text, never a formula
+    for i, name in enumerate(out.columns, 1):
+        ws.cell(row=1, column=i).font = Font(bold=True)
+        longest = max([len(str(name)), *(len(str(v)) for v in out.iloc[:, i - 1])])
+        ws.column_dimensions[get_column_letter(i)].width = min(max(10, longest + 2), 60)
+    ws.freeze_panes = "A2"
+    about = book.create_sheet("About")
+    about.column_dimensions["A"].width = 26
+    about.column_dimensions["B"].width = 110
+    for key, value in details:
+        about.append([_xlsx_text(key), _xlsx_text(value)])
+        about.cell(row=about.max_row, column=1).font = Font(bold=True)
+        about.cell(row=about.max_row, column=2).alignment = Alignment(wrap_text=True)
+        for cell in about[about.max_row]:
+            cell.data_type = "s"
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
 def _xlsx_text(value: Any) -> Any:
     # Control characters are not allowed in worksheets: drop them rather than fail the export.
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value

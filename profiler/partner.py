@@ -1746,6 +1746,28 @@ def load_incidents(
     return out, report
 
 
+def theme_masks(inc: pd.DataFrame) -> dict[str, pd.Series]:
+    """Which incidents count for each theme (:data:`THEME_DEFINITIONS`), and all and violence.
+
+    Returns
+    -------
+    dict
+        ``incident``, ``violence``, ``knife``, ``domestic``, ``public_place`` -> boolean Series
+        on ``inc``'s index: knife = knife flag; domestic = domestic flag and a violence offence;
+        public_place = violence, not domestic, location type not dwelling. The one definition
+        of the themes (the per-LSOA counts and the monthly trends both use it).
+    """
+    violence = inc["violence"].astype(bool)
+    domestic = inc["domestic"].astype(bool)
+    return {
+        "incident": pd.Series(True, index=inc.index),
+        "violence": violence,
+        "knife": inc["knife"].astype(bool),
+        "domestic": domestic & violence,
+        "public_place": violence & ~domestic & (inc["location_type"] != "dwelling"),
+    }
+
+
 def theme_counts(incidents: pd.DataFrame, population: pd.Series) -> pd.DataFrame:
     """Per-LSOA counts and rates per 1,000 residents for the three themes.
 
@@ -1771,14 +1793,7 @@ def theme_counts(incidents: pd.DataFrame, population: pd.Series) -> pd.DataFrame
     """
     pop = population.astype(float)
     inc = incidents[incidents["lsoa21_code"].isin(pop.index)]
-    themes = {
-        "incident": pd.Series(True, index=inc.index),
-        "violence": inc["violence"].astype(bool),
-        "knife": inc["knife"].astype(bool),
-        "domestic": inc["domestic"].astype(bool) & inc["violence"].astype(bool),
-        "public_place": inc["violence"].astype(bool) & ~inc["domestic"].astype(bool)
-        & (inc["location_type"] != "dwelling"),
-    }
+    themes = theme_masks(inc)
     out = pd.DataFrame(index=pd.Index(pop.index, name="lsoa21_code"))
     out["residents"] = pop.to_numpy()
     for name, mask in themes.items():
