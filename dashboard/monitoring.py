@@ -297,7 +297,8 @@ def monitoring_section(prefix: str, state: AppState, sub: str | None = None) -> 
             html.Div(
                 [
                     html.Span("Export: "),
-                    html.Button("CSV (zip with notes)", id=f"{p}-export-csv", className="svrp-button"),
+                    html.Button("CSV (zip with notes)", id=f"{p}-export-csv",
+                                className="svrp-button"),
                     html.Button("Excel", id=f"{p}-export-xlsx", className="svrp-button"),
                 ],
                 className="svrp-exports svrp-hide-present",
