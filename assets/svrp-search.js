@@ -68,13 +68,15 @@
         setProps(key + "-search-pick", {data: {key: option.getAttribute("data-value"), n: picks}});
     }
 
-    /* The first focus asks for an empty query, so the server builds its place index before
+    /* The first focus sends a null query, so the server builds its place index before
      * the first letter is typed. */
     document.addEventListener("focusin", function (e) {
         const input = e.target;
         if (!isBox(input) || input._svrpWarmed) { return; }
         input._svrpWarmed = true;
-        setProps(keyOf(input) + "-search-query", {data: ""});
+        /* cleared by the answer (the first in a process builds the index: a few seconds) */
+        setProps(keyOf(input) + "-search-status", {children: "Loading the places…"});
+        setProps(keyOf(input) + "-search-query", {data: null});
     });
 
     document.addEventListener("input", function (e) {

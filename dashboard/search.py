@@ -44,8 +44,8 @@ PLACEHOLDER = "Town, ward, postcode, LSOA…"
 # The chosen place's outline: the selection colour over a white halo, no fill.
 OUTLINE_STYLE = {"color": MAP_STYLE["selected"], "weight": 3.5, "opacity": 1, "fill": False,
                  "interactive": False, "dashArray": None}
-HALO_STYLE = {"color": "#ffffff", "weight": 7, "opacity": 0.9, "fill": False,
-              "interactive": False}
+HALO_STYLE = {"color": MAP_STYLE.get("selected_halo", "#ffffff"), "weight": 7, "opacity": 0.9,
+              "fill": False, "interactive": False}
 # A postcode's point (svrpSearch.point draws it from these).
 POINT_STYLE = {"radius": 6, "color": MAP_STYLE["selected"], "weight": 3, "fillColor": "#ffffff",
                "fillOpacity": 1}
@@ -340,6 +340,12 @@ def search_callbacks(key: str, scope: Callable[..., SearchScope], *states: State
         prevent_initial_call=True,
     )
     def suggest(query, *values):
+        if query is None:  # the box's first focus: build the index, change nothing else
+            try:
+                place_index(current())
+            except ProfilerError as exc:
+                return no_update, no_update, str(exc)
+            return no_update, no_update, ""
         try:
             return suggestions(scope(*values), query if isinstance(query, str) else "", key)
         except ProfilerError as exc:

@@ -186,9 +186,8 @@ def _union(boxes: Iterable[tuple[float, float, float, float]]):
     boxes = list(boxes)
     if not boxes:
         return None
-    a = np.asarray(boxes, dtype=float)
-    return (round(float(a[:, 0].min()), 6), round(float(a[:, 1].min()), 6),
-            round(float(a[:, 2].max()), 6), round(float(a[:, 3].max()), 6))
+    return (round(min(b[0] for b in boxes), 6), round(min(b[1] for b in boxes), 6),
+            round(max(b[2] for b in boxes), 6), round(max(b[3] for b in boxes), 6))
 
 
 def town_part(name: str) -> str | None:
@@ -233,27 +232,33 @@ class PlaceIndex:
         self.places_: list[Place] = sorted(
             places, key=lambda p: (_KIND_ORDER[p.kind], normalise(p.name), p.code))
         self._by_key = {p.key: p for p in self.places_}
-        exact: dict[str, set[int]] = defaultdict(set)
-        tokens: dict[str, set[int]] = defaultdict(set)
-        fuzzy: dict[str, set[int]] = defaultdict(set)
+        # places are visited in index order, so each list below is sorted as it is built
+        exact: dict[str, list[int]] = defaultdict(list)
+        tokens: dict[str, list[int]] = defaultdict(list)
+        fuzzy: dict[str, list[int]] = defaultdict(list)
+
+        def put(table: dict[str, list[int]], key: str, i: int) -> None:
+            at = table[key]
+            if not at or at[-1] != i:
+                at.append(i)
+
         for i, p in enumerate(self.places_):
-            names = [p.name, *p.aliases]
-            for text in names:
+            for text in (p.name, *p.aliases):
                 norm = normalise(text)
                 if not norm:
                     continue
-                exact[norm].add(i)
-                exact[norm.replace(" ", "")].add(i)
+                put(exact, norm, i)
+                put(exact, norm.replace(" ", ""), i)
                 for word in norm.split():
-                    tokens[word].add(i)
+                    put(tokens, word, i)
                 if p.kind not in ("lsoa", "postcode") and not any(ch.isdigit() for ch in norm):
-                    fuzzy[norm].add(i)
-            exact[compact(p.code)].add(i)
-        self._exact = {k: tuple(sorted(v)) for k, v in exact.items()}
+                    put(fuzzy, norm, i)
+            put(exact, compact(p.code), i)
+        self._exact = dict(exact)
         self._keys = sorted(self._exact)
-        self._tokens = {k: frozenset(v) for k, v in tokens.items()}
+        self._tokens = dict(tokens)
         self._token_keys = sorted(self._tokens)
-        self._fuzzy = {k: tuple(sorted(v)) for k, v in fuzzy.items()}
+        self._fuzzy = dict(fuzzy)
         self._fuzzy_keys = sorted(self._fuzzy)
 
     def __len__(self) -> int:
@@ -309,7 +314,7 @@ class PlaceIndex:
         for word in words:
             hits: set[int] = set()
             for key in self._prefixed(self._token_keys, word):
-                hits |= self._tokens[key]
+                hits.update(self._tokens[key])
             found = frozenset(hits) if found is None else found & hits
             if not found:
                 break
@@ -376,7 +381,7 @@ class PlaceIndex:
             rows = rows[rows["lsoa21_code"].isin(set(lsoas))]
         rows = rows[rows["lsoa21_code"].isin(boxes.keys())].sort_values("lsoa21_code")
         places: list[Place] = []
-        records = list(rows.itertuples(index=False))
+        records = list(rows.astype(object).itertuples(index=False))
         for kind, code_at, name_at, alias_at in (("district", 7, 8, None), ("ward", 5, 6, None),
                                                  ("msoa", 2, 4, 3)):
             groups: dict[str, list] = defaultdict(list)

@@ -305,3 +305,31 @@ def test_plc011_places_on_the_map_first_and_fuzzy_only_without_better(warwickshi
     shipped_index, _ = warwickshire
     assert all(m.how != "fuzzy" for m in shipped_index.search("Camp Hill", limit=20))
     assert shipped_index.search("Lilington")[0].place.name == "Lillington"
+
+
+# -- the search box's callback inputs (dashboard.inputs) ----------------------------------------
+
+
+def _body(ident: str, value) -> bytes:
+    import json
+
+    return json.dumps({"output": "x.children", "outputs": {"id": "x", "property": "children"},
+                       "inputs": [{"id": ident, "property": "data", "value": value}],
+                       "changedPropIds": [f"{ident}.data"]}).encode()
+
+
+@pytest.mark.parametrize("key", ["ovw", "dst", "exp"])
+def test_plc012_search_inputs_are_shape_checked(key):
+    from dashboard.inputs import BadInput, parse_body
+
+    parse_body(_body(f"{key}-search-query", "camp hill"))
+    parse_body(_body(f"{key}-search-query", None))
+    parse_body(_body(f"{key}-search-pick", {"key": "msoa:E02006476", "n": 3}))
+    for ident, value in ((f"{key}-search-query", "x" * 101),
+                         (f"{key}-search-query", {"q": "camp"}),
+                         (f"{key}-search-pick", {"key": "k" * 201, "n": 1}),
+                         (f"{key}-search-pick", {"n": 1}),
+                         (f"{key}-search-pick", {"key": "lsoa:E01031010", "n": -1}),
+                         (f"{key}-search-pick", {"key": "lsoa:E01031010", "x": 1})):
+        with pytest.raises(BadInput):
+            parse_body(_body(ident, value))
