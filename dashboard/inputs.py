@@ -134,6 +134,9 @@ PROPERTY_SHAPES: dict[str, Shape] = {
                                          "row_id": one_of(none, text(200), number)},
                                         extra=True)),
     "viewport": one_of(none, mapping({}, extra=True)),
+    # a Plotly chart's box/lasso selection and legend toggles (the quadrant chart)
+    "selectedData": one_of(none, mapping({}, extra=True)),
+    "restyleData": one_of(none, list_of(ANY, 10)),
 }
 
 _AREA = one_of(none, text(2_000, r"E\d{8}(\+E\d{8})*"))  # an area's canonical code
@@ -152,6 +155,7 @@ ID_SHAPES: dict[str, Shape] = {
     "ovw-area": _AREA,
     "dst-area": _AREA,
     "ovw-drawn": one_of(none, boolean, number, text(100), mapping({}, extra=True)),
+    "ovw-quad-focus": one_of(none, list_of(count, 4)),  # quadrant groups picked on the chart
 }
 
 
