@@ -52,3 +52,24 @@ def area_record(state, area_code: str | None = None) -> list[dict]:
     codes = {area_code or state.home.code}
     codes |= {code for code, _ in getattr(state.home, "utlas", ())}
     return [r for r in records if r.get("area") in codes]
+
+
+def export_lines(state) -> dict[str, str]:
+    """The area's backtest figures for an export's metadata (About sheet / metadata block)."""
+    from profiler.docs import backtest_sentence
+
+    records = area_record(state)
+    if not records:
+        return {"backtest": f"No backtest for {state.home.label}: it needs imported police.uk "
+                            "months (see the methodology page)."}
+    return {f"backtest {r['id']}": f"{r['label']}: " + backtest_sentence(r).replace("**", "")
+            for r in records}
+
+
+def section(state, heading: str = "##"):
+    """The "How well does this profile find where violence happens?" Markdown of the area."""
+    from profiler.docs import backtest_markdown
+
+    shipped = state_backtests(state)
+    return backtest_markdown({**shipped, "backtests": area_record(state)}, state.spec,
+                             area=None, heading=heading)

@@ -187,13 +187,17 @@ def high_risk_rows(
     district: str | None = None,
     stability: pd.DataFrame | None = None,
     limit: int | None = None,
+    codes=None,
 ) -> list[dict]:
     """Rows for the high-risk list of every page: LSOAs in ``bands`` (and ``district``).
 
     Highest first, at most ``limit``. ``stability`` (by LSOA code) gives P(High+); the shipped
     default-profile analysis if omitted (pass :data:`NO_STABILITY` when it does not apply).
+    ``codes`` keeps only those LSOAs (e.g. one risk vs recorded violence group).
     """
     rows = result[result["band"].isin(list(bands))]
+    if codes is not None:
+        rows = rows[rows["lsoa21_code"].isin(set(codes))]
     if district:
         rows = rows[state.in_subarea(rows["lsoa21_code"], district)]
     if limit is not None:
@@ -533,13 +537,24 @@ def export_download(
     normalisation: str,
     banding: str,
     extra_meta: Mapping[str, str] | None = None,
+    group: int | None = None,
 ) -> dict:
     """A ``dcc.Download`` payload of the LSOAs in ``bands`` (and ``district``).
 
-    ``extra_meta`` lines (e.g. the source of each theme band) join the metadata block.
+    ``extra_meta`` lines (e.g. the source of each theme band) join the metadata block, as do
+    the area's backtest figures and its risk vs recorded violence counts. ``group`` (an index
+    into :data:`profiler.observed.QUADRANT_GROUPS`) keeps that group's LSOAs only.
     """
+    from dashboard import quadrants as quad
+    from dashboard.backtests import export_lines
+
     if fmt not in EXPORT_NAMES:
         raise ProfilerError(f"export: format {fmt!r} not available")
+    groups = quad.frame(state, result, state.spec.with_weights(dict(weights)))
+    evidence = {**export_lines(state), **quad.export_metadata(state, groups)}
+    if group is not None:
+        result = result[result["lsoa21_code"].isin(set(quad.group_codes(groups, group)))]
+        evidence["risk_vs_recorded_violence_group"] = quad.QUADRANTS[group]
     boundaries = None
     if district:  # a district or ward of the area: its LSOAs, ranked within the area
         result = result[state.in_subarea(result["lsoa21_code"], district)]
@@ -561,6 +576,7 @@ def export_download(
         weights=dict(weights),
         generated_at=datetime.now(UTC),
         **({"district": district} if district else {}),
+        **evidence,
         **dict(extra_meta or {}),
     )
     blob = export_lsoas(
@@ -572,5 +588,7 @@ def export_download(
         meta=meta,
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d")
-    name = f"high-risk-lsoas-{district or state.home.slug}-{stamp}.{fmt}"
+    what = "high-risk-lsoas" if group is None else quad.QUADRANT_GROUPS[group].key.replace(
+        "_", "-") + "-lsoas"
+    name = f"{what}-{district or state.home.slug}-{stamp}.{fmt}"
     return dcc.send_bytes(blob, name)

@@ -171,3 +171,32 @@ def export_metadata(state, quad: pd.DataFrame) -> dict:
     counts = quad["quadrant"].value_counts()
     return {"risk_vs_recorded_violence": "; ".join(
         f"{name}: {int(counts.get(name, 0))}" for name in QUADRANTS)}
+
+
+def district_section(state, code: str, name: str) -> html.Section:
+    """Each risk vs recorded violence group's LSOAs in a district or ward, as the one list.
+
+    The lists are :func:`dashboard.components.high_risk_table` of every band, one per group;
+    an area without police.uk data says so instead.
+    """
+    from dashboard.components import high_risk_rows, high_risk_table, rank_label
+    from profiler.engine import BANDS
+
+    groups = frame(state, state.county)
+    heading = html.H2(f"Risk vs recorded violence in {name}", className="svrp-h2")
+    if not has_police(groups):
+        return html.Section([heading, html.P(NO_POLICE.format(area=state.home.name),
+                                             className="svrp-note", id="dst-quad-note")],
+                            className="svrp-card svrp-quadrants", id="dst-quadrants")
+    inside = state.in_subarea(groups["lsoa21_code"], code)
+    parts: list = [heading, html.P(legend_note(state, groups), className="svrp-note",
+                                   id="dst-quad-note")]
+    for g in range(len(QUADRANTS)):
+        codes = groups.loc[inside & (groups["group"] == g).to_numpy(), "lsoa21_code"]
+        rows = high_risk_rows(state.county, state, BANDS, code, codes=codes)
+        parts.append(html.Details(
+            [html.Summary(f"{LABELS[g]} ({len(rows)} LSOAs)"), group_description(g),
+             high_risk_table(f"dst-quad-table-{g}", rows, page_size=10,
+                             rank=rank_label(state, state.home.code))],
+            open=g in (1, 2), className="svrp-quad-group", id=f"dst-quad-group-{g}"))
+    return html.Section(parts, className="svrp-card svrp-quadrants", id="dst-quadrants")

@@ -19,7 +19,9 @@ from dash import (
     no_update,
 )
 
+from dashboard import quadrants as quad
 from dashboard.area import area_href, area_not_found, band_string, map_view
+from dashboard.backtests import section as backtest_section
 from dashboard.components import (
     diverging_bars,
     export_download,
@@ -490,6 +492,14 @@ def layout(
                                 ],
                                 className="svrp-exports svrp-hide-present",
                             ),
+                            dcc.RadioItems(
+                                id="dst-export-group",
+                                options=[{"label": "High and Very High", "value": "high"}]
+                                + [{"label": label, "value": str(g)}
+                                   for g, label in enumerate(quad.LABELS)],
+                                value="high",
+                                className="svrp-radio svrp-hide-present",
+                            ),
                             html.P(id="dst-export-msg", role="status", className="svrp-note"),
                             dcc.Download(id="dst-download"),
                             print_list(rows, state.spec),
@@ -520,6 +530,9 @@ def layout(
                 style={"marginTop": "12px"},
             ),
             banding,
+            quad.district_section(state, code, name),
+            html.Section(dcc.Markdown(backtest_section(state), id="dst-backtest"),
+                         className="svrp-card svrp-backtest"),
             _change_section(state, code, name),
         ],
         id="dst-root",
@@ -602,14 +615,20 @@ def show_panel(click, cell, drawn, area=None):
     Input("dst-export-xlsx", "n_clicks"),
     Input("dst-export-geojson", "n_clicks"),
     State("dst-code", "data"),
+    State("dst-export-group", "value"),
     State("dst-area", "data"),
     prevent_initial_call=True,
 )
-def export(_csv, _xlsx, _geojson, code, area=None):
-    """Send the district's High/Very High LSOAs to ``dst-download``; report on ``dst-export-msg``.
+def export(_csv, _xlsx, _geojson, code, which=None, area=None):
+    """Send the district's High/Very High LSOAs (or a group's) to ``dst-download``.
 
-    Reads the district from ``dst-code`` and the format from the button pressed.
+    A risk vs recorded violence group is exported when ``dst-export-group`` names one; the
+    outcome is reported on ``dst-export-msg``.
+
+    Reads the district from ``dst-code``, the list from ``dst-export-group`` and the format
+    from the button pressed.
     """
+    group = int(which) if which in {str(g) for g in range(len(quad.LABELS))} else None
     try:
         state = current(area)
     except ProfilerError as exc:
@@ -623,11 +642,12 @@ def export(_csv, _xlsx, _geojson, code, area=None):
             state,
             state.county,
             fmt,
-            HIGH,
+            HIGH if group is None else BANDS,
             code,
             tuple(state.spec.weights.items()),
             prof.normalisation,
             prof.banding,
+            group=group,
         )
     except ProfilerError as exc:
         return no_update, f"Export failed: {exc}"
