@@ -404,8 +404,15 @@ def lsoa_panel(
     # suppressed partner counts: named by ``hidden`` or flagged in the profile (missing values)
     secret = {i.id for i in spec.indicators
               if code in hidden.get(i.id, ()) or bool(row.get(f"{i.id}{FLAG_SUFFIX}", False))}
+    # optional indicators without data here (no police.uk months): left out, weights renormalised
+    absent = {i.id for i in spec.indicators
+              if i.optional and i.id not in secret and pd.isna(row[f"{i.id}_value"])}
+    from dashboard.backtests import flat_ids
+
+    flat = set(flat_ids(state))
     contrib = sorted(
-        ((0.0 if i.id in secret else row[f"{i.id}_contribution"], i) for i in spec.indicators),
+        ((0.0 if i.id in secret | absent else row[f"{i.id}_contribution"], i)
+         for i in spec.indicators if i.id not in absent),
         key=lambda t: t[0],
     )
     fig = diverging_bars(
@@ -421,7 +428,7 @@ def lsoa_panel(
         return state.england_percentile(ind_id, value) if ind_id in state.england_sorted else None
 
     pct = [
-        None if i.id in secret else england_pct(i.id, row[f"{i.id}_value"])
+        None if i.id in secret | absent else england_pct(i.id, row[f"{i.id}_value"])
         for i in spec.indicators
     ]
     in_county = code in state.county_codes
@@ -468,17 +475,35 @@ def lsoa_panel(
         value = row[f"{ind.id}_value"]
         threshold = getattr(state.settings, "disclosure_threshold", 5)
         england = state.england_means.get(ind.id)
+        county_mean = state.county_means[ind.id]
+        shown = (f"<{threshold}" if ind.id in secret else
+                 "no police.uk data" if ind.id in absent else f"{value:.3g}")
         value_rows.append(
             html.Tr(
                 [
-                    html.Td(ind.label),
-                    html.Td(f"<{threshold}" if ind.id in secret else f"{value:.3g}"),
-                    html.Td(f"{state.county_means[ind.id]:.3g}" if in_county else "n/a"),
-                    html.Td("n/a" if england is None else f"{england:.3g}"),
-                    html.Td("suppressed" if ind.id in secret else row[f"{ind.id}_band"]),
+                    html.Td(ind.label + (" (one value per district)" if ind.id in flat else "")),
+                    html.Td(shown),
+                    html.Td(f"{county_mean:.3g}" if in_county and not pd.isna(county_mean)
+                            else "n/a"),
+                    html.Td("n/a" if england is None or pd.isna(england) else f"{england:.3g}"),
+                    html.Td("suppressed" if ind.id in secret else
+                            "n/a" if ind.id in absent else row[f"{ind.id}_band"]),
                 ]
             )
         )
+    notes = []
+    if absent:
+        left = [i for i in spec.indicators if i.id not in absent and i.weight > 0]
+        notes.append(html.P(
+            f"No police.uk months are imported for this LSOA's force: "
+            f"{', '.join(i.label for i in spec.indicators if i.id in absent)} left out; the "
+            f"score is the weighted mean of the other {len(left)} indicators, their weights "
+            "renormalised over them.", className="svrp-note", id="panel-absent"))
+    if flat & {i.id for i in spec.indicators}:
+        notes.append(html.P(
+            "Marked 'one value per district': the same value for every LSOA of the district, "
+            "so it says which district, not which streets.", className="svrp-note",
+            id="panel-flat"))
     n_area = len(result)
     return [
         html.H3(f"{row['lsoa21_name']} ({code})", id="panel-title"),
@@ -504,6 +529,7 @@ def lsoa_panel(
             id="panel-ranks",
         ),
         _stability_line(state, code, stability),
+        *notes,
         dcc.Graph(figure=fig, config={"displayModeBar": False}, id="panel-chart"),
         dcc.Graph(figure=compare, config={"displayModeBar": False}, id="panel-compare"),
         html.Table(

@@ -64,9 +64,8 @@ def legend_note(state, quad: pd.DataFrame) -> str:
     if "observed_sv_months" in state.county_table.columns:
         windows = state.county_table["observed_sv_months"].dropna().unique()
         months = f" ({', '.join(map(str, windows))})" if len(windows) else ""
-    return ("High risk: the top fifth of the risk-factor score (causal indicators only); high "
-            "violence: the top fifth of recent recorded serious violence per resident"
-            f"{months}. Pick groups on the chart to highlight them.")
+    return ("High: the area's top fifth of the risk-factor score (causal indicators) or of "
+            f"recorded serious violence per resident{months}.")
 
 
 def figure(state, quad: pd.DataFrame, selected: str | None = None) -> go.Figure:

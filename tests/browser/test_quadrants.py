@@ -158,3 +158,24 @@ def test_quad004_area_without_police_data_shows_the_risk_axis_only(page, server,
     page.execute_script("arguments[0].scrollIntoView();",
                         page.find_element(By.CSS_SELECTOR, ".svrp-quadrants"))
     screenshot(page, "quadrants-worcestershire-no-police")
+
+
+def test_quad005_district_page_lists_groups_and_its_backtest(page, server, world):
+    area, quad = world("E10000031")
+    district = "E07000221"  # Stratford-on-Avon: town-centre violence on low risk factors
+    page.get(server + f"/district/{district}")
+    section = wait_for(lambda: page.find_element(By.ID, "dst-quadrants"), timeout=20)
+    codes = set(area.subarea(district).lsoa_codes)
+    for g, group in enumerate(QUADRANT_GROUPS):
+        summary = page.find_element(By.CSS_SELECTOR, f"#dst-quad-group-{g} summary").text
+        members = quad.loc[(quad["group"] == g) & quad["lsoa21_code"].isin(codes)]
+        assert f"({len(members)} LSOAs)" in summary, summary
+        assert group.name.split(",")[0].capitalize() in summary
+    text = page.find_element(By.ID, "dst-backtest").text
+    assert "How well does this profile find where violence happens?" in text
+    assert "Warwickshire: test Mar-Apr 2024" in text
+    page.execute_script("arguments[0].scrollIntoView();", section)
+    screenshot(page, "quadrants-district-stratford-groups")
+    page.execute_script("arguments[0].scrollIntoView();",
+                        page.find_element(By.ID, "dst-backtest"))
+    screenshot(page, "quadrants-district-stratford-backtest")

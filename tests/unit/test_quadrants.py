@@ -157,3 +157,24 @@ def test_quad109_district_page_and_methodology_show_the_backtest(state):
     worcs = current("E10000034")
     assert "No backtest for this area" in backtests.section(worcs)
     assert backtests.export_lines(worcs)["backtest"].startswith("No backtest")
+
+
+def test_quad110_panel_says_when_police_data_is_absent(state):
+    from dashboard.components import lsoa_panel
+    from dashboard.state import current
+
+    def text(node) -> str:
+        if isinstance(node, str | int | float):
+            return str(node)
+        if isinstance(node, list | tuple):
+            return " ".join(text(n) for n in node)
+        return text(getattr(node, "children", None) or "")
+
+    worcs = current("E10000034")
+    code = worcs.county["lsoa21_code"].iloc[0]
+    panel = text(lsoa_panel(worcs, worcs.county, code))
+    n_left = sum(1 for i in worcs.spec.indicators if not i.optional)
+    assert "No police.uk months" in panel and f"other {n_left} indicators" in panel
+    assert "no police.uk data" in panel and "nan" not in panel.split()
+    warks = text(lsoa_panel(state, state.county, state.county["lsoa21_code"].iloc[0]))
+    assert "No police.uk months" not in warks
