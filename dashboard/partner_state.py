@@ -189,10 +189,16 @@ def set_user_source(source) -> None:
 
 
 def cache_for(state: AppState) -> PartnerCache:
-    """The partner cache of the running app (one per loaded state)."""
-    key = id(state)
+    """The partner cache of the running app: one for all its home areas.
+
+    Keyed by the settings object, which every area's state shares (``dashboard.state``
+    derives them from one loaded state), so opening another area never drops a session's data;
+    each entry records the area it was checked against. A new app (tests, reload) has new
+    settings and starts with no partner data.
+    """
+    key = id(state.settings)
     if key not in _CACHES:
-        _CACHES.clear()  # a new state (tests, reload) starts with no partner data
+        _CACHES.clear()
         _CACHES[key] = PartnerCache(state.settings.partner_sessions,
                                     ttl=state.settings.session_ttl)
     return _CACHES[key]

@@ -184,7 +184,7 @@ def _comparison_figure(county, district_rows, spec, name: str, area: str):
         height=440,
         reverse=True,
     )
-    fig.update_traces(
+    fig["data"][0].update(
         customdata=[[f"{r['district']:.3g}", f"{r['county']:.3g}", r["unit"]] for r in rows],
         hovertemplate=(
             "%{y}: district %{customdata[0]} vs county %{customdata[1]} (%{customdata[2]})"
@@ -309,11 +309,12 @@ def _change_section(state, code: str, name: str) -> html.Section:
         {"name": "MSOA", "id": "msoa"},
         {"name": "Band", "id": "change"},
         {"name": "2019 → 2025 band", "id": "bands"},
-        {"name": "County rank 2019 → 2025", "id": "ranks"},
+        {"name": f"Rank in {state.home.name} 2019 → 2025", "id": "ranks"},
         {"name": "2021 split", "id": "split"},
     ]
+    # police.uk columns only where both periods are imported for the area (else a note says so)
     columns += [{"name": f"{crime} (Jan-Feb 2019 → 2024)", "id": slug(crime)}
-                for crime in POLICE_TYPES]
+                for crime in POLICE_TYPES if police]
     return html.Section(
         [
             html.H2("Change since IoD2019", className="svrp-h2"),

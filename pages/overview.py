@@ -384,7 +384,7 @@ def _partner(store, area=None):
     if not isinstance(store, dict) or store.get("area", current().default_area) != \
             current(area).home.code:
         return None
-    data = ps.cache_for(current()).get(store.get("key"))
+    data = ps.cache_for(current(area)).get(store.get("key"))
     return None if data is None or data.empty else data
 
 

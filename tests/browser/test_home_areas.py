@@ -147,3 +147,88 @@ def test_home007_area_chooser_opens_an_area(page, server):
     wait_for(lambda: "/area/E08000026" in page.current_url, timeout=15,
              message="the chooser did not open Coventry")
     wait_drawn(page, "ovw", 203)
+
+
+def _incident_file(path: Path, inside: list[str], outside: list[str]) -> Path:
+    """A small partner incident extract: a knife and a domestic incident per LSOA given."""
+    rows = ["incident_id,date,lsoa21_code,offence,domestic,knife,location_type,source"]
+    for i, code in enumerate(inside + outside):
+        rows.append(f"T{2 * i:05d},2024-02-01,{code},Violence with injury,no,yes,street,TEST")
+        rows.append(f"T{2 * i + 1:05d},2024-02-02,{code},Violence with injury,yes,no,dwelling,TEST")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_home008_upload_is_checked_against_the_area_and_feeds_its_layers(page, server, world,
+                                                                          tmp_path):
+    area, result = world("E23000021")
+    _, warks = world("E10000031")
+    inside = list(result["lsoa21_code"].iloc[:40])
+    outside = list(warks["lsoa21_code"].iloc[:3])
+    bad = _incident_file(tmp_path / "mixed-incidents.csv", inside, outside)
+    good = _incident_file(tmp_path / "leics-incidents.csv", inside, [])
+    page.get(server + "/area/E23000021")
+    wait_drawn(page, "ovw", len(area))
+    page.find_element(By.ID, "ovw-partner-summary").click()  # the panel starts folded
+
+    def upload(path: Path) -> str:
+        page.find_element(By.CSS_SELECTOR, "#ovw-upload-incidents input[type=file]").send_keys(
+            str(path))
+        return wait_for(lambda: (t := page.find_element(By.ID, "ovw-partner-report").text)
+                        and path.name in t and t, timeout=40, message=f"no report on {path.name}")
+
+    # Warwickshire's LSOAs are outside Leicestershire Police's area: the file is refused, by row
+    report = upload(bad)
+    assert "LSOA outside the area" in report and outside[0] in report, report
+    assert "Nothing was loaded" in report, report
+    report = upload(good)
+    assert "80 accepted" in report and "Nothing was loaded" not in report, report
+    page.find_element(By.CSS_SELECTOR, "#ovw-layer input[value='knife']").click()
+    wait_for(lambda: page.find_element(By.ID, "ovw-layer-sources").text.count(
+        "partner extract") == 3, timeout=20, message="theme layers do not name the extract: "
+        + page.find_element(By.ID, "ovw-layer-sources").text)
+    wait_for(lambda: "partner extract" in page.find_element(By.ID, "ovw-legend").text,
+             timeout=15, message="the knife layer's legend does not name the extract")
+    screenshot(page, "home-leicestershire-upload")
+    page.find_element(By.ID, "ovw-clear-partner").click()
+
+
+def test_home009_stability_run_and_export_for_another_area(page, server, world, download_dir):
+    area, result = world("E10000034")
+    page.get(server + "/area/E10000034?layer=stability&w=violence_with_injury:4")
+    wait_drawn(page, "ovw", len(area))
+    button = page.find_element(By.ID, "ovw-stb-run")
+    page.execute_script("arguments[0].scrollIntoView()", button)
+    button.click()
+    wait_for(lambda: page.find_elements(By.ID, "ovw-stb-finished"), timeout=120, interval=0.1,
+             message="stability run for Worcestershire did not finish")
+    legend = wait_for(lambda: (t := page.find_element(By.ID, "ovw-legend").text)
+                      and "around your weights" in t and t, timeout=20)
+    assert "Faded, dotted" in legend
+    for old in download_dir.glob("*"):
+        old.unlink()
+    page.find_element(By.ID, "ovw-export-csv").click()
+    path = wait_for(lambda: [p for p in download_dir.glob("*.csv")
+                             if not p.name.endswith(".crdownload")], timeout=30,
+                    message="no CSV export for Worcestershire")[0]
+    from profiler.export import read_export_csv
+
+    _, table = read_export_csv(path)
+    # the column of LSOA codes, whatever its header wording
+    column = next(c for c in table.columns if table[c].astype(str).str.match(r"E01\d{6}$").all())
+    codes = set(table[column])
+    assert codes and codes <= set(area.lsoa_codes), "export holds LSOAs outside the area"
+    screenshot(page, "home-worcestershire-stability")
+
+
+def test_home010_change_table_has_police_columns_only_where_both_periods_are_imported(
+        page, server, world):
+    area, _ = world("E10000034")
+    page.get(server + "/area/E10000034/district/E07000234")
+    wait_drawn(page, "dst", len(area))
+    section = wait_for(lambda: page.find_element(By.ID, "dst-change"), timeout=20)
+    headers = [h.text for h in section.find_elements(By.CSS_SELECTOR, "th")]
+    assert any("Rank in Worcestershire" in h for h in headers), headers
+    assert not any("2019 → 2024" in h for h in headers), headers
+    assert "No police.uk months of both periods" in page.find_element(
+        By.ID, "dst-change-summary").text

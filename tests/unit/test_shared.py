@@ -394,3 +394,16 @@ def test_shr013_private_redis_is_private_in_memory_and_stops_with_its_owner():
     assert config == {"save": "", "appendonly": "no", "maxmemory-policy": "allkeys-lru",
                       "port": "0"}
     assert stopped and not exists
+
+
+def test_shr030_one_partner_cache_for_every_home_area():
+    """Opening another area (a new AppState on the same settings) keeps every session's uploads."""
+    from types import SimpleNamespace
+
+    from dashboard.settings import Settings
+
+    settings = Settings()
+    home, other = SimpleNamespace(settings=settings), SimpleNamespace(settings=settings)
+    cache = ps.cache_for(home)
+    assert ps.cache_for(other) is cache
+    assert ps.cache_for(SimpleNamespace(settings=Settings())) is not cache  # a new app
