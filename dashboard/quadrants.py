@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from dash import html
 
 from dashboard.state import LAYERS
@@ -68,61 +67,60 @@ def legend_note(state, quad: pd.DataFrame) -> str:
             f"recorded serious violence per resident{months}.")
 
 
-def figure(state, quad: pd.DataFrame, selected: str | None = None) -> go.Figure:
-    """The quadrant chart: risk-factor score (x) against recent violence per resident (y).
+def figure(state, quad: pd.DataFrame, selected: str | None = None) -> dict:
+    """The quadrant chart (plain Plotly JSON): risk-factor score (x) against recent violence (y).
 
     One trace per group (legend click toggles it); without police.uk data, one trace of the
     risk axis alone. ``customdata`` of every point is its LSOA code.
     """
+    from dashboard.components import figure as plotly_figure
+
     names = state.county.set_index("lsoa21_code")["lsoa21_name"]
-    fig = go.Figure()
-    if has_police(quad):
+    police = has_police(quad)
+
+    def trace(part, name, colour, y, hover):
+        return {"type": "scatter", "mode": "markers", "name": name,
+                "x": part["risk_score"].round(3).tolist(), "y": y,
+                "customdata": part["lsoa21_code"].tolist(),
+                "text": names.reindex(part["lsoa21_code"]).fillna("").tolist(),
+                "hovertemplate": hover,
+                "marker": {"color": colour, "size": 7, "line": {"color": "#333333",
+                                                                "width": 0.5}}}
+
+    data, shapes = [], []
+    if police:
         for g, group in enumerate(QUADRANT_GROUPS):
             part = quad[quad["group"] == g]
-            fig.add_trace(go.Scatter(
-                x=part["risk_score"].round(3), y=part["observed_rate"].round(1),
-                mode="markers", name=f"{LABELS[g]} ({len(part)})",
-                customdata=part["lsoa21_code"],
-                text=names.reindex(part["lsoa21_code"]).fillna("").to_numpy(),
-                hovertemplate="%{text} (%{customdata})<br>risk-factor score %{x}<br>"
-                              "recorded violence %{y} per 1,000 a year<extra></extra>",
-                marker={"color": group.colour, "size": 7,
-                        "line": {"color": "#333333", "width": 0.5}},
-            ))
+            data.append(trace(part, f"{LABELS[g]} ({len(part)})", group.colour,
+                              part["observed_rate"].round(1).tolist(),
+                              "%{text} (%{customdata})<br>risk-factor score %{x}<br>recorded "
+                              "violence %{y} per 1,000 a year<extra></extra>"))
         ok = quad[quad["group"] >= 0]
-        for value, axis in ((ok["risk_score"].quantile(0.8), "x"),
-                            (ok["observed_rate"].quantile(0.8), "y")):
-            kw = {"x0": value, "x1": value, "y0": 0, "y1": 1, "yref": "paper"} if axis == "x" \
-                else {"y0": value, "y1": value, "x0": 0, "x1": 1, "xref": "paper"}
-            fig.add_shape(type="line", line={"color": "#555555", "dash": "dot", "width": 1},
-                          **kw)
-        yaxis = "Recorded violence per 1,000 a year"
+        line = {"color": "#555555", "dash": "dot", "width": 1}
+        x80, y80 = float(ok["risk_score"].quantile(0.8)), float(ok["observed_rate"].quantile(0.8))
+        shapes = [{"type": "line", "x0": x80, "x1": x80, "y0": 0, "y1": 1, "yref": "paper",
+                   "line": line},
+                  {"type": "line", "y0": y80, "y1": y80, "x0": 0, "x1": 1, "xref": "paper",
+                   "line": line}]
+        yaxis = {"title": {"text": "Recorded violence per 1,000 a year"}}
     else:
-        fig.add_trace(go.Scatter(
-            x=quad["risk_score"].round(3), y=np.zeros(len(quad)), mode="markers",
-            name="Risk-factor score only", customdata=quad["lsoa21_code"],
-            text=names.reindex(quad["lsoa21_code"]).fillna("").to_numpy(),
-            hovertemplate="%{text} (%{customdata})<br>risk-factor score %{x}<extra></extra>",
-            marker={"color": "#777777", "size": 7},
-        ))
-        yaxis = "No police.uk data"
+        data.append(trace(quad, "Risk-factor score only", "#777777", [0.0] * len(quad),
+                          "%{text} (%{customdata})<br>risk-factor score %{x}<extra></extra>"))
+        yaxis = {"title": {"text": "No police.uk data"}, "showticklabels": False,
+                 "range": [-1, 1]}
     if selected and selected in set(quad["lsoa21_code"]):
         row = quad.set_index("lsoa21_code").loc[selected]
-        y = row["observed_rate"] if has_police(quad) else 0.0
+        y = float(row["observed_rate"]) if police else 0.0
         if np.isfinite(y):
-            fig.add_trace(go.Scatter(x=[row["risk_score"]], y=[y], mode="markers",
-                                     name="Selected LSOA", hoverinfo="skip",
-                                     marker={"size": 15, "color": "rgba(0,0,0,0)",
-                                             "line": {"color": "#000000", "width": 2.5}}))
-    fig.update_layout(
-        template="plotly_white", height=360, margin={"l": 60, "r": 10, "t": 30, "b": 50},
-        xaxis_title="Risk-factor score (causal indicators only)", yaxis_title=yaxis,
-        legend={"orientation": "h", "y": -0.25}, dragmode="select", clickmode="event",
-        uirevision="quadrants",
-    )
-    if not has_police(quad):
-        fig.update_yaxes(showticklabels=False, range=[-1, 1])
-    return fig
+            data.append({"type": "scatter", "mode": "markers", "name": "Selected LSOA",
+                         "x": [float(row["risk_score"])], "y": [y], "hoverinfo": "skip",
+                         "marker": {"size": 15, "color": "rgba(0,0,0,0)",
+                                    "line": {"color": "#000000", "width": 2.5}}})
+    return plotly_figure(
+        data, 360, "", margin_top=20,
+        xaxis={"title": {"text": "Risk-factor score (causal indicators only)"}}, yaxis=yaxis,
+        margin={"l": 60, "r": 10, "t": 20, "b": 50}, legend={"orientation": "h", "y": -0.3},
+        dragmode="select", clickmode="event", uirevision="quadrants", shapes=shapes)
 
 
 def groups_from_chart(restyle, selected, previous) -> list[int] | None:

@@ -109,7 +109,7 @@ def test_quad106_area_without_police_data_has_no_groups(state):
     assert groups["risk_score"].notna().all()
     assert "No police.uk months" in quad.legend_note(worcs, groups)
     fig = quad.figure(worcs, groups)
-    assert len(fig.data) == 1 and len(fig.data[0].x) == len(worcs.county)
+    assert len(fig["data"]) == 1 and len(fig["data"][0]["x"]) == len(worcs.county)
 
 
 def test_quad107_chart_picks_become_groups():
