@@ -178,3 +178,14 @@ def test_quad110_panel_says_when_police_data_is_absent(state):
     assert "no police.uk data" in panel and "nan" not in panel.split()
     warks = text(lsoa_panel(state, state.county, state.county["lsoa21_code"].iloc[0]))
     assert "No police.uk months" not in warks
+
+
+def test_quad111_backtest_runs_on_a_partner_extract(capsys):
+    from profiler.__main__ import main
+
+    status = main(["backtest", "--fit-before", "2024-04", "--test", "2024-04..2024-06",
+                   "--observed", "2024-01..2024-03", "--boot", "0", "--partner-extract",
+                   str(ROOT / "data/partner/synthetic_incidents_warwickshire.csv")])
+    out = capsys.readouterr().out
+    assert status == 0 and "| profile | top 10% |" in out
+    assert "| previous period counts | top 10% |" in out
