@@ -179,3 +179,18 @@ def test_quad005_district_page_lists_groups_and_its_backtest(page, server, world
     page.execute_script("arguments[0].scrollIntoView();",
                         page.find_element(By.ID, "dst-backtest"))
     screenshot(page, "quadrants-district-stratford-backtest")
+
+
+def test_quad006_methodology_shows_every_shipped_backtest(page, server):
+    from profiler.backtest_data import load_backtests
+
+    page.get(server + "/methodology")
+    text = wait_for(lambda: (t := page.find_element(By.ID, "mth-text").text)
+                    and "How well does this profile" in t and t, timeout=20,
+                    message="no backtest section on the methodology page")
+    for record in load_backtests(ROOT / "data")["backtests"]:
+        assert record["label"] in text
+    assert "Areas without police.uk data" in text
+    heading = page.find_element(By.XPATH, "//h2[contains(., 'How well does this profile')]")
+    page.execute_script("arguments[0].scrollIntoView();", heading)
+    screenshot(page, "quadrants-methodology-backtest")
