@@ -117,7 +117,7 @@ def figure(state, quad: pd.DataFrame, selected: str | None = None) -> dict:
                          "marker": {"size": 15, "color": "rgba(0,0,0,0)",
                                     "line": {"color": "#000000", "width": 2.5}}})
     return plotly_figure(
-        data, 360, "", margin_top=20,
+        data, 360 if police else 200, "", margin_top=20,
         xaxis={"title": {"text": "Risk-factor score (causal indicators only)"}}, yaxis=yaxis,
         margin={"l": 60, "r": 10, "t": 20, "b": 50}, legend={"orientation": "h", "y": -0.3},
         dragmode="select", clickmode="event", uirevision="quadrants", shapes=shapes)
