@@ -293,6 +293,9 @@ class User:
             ("ovw-area", "data"): None,  # the default area
             ("dst-area", "data"): None,  # no partner upload in the load mix
             ("ovw-stb-done", "data"): None,
+            ("ovw-quad-focus", "data"): None,  # no quadrant group picked on the chart
+            ("ovw-quad-chart", "clickData"): None,
+            ("dst-export-group", "value"): "high",
             ("ovw-drawn", "data"): {"features": 354},  # the map has drawn: the panel fills
             ("dst-drawn", "data"): {"features": 354},
             ("ovw-table", "columns"): None,

@@ -194,13 +194,17 @@ def high_risk_rows(
     district: str | None = None,
     stability: pd.DataFrame | None = None,
     limit: int | None = None,
+    codes=None,
 ) -> list[dict]:
     """Rows for the high-risk list of every page: LSOAs in ``bands`` (and ``district``).
 
     Highest first, at most ``limit``. ``stability`` (by LSOA code) gives P(High+); the shipped
     default-profile analysis if omitted (pass :data:`NO_STABILITY` when it does not apply).
+    ``codes`` keeps only those LSOAs (e.g. one risk vs recorded violence group).
     """
     rows = result[result["band"].isin(list(bands))]
+    if codes is not None:
+        rows = rows[rows["lsoa21_code"].isin(set(codes))]
     if district:
         rows = rows[state.in_subarea(rows["lsoa21_code"], district)]
     if limit is not None:
@@ -496,8 +500,15 @@ def lsoa_panel(
     # suppressed partner counts: named by ``hidden`` or flagged in the profile (missing values)
     secret = {i.id for i in spec.indicators
               if code in hidden.get(i.id, ()) or bool(row.get(f"{i.id}{FLAG_SUFFIX}", False))}
+    # optional indicators without data here (no police.uk months): left out, weights renormalised
+    absent = {i.id for i in spec.indicators
+              if i.optional and i.id not in secret and pd.isna(row[f"{i.id}_value"])}
+    from dashboard.backtests import flat_ids
+
+    flat = set(flat_ids(state))
     contrib = sorted(
-        ((0.0 if i.id in secret else row[f"{i.id}_contribution"], i) for i in spec.indicators),
+        ((0.0 if i.id in secret | absent else row[f"{i.id}_contribution"], i)
+         for i in spec.indicators if i.id not in absent),
         key=lambda t: t[0],
     )
     fig = diverging_bars(
@@ -513,7 +524,7 @@ def lsoa_panel(
         return state.england_percentile(ind_id, value) if ind_id in state.england_sorted else None
 
     pct = [
-        None if i.id in secret else england_pct(i.id, row[f"{i.id}_value"])
+        None if i.id in secret | absent else england_pct(i.id, row[f"{i.id}_value"])
         for i in spec.indicators
     ]
     in_county = code in state.county_codes
@@ -547,17 +558,36 @@ def lsoa_panel(
         value = row[f"{ind.id}_value"]
         threshold = getattr(state.settings, "disclosure_threshold", 5)
         england = state.england_means.get(ind.id)
+        county_mean = state.county_means[ind.id]
+        shown = (f"<{threshold}" if ind.id in secret else
+                 "no police.uk data" if ind.id in absent else readable(value))
         value_rows.append(
             html.Tr(
                 [
-                    html.Td([ind.label, html.Br(), html.Span(ind.unit, className="svrp-unit")]),
-                    html.Td(f"<{threshold}" if ind.id in secret else readable(value)),
-                    html.Td(readable(state.county_means[ind.id]) if in_county else "n/a"),
-                    html.Td("n/a" if england is None else readable(england)),
-                    html.Td("suppressed" if ind.id in secret else row[f"{ind.id}_band"]),
+                    html.Td([ind.label + (" (one value per district)" if ind.id in flat else ""),
+                             html.Br(), html.Span(ind.unit, className="svrp-unit")]),
+                    html.Td(shown),
+                    html.Td(readable(county_mean) if in_county and not pd.isna(county_mean)
+                            else "n/a"),
+                    html.Td("n/a" if england is None or pd.isna(england) else readable(england)),
+                    html.Td("suppressed" if ind.id in secret else
+                            "n/a" if ind.id in absent else row[f"{ind.id}_band"]),
                 ]
             )
         )
+    notes = []
+    if absent:
+        left = [i for i in spec.indicators if i.id not in absent and i.weight > 0]
+        notes.append(html.P(
+            f"No police.uk months are imported for this LSOA's force: "
+            f"{', '.join(i.label for i in spec.indicators if i.id in absent)} left out; the "
+            f"score is the weighted mean of the other {len(left)} indicators, their weights "
+            "renormalised over them.", className="svrp-note", id="panel-absent"))
+    if flat & {i.id for i in spec.indicators}:
+        notes.append(html.P(
+            "Marked 'one value per district': the same value for every LSOA of the district, "
+            "so it says which district, not which streets.", className="svrp-note",
+            id="panel-flat"))
     n_area = len(result)
     return [
         html.H3(f"{row['lsoa21_name']} ({code})", id="panel-title"),
@@ -583,6 +613,7 @@ def lsoa_panel(
             id="panel-ranks",
         ),
         _stability_line(state, code, stability),
+        *notes,
         chart_with_text(
             dcc.Graph(figure=captioned(fig, f"{row['lsoa21_name']} ({code}). " + caption(state)),
                       config=chart_config(f"{code} contributions"), id="panel-chart"),
@@ -661,6 +692,7 @@ def export_download(
     scope: str | None = None,
     reference: str | None = None,
     stability: pd.DataFrame | None = None,
+    group: int | None = None,
 ) -> dict:
     """A ``dcc.Download`` payload of the LSOAs in ``bands`` (and ``district``).
 
@@ -668,11 +700,21 @@ def export_download(
     is ranked in the home area unless ``scope`` (an area code or ``england``, as on
     ``/explore``) says which area it was scored and ranked in; ``reference`` names what its
     bands are relative to. A district's or ward's export ranks within it first, then in the
-    home area. ``extra_meta`` lines (e.g. the source of each theme band) join the metadata.
-    ``stability``: P(High+) by LSOA (default: the shipped analysis, with the default weights).
+    home area. ``extra_meta`` lines (e.g. the source of each theme band) join the metadata, as
+    do the area's backtest figures and its risk vs recorded violence counts. ``stability``:
+    P(High+) by LSOA (default: the shipped analysis, with the default weights). ``group`` (an
+    index into :data:`profiler.observed.QUADRANT_GROUPS`) keeps that group's LSOAs only.
     """
+    from dashboard import quadrants as quad
+    from dashboard.backtests import export_lines
+
     if fmt not in EXPORT_FORMATS:
         raise ProfilerError(f"export: format {fmt!r} not available")
+    groups = quad.frame(state, result, state.spec.with_weights(dict(weights)))
+    evidence = {**export_lines(state), **quad.export_metadata(state, groups)}
+    if group is not None:
+        result = result[result["lsoa21_code"].isin(set(quad.group_codes(groups, group)))]
+        evidence["risk_vs_recorded_violence_group"] = quad.QUADRANTS[group]
     boundaries = None
     home = state.home.name
     part = None
@@ -702,11 +744,14 @@ def export_download(
         weights=dict(weights),
         generated_at=datetime.now(UTC),
         **({"district": district} if district else {}),
+        **evidence,
         **dict(extra_meta or {}),
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     slug = district or (scope if scope not in (None, state.home.code) else state.home.slug)
-    stem = f"high-risk-lsoas-{slug}-{stamp}"
+    what = "high-risk-lsoas" if group is None else quad.QUADRANT_GROUPS[group].key.replace(
+        "_", "-") + "-lsoas"
+    stem = f"{what}-{slug}-{stamp}"
     kind = EXPORT_FORMATS[fmt]
     blob = export_lsoas(
         result,

@@ -135,6 +135,9 @@ PROPERTY_SHAPES: dict[str, Shape] = {
                                          "row_id": one_of(none, text(200), number)},
                                         extra=True)),
     "viewport": one_of(none, mapping({}, extra=True)),
+    # a Plotly chart's box/lasso selection and legend toggles (the quadrant chart)
+    "selectedData": one_of(none, mapping({}, extra=True)),
+    "restyleData": one_of(none, list_of(ANY, 10)),
 }
 
 _AREA = one_of(none, text(2_000, r"E\d{8}(\+E\d{8})*"))  # an area's canonical code
@@ -165,6 +168,7 @@ ID_SHAPES: dict[str, Shape] = {
     **{f"{p}-mon-kind": one_of(none, text(10, "month|quarter|fytd|rolling12"))
        for p in ("ovw", "dst")},
     **{f"{p}-mon-end": one_of(none, text(7, r"\d{4}-(0[1-9]|1[0-2])")) for p in ("ovw", "dst")},
+    "ovw-quad-focus": one_of(none, list_of(count, 4)),  # quadrant groups picked on the chart
 }
 
 

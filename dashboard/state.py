@@ -39,6 +39,7 @@ LAYERS = {
     "hotspots_public_place": "Hot spots (Gi*, public-place violence)",
     "stability": "How sure (band stability)",
     "change": "Change since IoD2019",
+    "quadrants": "Risk vs recorded violence",
 }
 # Hot-spot layer -> the Gi* class column of the hot-spot table it shows.
 HOTSPOT_LAYERS = {

@@ -18,7 +18,7 @@ from profiler.spec import BANDINGS, MAX_WEIGHT, MIN_WEIGHT, NORMALISATIONS, Spec
 LSOA_RE = LSOA21_RE  # kept for importers of dashboard.urlstate.LSOA_RE
 LAYER_KEYS = (
     "overall", "knife", "domestic", "public_place", "hotspots", "hotspots_knife",
-    "hotspots_domestic", "hotspots_public_place", "stability", "change",
+    "hotspots_domestic", "hotspots_public_place", "stability", "change", "quadrants",
 )
 INCIDENT_KEYS = ("off", "cluster", "points", "heat")
 WEIGHT_MIN, WEIGHT_MAX = MIN_WEIGHT, MAX_WEIGHT  # the spec's own limits, declared once

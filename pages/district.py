@@ -20,8 +20,10 @@ from dash import (
     no_update,
 )
 
+from dashboard import quadrants as quad
 from dashboard.area import area_href, area_not_found, band_string, map_view
 from dashboard.compare import comparison_section
+from dashboard.backtests import section as backtest_section
 from dashboard.components import (
     TABLE_CELL,
     diverging_bars,
@@ -505,6 +507,16 @@ def layout(
                                 with_sparklines(state, high_rows), rows, state.spec,
                                 rank=rank_label(state, state.home.code),
                             ),
+                            html.Span("Which list to export:", id="dst-export-group-label",
+                                      className="svrp-note svrp-hide-present"),
+                            dcc.RadioItems(
+                                id="dst-export-group",
+                                options=[{"label": "High and Very High", "value": "high"}]
+                                + [{"label": label, "value": str(g)}
+                                   for g, label in enumerate(quad.LABELS)],
+                                value="high",
+                                className="svrp-radio svrp-hide-present",
+                            ),
                             *export_buttons("dst", hide_present=True),
                             print_list(rows, state.spec),
                             html.Div(
@@ -537,6 +549,9 @@ def layout(
             ),
             comparison_section(state, code),
             banding,
+            quad.district_section(state, code, name),
+            html.Section(dcc.Markdown(backtest_section(state), id="dst-backtest"),
+                         className="svrp-card svrp-backtest"),
             _change_section(state, code, name),
             monitoring_section("dst", state, code),
         ],
@@ -628,14 +643,20 @@ def show_panel(click, cell, drawn, _rows=None, area=None):
     Input("dst-export-xlsx", "n_clicks"),
     Input("dst-export-geojson", "n_clicks"),
     State("dst-code", "data"),
+    State("dst-export-group", "value"),
     State("dst-area", "data"),
     prevent_initial_call=True,
 )
-def export(_csv, _xlsx, _geojson, code, area=None):
-    """Send the district's High/Very High LSOAs to ``dst-download``; report on ``dst-export-msg``.
+def export(_csv, _xlsx, _geojson, code, which=None, area=None):
+    """Send the district's High/Very High LSOAs (or a group's) to ``dst-download``.
 
-    Reads the district from ``dst-code`` and the format from the button pressed.
+    A risk vs recorded violence group is exported when ``dst-export-group`` names one; the
+    outcome is reported on ``dst-export-msg``.
+
+    Reads the district from ``dst-code``, the list from ``dst-export-group`` and the format
+    from the button pressed.
     """
+    group = int(which) if which in {str(g) for g in range(len(quad.LABELS))} else None
     try:
         state = current(area)
     except ProfilerError as exc:
@@ -649,11 +670,12 @@ def export(_csv, _xlsx, _geojson, code, area=None):
             state,
             state.county,
             fmt,
-            HIGH,
+            HIGH if group is None else BANDS,
             code,
             tuple(state.spec.weights.items()),
             prof.normalisation,
             prof.banding,
+            group=group,
         )
     except ProfilerError as exc:
         return no_update, f"Export failed: {exc}"

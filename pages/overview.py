@@ -9,6 +9,7 @@ import dash_leaflet as dl
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import partner_state as ps
+from dashboard import quadrants as quad
 from dashboard.area import area_not_found, band_string, class_string, map_view
 from dashboard.components import (
     NO_STABILITY,
@@ -27,7 +28,7 @@ from dashboard.components import (
     what_if_key,
 )
 from dashboard.incidents import chosen_types, incident_layer, incident_legend, type_filter
-from dashboard.inputs import CHOICE, FILENAME, PARTNER_STORE, UPLOAD, check
+from dashboard.inputs import CHOICE, FILENAME, PARTNER_STORE, PROPERTY_SHAPES, UPLOAD, check
 from dashboard.jobs import (
     STABILITY_JOBS,
     STABILITY_SETTINGS,
@@ -250,6 +251,7 @@ def layout(code: str | None = None, **query) -> html.Div:
                 ],
                 "ovw-panel",
             ),
+            quadrant_section(state, result, view.lsoa),
             html.Section(
                 [
                     html.H2("LSOAs in the selected bands", className="svrp-h2"),
@@ -274,6 +276,29 @@ def layout(code: str | None = None, **query) -> html.Div:
             monitoring_section("ovw", state),
         ],
         className="svrp-page svrp-overview",
+    )
+
+
+def quadrant_section(state, result, selected) -> html.Section:
+    """The risk vs recorded violence chart, linked to the map (reads nothing at run time)."""
+    groups = quad.frame(state, result)
+    note = ("Each dot is an LSOA: across, its risk-factor score (the causal indicators only); "
+            "up, recent recorded serious violence per resident. Click a dot to open its panel; "
+            "click legend entries or drag a box to pick groups and highlight them on the map "
+            "(the 'Risk vs recorded violence' layer).")
+    return html.Section(
+        [
+            html.H2("Risk vs recorded violence", className="svrp-h2"),
+            html.P(note if quad.has_police(groups) else
+                   quad.NO_POLICE.format(area=state.home.name),
+                   className="svrp-note", id="ovw-quad-note"),
+            dcc.Graph(id=quad.CHART_ID, figure=quad.figure(state, groups, selected),
+                      config={"displayModeBar": False}),
+            html.Div([quad.group_description(g) for g in range(4)], className="svrp-quad-key")
+            if quad.has_police(groups) else None,
+            dcc.Store(id="ovw-quad-focus"),
+        ],
+        className="svrp-list svrp-quadrants",
     )
 
 
@@ -397,7 +422,8 @@ def _stability_view(state, pairs, norm, banding):
     return state.stability, "default"
 
 
-def view_hideout(state, result, layer, selected, district, *, data=None, stab=None) -> dict:
+def view_hideout(state, result, layer, selected, district, *, data=None, stab=None,
+                 focus=None, spec=None) -> dict:
     """The map view (:func:`dashboard.area.map_view`): one class character per LSOA, no geometry.
 
     Bands, Gi* classes and change classes alike are a class string with their palette, labels
@@ -433,6 +459,12 @@ def view_hideout(state, result, layer, selected, district, *, data=None, stab=No
             for c, a, b in zip(moved.index, moved["band_2019"], moved["band_2025"], strict=True)
         }
         changed = []
+    elif layer == quad.LAYER:
+        # Risk-factor score vs recent recorded violence: four groups (dashboard.quadrants);
+        # groups picked on the chart (focus) stay strong, the others fade.
+        groups = quad.frame(state, result, spec)
+        classes = class_string(groups["lsoa21_code"], groups["group"], order)
+        style = quad.view_style(groups, focus)
     elif layer in HOTSPOT_LAYERS:
         # Gi* of the default profile's overall or theme score: classes, not bands.
         lookup = {c: i for i, c in enumerate(HOTSPOT_CLASSES)}
@@ -457,8 +489,12 @@ def view_hideout(state, result, layer, selected, district, *, data=None, stab=No
                     changed=changed, inside=_inside(state, district), **style, **extra)
 
 
-def _legend(state, view, layer, data=None, stab=None):
+def _legend(state, view, layer, data=None, stab=None, result=None):
     """The legend of the map view ``view`` (its classes, palette, counts and outline cues)."""
+    if layer == quad.LAYER:
+        groups = quad.frame(state, result if result is not None else state.county)
+        return view_legend(view, LAYERS[layer], order=[0, 1, 2, 3],
+                           note=quad.legend_note(state, groups))
     if layer == "change":
         return view_legend(
             view,
@@ -552,9 +588,11 @@ def view_details(
         district=district,
         incidents=incidents if incidents in INCIDENT_MODES else "off",
     )
-    the_view = view_hideout(state, result, layer, selected, district, data=data, stab=stab)
+    what_if = state.spec.with_weights(dict(pairs))
+    the_view = view_hideout(state, result, layer, selected, district, data=data, stab=stab,
+                            spec=what_if)
     return (
-        _legend(state, the_view, layer, data, stab),
+        _legend(state, the_view, layer, data, stab, result),
         _change_report(changed, names),
         rows,
         to_query(view, state.spec),
@@ -577,15 +615,18 @@ WHAT_IF_INPUTS = (
     Input("ovw-district", "value"),
     Input("ovw-partner", "data"),
     Input("ovw-stb-done", "data"),
+    Input("ovw-quad-focus", "data"),
     State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def recolour(weights, norm, banding, layer, selected, district, store, _stb_done, area=None):
+def recolour(weights, norm, banding, layer, selected, district, store, _stb_done, focus=None,
+             area=None):
     """Re-score and send only the compact map view (``map_view``: one class per LSOA), no geometry.
 
     Reads the weight sliders, ``ovw-norm``, ``ovw-banding``, ``ovw-layer``, ``ovw-selected``,
-    ``ovw-district``, ``ovw-partner`` (the session's partner data) and ``ovw-stb-done`` (a
-    what-if stability run finished); writes ``ovw-view`` (restyled in place by the clientside
+    ``ovw-district``, ``ovw-partner`` (the session's partner data), ``ovw-stb-done`` (a
+    what-if stability run finished) and ``ovw-quad-focus`` (quadrant groups picked on the
+    chart); writes ``ovw-view`` (restyled in place by the clientside
     ``svrp.restyle``) and ``ovw-error``. Kept to the map alone so the recolour is not held up by
     the table.
     """
@@ -601,7 +642,8 @@ def recolour(weights, norm, banding, layer, selected, district, store, _stb_done
         error = html.P("Partner data is no longer held by the server: the open-data profile is "
                        "shown; upload the files again.", className="svrp-error")
     return view_hideout(state, result, layer, selected, _district(district, state), data=data,
-                        stab=stab), error
+                        stab=stab, focus=focus,
+                        spec=state.spec.with_weights(dict(pairs))), error
 
 
 @callback(
@@ -697,13 +739,21 @@ def zoom_to_district(district, area=None):
     Output("ovw-selected", "data"),
     Input("ovw-lsoas", "clickData"),
     Input("ovw-table", "active_cell"),
+    Input(quad.CHART_ID, "clickData"),
     State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def select_lsoa(click, cell, area=None):
-    """Select the LSOA clicked on the map (``ovw-lsoas``) or in the table (``ovw-table``)."""
+def select_lsoa(click, cell, point=None, area=None):
+    """Select the LSOA clicked on the map, in the table or on the quadrant chart.
+
+    Reads ``ovw-lsoas`` and ``ovw-table`` clicks and ``ovw-quad-chart`` (a point's
+    ``customdata`` is its code).
+    """
     if ctx.triggered_id == "ovw-lsoas" and click:
         code = (click.get("properties") or {}).get("lsoa21_code")
+    elif ctx.triggered_id == quad.CHART_ID and point:
+        points = point.get("points") or [{}]
+        code = points[0].get("customdata") if isinstance(points[0], dict) else None
     elif ctx.triggered_id == "ovw-table" and cell:
         code = cell.get("row_id")
     else:
@@ -1047,3 +1097,44 @@ def _stability_run(weights, norm, banding, session, area=None):
         return no_update, no_update, no_update, html.Span(f"Not started: {exc}",
                                                           className="svrp-error"), no_update
     return _job_outputs(job)
+
+
+@callback(
+    Output("ovw-quad-focus", "data"),
+    Output("ovw-layer", "value", allow_duplicate=True),
+    Input(quad.CHART_ID, "selectedData"),
+    Input(quad.CHART_ID, "restyleData"),
+    State("ovw-quad-focus", "data"),
+    State("ovw-layer", "value"),
+    prevent_initial_call=True,
+)
+def pick_groups(selected, restyle, previous, layer):
+    """Groups picked on the quadrant chart (box select, or legend toggles) to ``ovw-quad-focus``.
+
+    Picking a group also shows the quadrant layer, so the highlight is visible on the map.
+    """
+    check((selected, PROPERTY_SHAPES["selectedData"]), (restyle, PROPERTY_SHAPES["restyleData"]))
+    if ctx.triggered_id == quad.CHART_ID and "restyleData" in str(ctx.triggered_prop_ids):
+        selected = None
+    focus = quad.groups_from_chart(restyle, selected, previous)
+    return focus, (quad.LAYER if focus and layer != quad.LAYER else no_update)
+
+
+@callback(
+    Output(quad.CHART_ID, "figure"),
+    *WHAT_IF_INPUTS,
+    Input("ovw-selected", "data"),
+    State("ovw-area", "data"),
+    prevent_initial_call=True,
+)
+def update_quadrant_chart(weights, norm, banding, selected, area=None):
+    """Redraw the quadrant chart for what-if weights and ring the selected LSOA.
+
+    Reads the what-if controls (the causal weights move the risk axis) and ``ovw-selected``.
+    """
+    try:
+        state, pairs, result, _, _ = _result(weights, norm, banding, None, area)
+    except ProfilerError:
+        return no_update
+    groups = quad.frame(state, result, state.spec.with_weights(dict(pairs)))
+    return quad.figure(state, groups, selected)

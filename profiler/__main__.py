@@ -505,7 +505,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     result, meta = run_backtest(
         args.data, args.indicators, args.spec, area=args.area, fit_before=args.fit_before,
         test=test, observed=observed, compare=args.compare or (), incidents=args.incidents,
-        crime_types=types, n_boot=args.boot, seed=args.seed)
+        crime_types=types, partner_extract=args.partner_extract, n_boot=args.boot,
+        seed=args.seed)
     title = (f"{meta['spec_name']}: {args.area}, fitted before {args.fit_before}, tested on "
              f"{test[0]}..{test[-1]}" + (f", observed {observed[0]}..{observed[-1]}"
                                          if observed else ""))
@@ -736,6 +737,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--incidents", type=Path, metavar="FILE",
                    help="CSV of month, crime_type, longitude, latitude, lsoa21_code (e.g. any "
                         "force's imported months) instead of the shipped files")
+    p.add_argument("--partner-extract", type=Path, metavar="FILE",
+                   help="a partner's incident extract (the dashboard's upload format, CSV or "
+                        ".xlsx): its violence records are the observed and test incidents")
     p.add_argument("--crime-types", help="comma-separated police.uk types (default: violence "
                    "and sexual offences, possession of weapons, robbery, public order)")
     p.add_argument("--boot", type=int, default=1000, help="bootstrap draws (0 = no intervals)")

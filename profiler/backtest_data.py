@@ -159,6 +159,7 @@ def run_backtest(
     compare=(),
     incidents=None,
     crime_types=None,
+    partner_extract=None,
     n_boot: int = 1000,
     seed: int = 2024,
 ):
@@ -181,6 +182,10 @@ def run_backtest(
         the shipped Warwickshire files, or the imported police.uk store outside Warwickshire.
     crime_types : sequence of str, optional
         Default: the four serious-violence types.
+    partner_extract : path, optional
+        A partner's incident extract (the upload format, :func:`profiler.partner.load_incidents`):
+        its violence records, by month of their date, are both the observed and the test
+        incidents (crime type :data:`PARTNER_TYPE`).
     n_boot, seed : int
 
     Returns
@@ -209,7 +214,10 @@ def run_backtest(
     if not scope_codes <= set(areas["lsoa21_code"]):
         areas = load_lsoa_boundaries(data_dir, "england")
     months = sorted({*observed, *test})
-    if isinstance(incidents, pd.DataFrame):
+    if partner_extract is not None:
+        incidents, types = partner_incidents(partner_extract, areas, table,
+                                                data_dir), (PARTNER_TYPE,)
+    elif isinstance(incidents, pd.DataFrame):
         pass
     elif incidents is not None:
         try:
@@ -239,6 +247,31 @@ def run_backtest(
     )
     return result, {"spec_name": spec.profile.name, "spec_sha256": spec.sha256,
                     "crime_types": list(types)}
+
+
+PARTNER_TYPE = "partner: violence"  # the crime type a partner extract's violence records take
+
+
+def partner_incidents(path, areas, table, data_dir) -> pd.DataFrame:
+    """Read a partner extract's violence records as backtest incidents (month, LSOA).
+
+    Read and validated as an upload is (:func:`profiler.partner.load_incidents`, one-line
+    errors naming the file, row and fix); placed in the LSOAs of ``areas``.
+    """
+    from profiler.partner import load_code_lookup, load_incidents
+
+    path = Path(path)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise ProfilerError(f"--partner-extract {path}: cannot read ({exc.strerror})") from None
+    lookup = load_code_lookup(data_dir, table.set_index("lsoa21_code")["households_2021"])
+    records, _ = load_incidents(content, path.name, lsoa_boundaries=areas, lookup=lookup,
+                                max_reject_share=0.05)
+    records = records[records["violence"]]
+    return pd.DataFrame({"month": records["date"].dt.strftime("%Y-%m"),
+                         "crime_type": PARTNER_TYPE, "longitude": np.nan, "latitude": np.nan,
+                         "lsoa21_code": records["lsoa21_code"].astype(str)})
 
 
 def load_backtests(data_dir) -> dict:

@@ -224,7 +224,7 @@ def backtest_markdown(backtests: dict | None, spec: Spec, area: str | None = Non
         "indicators, and police.uk months before them) and counts where the serious-violence "
         "incidents of those later months happened (violence and sexual offences, possession of "
         "weapons, robbery, public order). *Share of later incidents* (hit rate) is the share "
-        "in the LSOAs flagged; *PAI* divides it by the share of land area flagged; *PEI\\** by "
+        "in the LSOAs flagged; *PAI* divides it by the share of land area flagged; PEI\\* by "
         "the best share any set of as many LSOAs had (1 = perfect); *resident index* compares "
         "incidents per resident in the flagged LSOAs with the whole area; *Spearman* is the "
         "rank correlation over all LSOAs. Baselines: last period's counts (the naive "

@@ -23,6 +23,7 @@ population is shipped, so no visitor-based denominator is offered.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -44,18 +45,38 @@ OBSERVED_COLUMNS: dict[str, str] = {
     "observed_sv_raw_per_1000": "raw_rate",
     "observed_sv_count": "count",
 }
-QUADRANTS: tuple[str, ...] = (
-    "high risk, high violence",
-    "high risk, low recorded violence",
-    "low risk, high violence",
-    "low risk, low violence",
+
+
+@dataclass(frozen=True)
+class QuadrantGroup:
+    """One group of risk vs recorded violence: its name, plain-words meaning and map colour."""
+
+    key: str
+    name: str
+    meaning: str
+    colour: str
+
+
+#: The four groups of risk vs recorded violence, declared once: the map layer, its legend, the
+#: chart, district lists and exports all read them (colours: a colour-blind safe bivariate set).
+QUADRANT_GROUPS: tuple[QuadrantGroup, ...] = (
+    QuadrantGroup("high_high", "high risk, high violence",
+                  "High risk factors and high recorded violence: sustained partnership focus, "
+                  "prevention and enforcement together.", "#7b3294"),
+    QuadrantGroup("high_low", "high risk, low recorded violence",
+                  "High risk factors but little recorded violence: prevention candidates; "
+                  "check for under-reporting.", "#e08214"),
+    QuadrantGroup("low_high", "low risk, high violence",
+                  "Few risk factors among residents but high recorded violence, often a town "
+                  "centre's night-time economy: enforcement, licensing and place-based work.",
+                  "#2166ac"),
+    QuadrantGroup("low_low", "low risk, low violence",
+                  "Few risk factors and little recorded violence: universal services.",
+                  "#e0e0e0"),
 )
-QUADRANT_RESPONSES = {
-    QUADRANTS[0]: "sustained partnership focus (prevention and enforcement)",
-    QUADRANTS[1]: "prevention candidates; check for under-reporting",
-    QUADRANTS[2]: "enforcement, licensing, place-based (night-time economy) response",
-    QUADRANTS[3]: "universal services",
-}
+QUADRANTS: tuple[str, ...] = tuple(g.name for g in QUADRANT_GROUPS)
+QUADRANT_RESPONSES = {g.name: g.meaning for g in QUADRANT_GROUPS}
+QUADRANT_RATE_COLUMN = "observed_sv_eb_per_1000"  # the table's recent violence per resident
 
 
 def count_incidents(
@@ -242,3 +263,67 @@ def quadrants(
     high_obs = o >= np.quantile(o, observed_quantile)
     code = np.where(high_risk, np.where(high_obs, 0, 1), np.where(high_obs, 2, 3))
     return pd.Categorical.from_codes(code, categories=list(QUADRANTS))
+
+
+def risk_factor_score(scored: pd.DataFrame, spec) -> np.ndarray:
+    """Compute the risk-factor score of a scored profile: the causal indicators only.
+
+    The weighted mean of the normalised values (``<id>_norm``) of the spec's indicators tagged
+    ``causal``, with their spec weights: the same reference and normalisation as the profile,
+    without the crime and observed-violence indicators, so comparing it with recorded violence
+    is not circular.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        A scored profile (:func:`profiler.pipeline.score_scope`).
+    spec : Spec
+
+    Returns
+    -------
+    ndarray
+        One score per row (NaN when the spec has no causal indicator).
+    """
+    causal = [i for i in spec.indicators if "causal" in i.themes and i.weight > 0]
+    if not causal:
+        return np.full(len(scored), np.nan)
+    z = np.column_stack([scored[f"{i.id}_norm"].to_numpy(dtype=float) for i in causal])
+    w = np.array([i.weight for i in causal])
+    avail = ~np.isnan(z)
+    with np.errstate(invalid="ignore"):
+        return (np.where(avail, z, 0.0) @ w) / (avail.astype(float) @ w)
+
+
+def risk_vs_observed(scored: pd.DataFrame, spec, rates: pd.Series) -> pd.DataFrame:
+    """Each LSOA's risk-factor score, recent recorded violence and group.
+
+    High risk: a risk-factor score at or above the scope's top quintile; high violence: a
+    recent violence rate (the table's :data:`QUADRANT_RATE_COLUMN`, Marshall EB per 1,000
+    residents a year) at or above its top quintile, both over the LSOAs that have a rate.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        A scored profile with ``lsoa21_code``.
+    spec : Spec
+    rates : Series
+        Recent violence rate by 2021 LSOA code (NaN or absent: no police.uk months).
+
+    Returns
+    -------
+    DataFrame
+        ``lsoa21_code``, ``risk_score``, ``observed_rate``, ``group`` (index into
+        :data:`QUADRANT_GROUPS`, -1 without a rate), ``quadrant`` (its name, or blank), in the
+        order of ``scored``.
+    """
+    codes = scored["lsoa21_code"].to_numpy()
+    risk = risk_factor_score(scored, spec)
+    rate = pd.Series(rates).reindex(codes).to_numpy(dtype=float)
+    group = np.full(len(codes), -1, dtype=np.int64)
+    has = ~np.isnan(rate) & ~np.isnan(risk)
+    if has.sum() >= 5:
+        cat = quadrants(risk[has], rate[has], risk_quantile=0.8, observed_quantile=0.8)
+        group[has] = cat.codes
+    names = np.array([*QUADRANTS, ""], dtype=object)[group]
+    return pd.DataFrame({"lsoa21_code": codes, "risk_score": risk, "observed_rate": rate,
+                         "group": group, "quadrant": names})

@@ -122,6 +122,7 @@ def test_sec002_signed_in_pages_callbacks_and_exports_work(apps):
                    {"id": "dst-export-xlsx", "property": "n_clicks", "value": None},
                    {"id": "dst-export-geojson", "property": "n_clicks", "value": None}],
         "state": [{"id": "dst-code", "property": "data", "value": "E07000219"},
+                  {"id": "dst-export-group", "property": "value", "value": "high"},
                   {"id": "dst-area", "property": "data", "value": None}],
         "changedPropIds": ["dst-export-csv.n_clicks"],
     }
@@ -313,6 +314,7 @@ def test_sec009_every_dashboard_export_neutralises_formulas(apps, hostile_state,
         outputs = [{"id": "dst-download", "property": "data"},
                    {"id": "dst-export-msg", "property": "children"}]
         state = [{"id": "dst-code", "property": "data", "value": "E07000219"},
+                 {"id": "dst-export-group", "property": "value", "value": "high"},
                  {"id": "dst-area", "property": "data", "value": None}]
     resp = client.post("/_dash-update-component", headers=_basic(USER, PASSWORD), json={
         "output": output, "outputs": outputs, "inputs": clicks, "state": state,

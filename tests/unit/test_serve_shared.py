@@ -81,6 +81,8 @@ class Tab:
             ("ovw-area", "data"): None,  # the default area
             ("dst-area", "data"): None,
             ("ovw-stb-done", "data"): None,
+            ("ovw-quad-focus", "data"): None,
+            ("ovw-quad-chart", "clickData"): None,
             ("ovw-drawn", "data"): {"features": 354},
             ("ovw-upload-indicators", "contents"): None,
             ("ovw-upload-incidents", "contents"): None,
