@@ -79,11 +79,14 @@ def captioned(fig: go.Figure, text: str, width: int = 120) -> go.Figure:
     """
     safe = html_escape(text, quote=False)
     lines = textwrap.wrap(safe, width) or [""]
+    axis_title = bool(fig.layout.xaxis.title.text)  # the caption goes below the axis title
     fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0,
-                       xanchor="left", yanchor="top", yshift=-26, showarrow=False,
+                       xanchor="left", yanchor="top", yshift=-44 if axis_title else -26,
+                       showarrow=False,
                        align="left", font={"size": 9, "color": "#444444"})
     margin = fig.layout.margin.b if fig.layout.margin and fig.layout.margin.b else 30
-    fig.update_layout(margin={"b": max(margin, 30) + 14 * len(lines) + 4})
+    extra = 18 if axis_title else 0
+    fig.update_layout(margin={"b": max(margin, 30) + 14 * len(lines) + 4 + extra})
     return fig
 
 

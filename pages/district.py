@@ -34,7 +34,14 @@ from dashboard.components import (
     table_columns,
 )
 from dashboard.present import ROW_TYPE, present_list, why_overlay
-from dashboard.slides import attribution, caption, captioned, chart_config, map_button
+from dashboard.slides import (
+    attribution,
+    caption,
+    captioned,
+    chart_config,
+    editions,
+    map_button,
+)
 from dashboard.state import DISTRICT_STYLE, current, state_by_id
 from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
 from profiler.build import slug
@@ -106,14 +113,14 @@ def district_table(rows: list[dict], result, spec, rank: str = "County rank"):
     return table
 
 
-def print_list(result, spec) -> html.Table:
+def print_list(result, spec, rank: str = "County rank") -> html.Table:
     """Every High/Very High LSOA as a plain table, shown only on paper (``dst-print-list``).
 
     The interactive table pages its rows; a printed profile must list them all.
     """
     high = result[result["band"].isin(HIGH)]
     drivers = top_contributors(high, spec, sep="; ") if len(high) else []
-    head = ["LSOA", "MSOA", "Ward", "Band", "Score", "County rank", "Top contributing indicators"]
+    head = ["LSOA", "MSOA", "Ward", "Band", "Score", rank, "Top contributing indicators"]
     body = [
         html.Tr(
             [
@@ -497,7 +504,7 @@ def layout(
                                 rank=rank_label(state, state.home.code),
                             ),
                             *export_buttons("dst", hide_present=True),
-                            print_list(rows, state.spec),
+                            print_list(rows, state.spec, rank_label(state, state.home.code)),
                             html.Div(
                                 [
                                     html.H2(f"Bands in this {state.sub_level}",
@@ -530,7 +537,11 @@ def layout(
         ],
         id="dst-root",
         className="svrp-page svrp-district" + (" svrp-present" if presenting else ""),
-        **{"data-district": code},
+        **{"data-district": code,
+           # the printed profile's running header and footer (assets/district.js, print.css)
+           "data-print-title": f"{name}: serious-violence risk profile ({state.home.name})",
+           "data-print-editions": f"Data: {editions(state.spec)}",
+           "data-print-sources": attribution()},
     )
 
 

@@ -265,3 +265,60 @@ def test_brd005_map_and_chart_save_as_slide_pngs(page, server, download_dir):
                     message="chart PNG not saved")[0]
     assert _png_size(path) == (SLIDE["width"], SLIDE["height"])
     (ROOT / "artifacts" / "screenshots" / "board-chart-slide.png").write_bytes(path.read_bytes())
+
+
+def _pdf_pages(path: Path) -> list[str]:
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (Debian poppler-utils) not installed: make browser-deps")
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,  # noqa: S603,S607
+                          check=True).stdout
+    n = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    return [subprocess.run(["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(path), "-"],  # noqa: S603,S607
+                           capture_output=True, text=True, check=True).stdout
+            for i in range(1, n + 1)]
+
+
+def test_brd006_printed_profile_has_date_editions_sources_and_page_numbers(page, server,
+                                                                          county):
+    import base64
+    from datetime import datetime
+
+    from dashboard.slides import editions
+    from profiler.spec import load_spec
+
+    expected = county[(county["lad24_code"] == NUNEATON) & county["band"].isin(HIGH)]
+    _open(page, f"{server}/district/{NUNEATON}")
+    wait_for(lambda: page.find_elements(By.CSS_SELECTOR, "#dst-compare .main-svg"), timeout=20,
+             message="chart not drawn")
+    # what the browser does on Ctrl+P or the Print button: beforeprint, then print
+    page.execute_script("window.dispatchEvent(new Event('beforeprint'));")
+    time.sleep(0.8)
+    pdf = page.execute_cdp_cmd("Page.printToPDF", {
+        "landscape": True, "printBackground": True, "preferCSSPageSize": True,
+        "paperWidth": 11.69, "paperHeight": 8.27})
+    page.execute_script("window.dispatchEvent(new Event('afterprint'));")
+    out = ROOT / "artifacts" / "board-profile.pdf"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(base64.b64decode(pdf["data"]))
+    pages = _pdf_pages(out)
+    n = len(pages)
+    assert n >= 2
+    today = datetime.now().strftime("%-d %B %Y")
+    data = "Data: " + editions(load_spec(ROOT / "data/indicators/spec.toml"))
+    for i, text in enumerate(pages, 1):
+        flat = " ".join(text.split())
+        assert f"Page {i} of {n}" in flat, (i, flat[-300:])
+        assert f"Printed {today}" in flat, (i, flat[:300])
+        assert data[:40] in flat, (i, flat[:300])
+        assert "Contains OS data" in flat and "Open Government Licence" in flat, i
+        assert "Nuneaton and Bedworth: serious-violence risk profile" in flat, i
+    whole = " ".join(" ".join(p.split()) for p in pages)
+    for code in expected["lsoa21_code"]:
+        assert code in whole, code  # every High/Very High LSOA is printed
+    for section in ("Change since IoD2019", "Rose",
+                    "How Nuneaton and Bedworth compares",
+                    "Most similar to", "standard deviations", "Reading these changes"):
+        assert section in whole, section
