@@ -194,7 +194,7 @@ def _comparison_figure(county, district_rows, spec, name: str, area: str):
         height=440,
         reverse=True,
     )
-    fig.update_traces(
+    fig["data"][0].update(
         customdata=[[f"{r['district']:.3g}", f"{r['county']:.3g}", r["unit"]] for r in rows],
         hovertemplate=(
             "%{y}: district %{customdata[0]} vs county %{customdata[1]} (%{customdata[2]})"
