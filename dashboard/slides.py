@@ -17,7 +17,6 @@ import textwrap
 from datetime import UTC, datetime
 from html import escape as html_escape
 
-import plotly.graph_objects as go
 from dash import html
 
 from profiler.docs import attribution_texts
@@ -71,22 +70,26 @@ def chart_config(name: str) -> dict:
     }
 
 
-def captioned(fig: go.Figure, text: str, width: int = 120) -> go.Figure:
-    """``fig`` with ``text`` (period and attribution) as a small caption under the plot.
+def captioned(fig: dict, text: str, width: int = 120) -> dict:
+    """``fig`` (plotly JSON) with ``text`` (period and attribution) as a caption under the plot.
 
     Wrapped at ``width`` characters; ``<`` and ``>`` are escaped, since plotly reads a few tags
-    in annotation text.
+    in annotation text. Returns ``fig``, changed in place.
     """
+    layout = fig.setdefault("layout", {})
     safe = html_escape(text, quote=False)
     lines = textwrap.wrap(safe, width) or [""]
-    axis_title = bool(fig.layout.xaxis.title.text)  # the caption goes below the axis title
-    fig.add_annotation(text="<br>".join(lines), xref="paper", yref="paper", x=0, y=0,
-                       xanchor="left", yanchor="top", yshift=-44 if axis_title else -26,
-                       showarrow=False,
-                       align="left", font={"size": 9, "color": "#444444"})
-    margin = fig.layout.margin.b if fig.layout.margin and fig.layout.margin.b else 30
+    title = (layout.get("xaxis") or {}).get("title")
+    axis_title = bool(title.get("text") if isinstance(title, dict) else title)
+    layout["annotations"] = [*layout.get("annotations", []), {
+        "text": "<br>".join(lines), "xref": "paper", "yref": "paper", "x": 0, "y": 0,
+        "xanchor": "left", "yanchor": "top", "yshift": -44 if axis_title else -26,
+        "showarrow": False, "align": "left", "font": {"size": 9, "color": "#444444"},
+    }]
+    margin = dict(layout.get("margin") or {})
     extra = 18 if axis_title else 0
-    fig.update_layout(margin={"b": max(margin, 30) + 14 * len(lines) + 4 + extra})
+    margin["b"] = max(margin.get("b", 30), 30) + 14 * len(lines) + 4 + extra
+    layout["margin"] = margin
     return fig
 
 

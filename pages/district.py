@@ -202,8 +202,9 @@ def _comparison_figure(county, district_rows, spec, name: str, area: str):
         ),
     )
     # the unit on the axis too, so a printed or saved chart keeps it
-    fig.update_xaxes(title_text=f"Gap from the {area} average, in {area} standard deviations "
-                                "(right = riskier)", title_font={"size": 11})
+    fig["layout"]["xaxis"] = {**fig["layout"].get("xaxis", {}), "title": {
+        "text": f"Gap from the {area} average, in {area} standard deviations (right = riskier)",
+        "font": {"size": 11}}}
     return fig
 
 
