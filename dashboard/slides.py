@@ -70,7 +70,7 @@ def chart_config(name: str) -> dict:
     }
 
 
-def captioned(fig: dict, text: str, width: int = 120) -> dict:
+def captioned(fig: dict, text: str, width: int = 80) -> dict:
     """``fig`` (plotly JSON) with ``text`` (period and attribution) as a caption under the plot.
 
     Wrapped at ``width`` characters; ``<`` and ``>`` are escaped, since plotly reads a few tags
