@@ -322,3 +322,28 @@ def test_brd006_printed_profile_has_date_editions_sources_and_page_numbers(page,
                     "How Nuneaton and Bedworth compares",
                     "Most similar to", "standard deviations", "Reading these changes"):
         assert section in whole, section
+
+
+def test_brd007_ward_of_a_one_district_area_compares_with_district_england_and_similar(
+        screen, server, county):
+    from profiler.area import AreaCatalogue
+    from profiler.similar import district_profiles, nearest_districts
+
+    spec = load_spec(ROOT / "data/indicators/spec.toml")
+    table = load_indicator_table(ROOT / "data/indicators/lsoa21_indicators.csv", spec)
+    coventry = AreaCatalogue.load(ROOT / "data", table=table).resolve("E08000026")
+    ward = coventry.subareas[0]
+    page = screen
+    page.get(f"{server}/area/E08000026/ward/{ward.code}")
+    bench = wait_for(lambda: page.find_element(By.ID, "dst-benchmark"), timeout=60,
+                     message="no comparison on the ward page")
+    heads = [th.text for th in bench.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert heads[1:] == [ward.name, "Coventry (home area)",
+                         "Similar districts (average of 5)", "England"]
+    near = nearest_districts(district_profiles(table, spec), "E08000026")
+    similar = page.find_element(By.ID, "dst-similar").text
+    assert all(name in similar for name in near["lad24_name"])
+    assert "Euclidean" in page.find_element(By.ID, "dst-similar-method").text
+    page.execute_script("document.getElementById('dst-compare-others').scrollIntoView()")
+    time.sleep(0.3)
+    screenshot(page, "board-ward-comparison-1280x720")
