@@ -347,3 +347,26 @@ def test_brd007_ward_of_a_one_district_area_compares_with_district_england_and_s
     page.execute_script("document.getElementById('dst-compare-others').scrollIntoView()")
     time.sleep(0.3)
     screenshot(page, "board-ward-comparison-1280x720")
+
+
+@pytest.mark.parametrize("url,contexts,click", [
+    (f"/district/{NUNEATON}?present=1", ["#dst-slides"], None),
+    (f"/district/{NUNEATON}?present=1", ["#dst-why"], ".svrp-prow"),
+    (f"/district/{NUNEATON}", ["#dst-compare-others", ".svrp-exports", "#dst-map-png"], None),
+    ("/?incidents=heat", ["#ovw-incident-types", "#ovw-incident-legend"], None),
+    (f"/explore?scope={NUNEATON}&ref=area", [".svrp-exports"], None),
+])
+def test_brd008_new_controls_pass_axe(screen, server, url, contexts, click):
+    """The accessibility issue's axe check (tests/browser/axe.py) on this issue's controls."""
+    axe = pytest.importorskip("axe", reason="tests/browser/axe.py (accessibility issue) not here")
+    page = screen
+    page.get(server + url)
+    wait_for(lambda: page.find_elements(By.CSS_SELECTOR, contexts[0]) or (
+        click and page.find_elements(By.CSS_SELECTOR, click)), timeout=40)
+    if click:
+        page.find_elements(By.CSS_SELECTOR, click)[0].click()
+        wait_for(lambda: page.find_element(By.ID, "panel-title"), timeout=15)
+    time.sleep(1.0)
+    for context in contexts:
+        found = axe.axe_violations(page, context)
+        assert not found, [(v["id"], v["nodes"][0]["target"]) for v in found]
