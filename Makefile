@@ -27,13 +27,14 @@ serve: $(STAMP) redis-dep
 load: $(STAMP) server-deps
 	$(PY) -m benchmarks.load $(LOAD_ARGS)
 
-# Debian's chromium + chromium-driver for the browser tests, installed when root and missing.
+# Debian's chromium + chromium-driver for the browser tests, and poppler-utils (pdftotext,
+# pdftoppm) for the printed-profile test, installed when root and missing.
 browser-deps:
-	@if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ]; then \
+	@if ! command -v chromedriver >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver poppler-utils; \
 	  else \
-	    echo "browser tests need Debian's chromium and chromium-driver: run 'sudo apt-get install chromium chromium-driver'"; \
+	    echo "browser tests need Debian's chromium, chromium-driver and poppler-utils: run 'sudo apt-get install chromium chromium-driver poppler-utils'"; \
 	  fi; \
 	fi
 

@@ -30,15 +30,50 @@
         return true;
     }
 
+    /* The running header and footer of every printed page (@page margin boxes): the title, the
+     * date printed and the data editions at the top, the sources and "Page n of N" below. Text
+     * from the page's data-print-* attributes, written as CSS strings (JSON quoting). */
+    function printStyle() {
+        const root = document.getElementById("dst-root");
+        if (!root) { return; }
+        const d = root.dataset;
+        const when = new Date().toLocaleDateString("en-GB", {day: "numeric", month: "long", year: "numeric"});
+        const q = function (t) { return JSON.stringify(String(t || "")); };
+        const css = "@page { margin: 15mm 10mm 17mm 10mm;" +
+            " @top-left { content: " + q(d.printTitle) + "; font: 600 8pt system-ui, sans-serif; }" +
+            " @top-right { content: " + q("Printed " + when + " · " + (d.printEditions || "")) +
+            "; font: 7pt system-ui, sans-serif; text-align: right; }" +
+            " @bottom-left { content: " + q(d.printSources) + "; font: 6.5pt system-ui, sans-serif; width: 82%; }" +
+            " @bottom-right { content: \"Page \" counter(page) \" of \" counter(pages); font: 8pt system-ui, sans-serif; } }";
+        let style = document.getElementById("svrp-print-page");
+        if (!style) {
+            style = document.createElement("style");
+            style.id = "svrp-print-page";
+            document.head.appendChild(style);
+        }
+        style.textContent = css;
+    }
+
+    /* plotly sizes a chart to its box once: resize the charts to the paper's width and back */
+    function resizeCharts() {
+        if (!window.Plotly || !window.Plotly.Plots) { return; }
+        document.querySelectorAll("#dst-root .js-plotly-plot").forEach(function (g) {
+            try { window.Plotly.Plots.resize(g); } catch (e) { /* a chart not drawn yet */ }
+        });
+    }
+
     window.addEventListener("beforeprint", function () {
         document.body.classList.add("svrp-printing");
+        printStyle();
         fit();
+        resizeCharts();
     });
     window.addEventListener("afterprint", function () {
         document.body.classList.remove("svrp-printing");
         fit();
+        resizeCharts();
     });
-    window.svrpDistrict = {fit: fit};
+    window.svrpDistrict = {fit: fit, printStyle: printStyle};
 })();
 
 /* Presentation mode (dashboard/present.py): slides of the compact High/Very High list turned by

@@ -20,6 +20,7 @@ from profiler.similar import (
     K,
     district_profiles,
     high_share,
+    iod_indicators,
     nearest_districts,
     similar_average,
 )
@@ -105,7 +106,7 @@ def _comparison_section(state_id: int, code: str) -> html.Section:
                            for r in near.itertuples())],
                 id="dst-similar",
             ),
-            html.P(METHOD.format(k=len(near), name=name, n=len(state.spec.indicators),
+            html.P(METHOD.format(k=len(near), name=name, n=len(iod_indicators(state.spec)),
                                  districts=len(_profiles(id(state)))),
                    id="dst-similar-method", className="svrp-note"),
         ]

@@ -37,6 +37,9 @@ def _row(position: int, row: dict, names: Mapping[str, str]) -> html.Li:
                 html.Span(band, className=f"svrp-prow-band band-{i}",
                           style={"background": PALETTE[i]}),
                 html.Span(name, className="svrp-prow-name"),
+                # shown where a slide has one column (room for it): the top two drivers
+                html.Span(", ".join(str(row["drivers"]).split(", ")[:2]),
+                          className="svrp-prow-why"),
             ],
             id={"type": ROW_TYPE, "id": row["lsoa21_code"]},
             n_clicks=0,
@@ -65,7 +68,9 @@ def present_list(rows: Sequence[dict], names: Mapping[str, str] | None = None,
         html.Ol(
             [_row(k * PER_SLIDE + j + 1, r, names or {}) for j, r in enumerate(chunk)],
             start=k * PER_SLIDE + 1,
-            className="svrp-slide",
+            # a short list gets one wide column, with room for each row's drivers
+            className="svrp-slide" + (" svrp-slide-1col" if len(chunk) <= ROWS_PER_COLUMN
+                                      else ""),
             hidden=k > 0,
             **{"data-slide": str(k + 1), "aria-label": f"Slide {k + 1} of {len(chunks)}"},
         )

@@ -70,21 +70,26 @@ def chart_config(name: str) -> dict:
     }
 
 
-def captioned(fig: dict, text: str, width: int = 120) -> dict:
-    """``fig`` (a figure as JSON) with ``text`` (period and attribution) as a caption under it.
+def captioned(fig: dict, text: str, width: int = 80) -> dict:
+    """``fig`` (plotly JSON) with ``text`` (period and attribution) as a caption under the plot.
 
     Wrapped at ``width`` characters; ``<`` and ``>`` are escaped, since plotly reads a few tags
-    in annotation text.
+    in annotation text. Returns ``fig``, changed in place.
     """
+    layout = fig.setdefault("layout", {})
     safe = html_escape(text, quote=False)
     lines = textwrap.wrap(safe, width) or [""]
-    layout = fig.setdefault("layout", {})
+    title = (layout.get("xaxis") or {}).get("title")
+    axis_title = bool(title.get("text") if isinstance(title, dict) else title)
     layout["annotations"] = [*layout.get("annotations", []), {
         "text": "<br>".join(lines), "xref": "paper", "yref": "paper", "x": 0, "y": 0,
-        "xanchor": "left", "yanchor": "top", "yshift": -26, "showarrow": False,
-        "align": "left", "font": {"size": 9, "color": "#444444"}}]
-    margin = layout.setdefault("margin", {})
-    margin["b"] = max(margin.get("b") or 30, 30) + 14 * len(lines) + 4
+        "xanchor": "left", "yanchor": "top", "yshift": -44 if axis_title else -26,
+        "showarrow": False, "align": "left", "font": {"size": 9, "color": "#444444"},
+    }]
+    margin = dict(layout.get("margin") or {})
+    extra = 18 if axis_title else 0
+    margin["b"] = max(margin.get("b", 30), 30) + 14 * len(lines) + 4 + extra
+    layout["margin"] = margin
     return fig
 
 

@@ -22,8 +22,8 @@ from dash import (
 
 from dashboard import quadrants as quad
 from dashboard.area import area_href, area_not_found, band_string, map_view
-from dashboard.compare import comparison_section
 from dashboard.backtests import section as backtest_section
+from dashboard.compare import comparison_section
 from dashboard.components import (
     TABLE_CELL,
     diverging_bars,
@@ -40,7 +40,14 @@ from dashboard.monitoring import TREND_COLUMN, monitoring_section, with_sparklin
 from dashboard.monitoring import register as register_monitoring
 from dashboard.present import ROW_TYPE, present_list, why_overlay
 from dashboard.search import search_box, search_callbacks, search_layers, subarea_scope
-from dashboard.slides import attribution, caption, captioned, chart_config, map_button
+from dashboard.slides import (
+    attribution,
+    caption,
+    captioned,
+    chart_config,
+    editions,
+    map_button,
+)
 from dashboard.state import DISTRICT_STYLE, current, state_by_id
 from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
 from profiler.build import slug
@@ -114,14 +121,14 @@ def district_table(rows: list[dict], result, spec, rank: str = "County rank"):
     )
 
 
-def print_list(result, spec) -> html.Table:
+def print_list(result, spec, rank: str = "County rank") -> html.Table:
     """Every High/Very High LSOA as a plain table, shown only on paper (``dst-print-list``).
 
     The interactive table pages its rows; a printed profile must list them all.
     """
     high = result[result["band"].isin(HIGH)]
     drivers = top_contributors(high, spec, sep="; ") if len(high) else []
-    head = ["LSOA", "MSOA", "Ward", "Band", "Score", "County rank", "Top contributing indicators"]
+    head = ["LSOA", "MSOA", "Ward", "Band", "Score", rank, "Top contributing indicators"]
     body = [
         html.Tr(
             [
@@ -203,8 +210,9 @@ def _comparison_figure(county, district_rows, spec, name: str, area: str):
         ),
     )
     # the unit on the axis too, so a printed or saved chart keeps it
-    fig.update_xaxes(title_text=f"Gap from the {area} average, in {area} standard deviations "
-                                "(right = riskier)", title_font={"size": 11})
+    fig["layout"]["xaxis"] = {**fig["layout"].get("xaxis", {}), "title": {
+        "text": f"Gap from the {area} average, in {area} standard deviations (right = riskier)",
+        "font": {"size": 11}}}
     return fig
 
 
@@ -518,7 +526,7 @@ def layout(
                                 className="svrp-radio svrp-hide-present",
                             ),
                             *export_buttons("dst", hide_present=True),
-                            print_list(rows, state.spec),
+                            print_list(rows, state.spec, rank_label(state, state.home.code)),
                             html.Div(
                                 [
                                     html.H2(f"Bands in this {state.sub_level}",
@@ -557,7 +565,11 @@ def layout(
         ],
         id="dst-root",
         className="svrp-page svrp-district" + (" svrp-present" if presenting else ""),
-        **{"data-district": code},
+        **{"data-district": code,
+           # the printed profile's running header and footer (assets/district.js, print.css)
+           "data-print-title": f"{name}: serious-violence risk profile ({state.home.name})",
+           "data-print-editions": f"Data: {editions(state.spec)}",
+           "data-print-sources": attribution()},
     )
 
 

@@ -2,8 +2,9 @@
 
 Method (stated on the district page as :data:`METHOD`): each English district (2024 local
 authority district) is described by its IoD domain profile, the mean over its LSOAs of each of
-the spec's indicators (all from the English Indices of Deprivation: crime domain indicators,
-income, employment, education, health and barriers measures), taken from the shipped
+the spec's indicators that come from the English Indices of Deprivation (:func:`iod_indicators`:
+crime domain indicators, income, employment, education and health measures; police.uk and
+partner indicators, which not every area has, are left out), taken from the shipped
 England-wide LSOA table ``data/indicators/lsoa21_indicators.csv``. Each of those district means
 is standardised across England's districts (z-score: minus the mean over districts, divided by
 their standard deviation, so each indicator counts equally), and the most similar districts
@@ -31,8 +32,14 @@ METHOD = (
 )
 
 
+def iod_indicators(spec: Spec) -> list:
+    """Pick the spec's indicators sourced from the English Indices of Deprivation (all LSOAs)."""
+    return [i for i in spec.indicators
+            if "Indices of Deprivation" in i.source or i.source.startswith("IoD")]
+
+
 def district_profiles(table: pd.DataFrame, spec: Spec) -> pd.DataFrame:
-    """Mean of each indicator over each district's LSOAs.
+    """Mean of each IoD indicator (:func:`iod_indicators`) over each district's LSOAs.
 
     Parameters
     ----------
@@ -45,12 +52,16 @@ def district_profiles(table: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     DataFrame
         Indexed by ``lad24_code``, a ``lad24_name`` column, one column per indicator id.
     """
-    missing = [c for c in ("lad24_code", "lad24_name", *(i.column for i in spec.indicators))
+    indicators = iod_indicators(spec)
+    if not indicators:
+        raise ProfilerError("similar districts: the spec has no indicator from the English "
+                            "Indices of Deprivation to compare districts on")
+    missing = [c for c in ("lad24_code", "lad24_name", *(i.column for i in indicators))
                if c not in table.columns]
     if missing:
         raise ProfilerError(f"similar districts: the LSOA table has no column(s) {missing[:3]}; "
                             "use data/indicators/lsoa21_indicators.csv")
-    cols = {i.column: i.id for i in spec.indicators}
+    cols = {i.column: i.id for i in indicators}
     means = table.groupby("lad24_code", sort=True)[list(cols)].mean().rename(columns=cols)
     names = table.drop_duplicates("lad24_code").set_index("lad24_code")["lad24_name"]
     return means.assign(lad24_name=names.reindex(means.index))[["lad24_name", *cols.values()]]

@@ -265,3 +265,108 @@ def test_brd005_map_and_chart_save_as_slide_pngs(page, server, download_dir):
                     message="chart PNG not saved")[0]
     assert _png_size(path) == (SLIDE["width"], SLIDE["height"])
     (ROOT / "artifacts" / "screenshots" / "board-chart-slide.png").write_bytes(path.read_bytes())
+
+
+def _pdf_pages(path: Path) -> list[str]:
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (Debian poppler-utils) not installed: make browser-deps")
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True,  # noqa: S603,S607
+                          check=True).stdout
+    n = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    return [subprocess.run(["pdftotext", "-layout", "-f", str(i), "-l", str(i), str(path), "-"],  # noqa: S603,S607
+                           capture_output=True, text=True, check=True).stdout
+            for i in range(1, n + 1)]
+
+
+def test_brd006_printed_profile_has_date_editions_sources_and_page_numbers(page, server,
+                                                                          county):
+    import base64
+    from datetime import datetime
+
+    from dashboard.slides import editions
+    from profiler.spec import load_spec
+
+    expected = county[(county["lad24_code"] == NUNEATON) & county["band"].isin(HIGH)]
+    _open(page, f"{server}/district/{NUNEATON}")
+    wait_for(lambda: page.find_elements(By.CSS_SELECTOR, "#dst-compare .main-svg"), timeout=20,
+             message="chart not drawn")
+    # what the browser does on Ctrl+P or the Print button: beforeprint, then print
+    page.execute_script("window.dispatchEvent(new Event('beforeprint'));")
+    time.sleep(0.8)
+    pdf = page.execute_cdp_cmd("Page.printToPDF", {
+        "landscape": True, "printBackground": True, "preferCSSPageSize": True,
+        "paperWidth": 11.69, "paperHeight": 8.27})
+    page.execute_script("window.dispatchEvent(new Event('afterprint'));")
+    out = ROOT / "artifacts" / "board-profile.pdf"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(base64.b64decode(pdf["data"]))
+    pages = _pdf_pages(out)
+    n = len(pages)
+    assert n >= 2
+    today = datetime.now().strftime("%-d %B %Y")
+    data = "Data: " + editions(load_spec(ROOT / "data/indicators/spec.toml"))
+    for i, text in enumerate(pages, 1):
+        flat = " ".join(text.split())
+        assert f"Page {i} of {n}" in flat, (i, flat[-300:])
+        assert f"Printed {today}" in flat, (i, flat[:300])
+        assert data[:40] in flat, (i, flat[:300])
+        assert "Contains OS data" in flat and "Open Government Licence" in flat, i
+        assert "Nuneaton and Bedworth: serious-violence risk profile" in flat, i
+    whole = " ".join(" ".join(p.split()) for p in pages)
+    for code in expected["lsoa21_code"]:
+        assert code in whole, code  # every High/Very High LSOA is printed
+    for section in ("Change since IoD2019", "Rose",
+                    "How Nuneaton and Bedworth compares",
+                    "Most similar to", "standard deviations", "Reading these changes"):
+        assert section in whole, section
+
+
+def test_brd007_ward_of_a_one_district_area_compares_with_district_england_and_similar(
+        screen, server, county):
+    from profiler.area import AreaCatalogue
+    from profiler.similar import district_profiles, nearest_districts
+
+    spec = load_spec(ROOT / "data/indicators/spec.toml")
+    table = load_indicator_table(ROOT / "data/indicators/lsoa21_indicators.csv", spec)
+    coventry = AreaCatalogue.load(ROOT / "data", table=table).resolve("E08000026")
+    ward = coventry.subareas[0]
+    page = screen
+    page.get(f"{server}/area/E08000026/ward/{ward.code}")
+    bench = wait_for(lambda: page.find_element(By.ID, "dst-benchmark"), timeout=60,
+                     message="no comparison on the ward page")
+    heads = [th.text for th in bench.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert heads[1:] == [ward.name, "Coventry (home area)",
+                         "Similar districts (average of 5)", "England"]
+    near = nearest_districts(district_profiles(table, spec), "E08000026")
+    similar = page.find_element(By.ID, "dst-similar").text
+    assert all(name in similar for name in near["lad24_name"])
+    assert "Euclidean" in page.find_element(By.ID, "dst-similar-method").text
+    page.execute_script("document.getElementById('dst-compare-others').scrollIntoView()")
+    time.sleep(0.3)
+    screenshot(page, "board-ward-comparison-1280x720")
+
+
+@pytest.mark.parametrize("url,contexts,click", [
+    (f"/district/{NUNEATON}?present=1", ["#dst-slides"], None),
+    (f"/district/{NUNEATON}?present=1", ["#dst-why"], ".svrp-prow"),
+    (f"/district/{NUNEATON}", ["#dst-compare-others", ".svrp-exports", "#dst-map-png"], None),
+    ("/?incidents=heat", ["#ovw-incident-types", "#ovw-incident-legend"], None),
+    (f"/explore?scope={NUNEATON}&ref=area", [".svrp-exports"], None),
+])
+def test_brd008_new_controls_pass_axe(screen, server, url, contexts, click):
+    """The accessibility issue's axe check (tests/browser/axe.py) on this issue's controls."""
+    axe = pytest.importorskip("axe", reason="tests/browser/axe.py (accessibility issue) not here")
+    page = screen
+    page.get(server + url)
+    wait_for(lambda: page.find_elements(By.CSS_SELECTOR, contexts[0]) or (
+        click and page.find_elements(By.CSS_SELECTOR, click)), timeout=40)
+    if click:
+        page.find_elements(By.CSS_SELECTOR, click)[0].click()
+        wait_for(lambda: page.find_element(By.ID, "panel-title"), timeout=15)
+    time.sleep(1.0)
+    for context in contexts:
+        found = axe.axe_violations(page, context)
+        assert not found, [(v["id"], v["nodes"][0]["target"]) for v in found]

@@ -13,6 +13,7 @@ from profiler.similar import (
     K,
     district_profiles,
     high_share,
+    iod_indicators,
     nearest_districts,
     similar_average,
     standardise,
@@ -68,6 +69,10 @@ def test_sim003_every_district_has_k_neighbours_from_the_shipped_table(spec):
     table = load_indicator_table(TABLE, spec)
     profiles = district_profiles(table, spec)
     assert len(profiles) == table["lad24_code"].nunique()
+    # the IoD domain profile only: police.uk or partner measures are not in every area
+    used = set(profiles.columns) - {"lad24_name"}
+    assert used == {i.id for i in iod_indicators(spec)} and used
+    assert not profiles[list(used)].isna().any().any()
     code = table["lad24_code"].iloc[0]
     near = nearest_districts(profiles, code)
     assert len(near) == K and near["lad24_code"].is_unique and code not in set(near["lad24_code"])
