@@ -30,6 +30,7 @@ from dashboard.components import (
     rank_label,
     table_columns,
 )
+from dashboard.intro import glossary, intro_line
 from dashboard.state import DISTRICT_STYLE, current, state_by_id
 from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
 from profiler.build import slug
@@ -443,6 +444,13 @@ def layout(
                 "professional judgement always comes first.",
                 className="svrp-subtitle",
                 id="dst-summary",
+            ),
+            html.Div(
+                [intro_line(state, f"{name}'s profile within {state.home.name}: its High and "
+                            "Very High areas, what drives them and how they compare.",
+                            "dst-intro"),
+                 glossary(("LSOA", "Band", "P(High+)", "stddev", "Change band"), "dst-glossary")],
+                className="svrp-hide-present",
             ),
             html.Div(
                 [

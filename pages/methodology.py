@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from dashboard.intro import intro_line
 from dashboard.state import current
 from profiler.docs import methodology_markdown
 
@@ -18,8 +19,11 @@ dash.register_page(
 
 def layout(**_query) -> html.Div:
     """Render ``methodology_markdown(spec)`` as Markdown (no raw HTML)."""
-    text = methodology_markdown(current().spec)
+    state = current()
+    text = methodology_markdown(state.spec)
     return html.Div(
-        dcc.Markdown(text, dangerously_allow_html=False, id="mth-text"),
+        [intro_line(state, "How the profile is worked out, from the indicator spec.",
+                    "mth-intro"),
+         dcc.Markdown(text, dangerously_allow_html=False, id="mth-text")],
         className="svrp-page svrp-methodology",
     )
