@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from dashboard.backtests import flat_ids, state_backtests
 from dashboard.intro import intro_line
 from dashboard.state import current
 from profiler.docs import methodology_markdown
@@ -18,9 +19,9 @@ dash.register_page(
 
 
 def layout(**_query) -> html.Div:
-    """Render ``methodology_markdown(spec)`` as Markdown (no raw HTML)."""
+    """Render ``methodology_markdown(spec, backtests, flat)`` as Markdown (no raw HTML)."""
     state = current()
-    text = methodology_markdown(state.spec)
+    text = methodology_markdown(state.spec, state_backtests(state), flat_ids(state))
     return html.Div(
         [intro_line(state, "How the profile is worked out, from the indicator spec.",
                     "mth-intro"),
