@@ -7,6 +7,7 @@ layer or banding change sends one character per LSOA and restyles the shapes in 
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode
 
 import dash
@@ -52,6 +53,7 @@ from dashboard.urlstate import ViewState, parse_query, to_query
 from layers.map import base_map, canvas_lsoa_events, view_legend
 from profiler.engine import BANDS, THEMES
 from profiler.errors import ProfilerError
+from profiler.export import build_metadata, export_lsoas
 from profiler.spec import BANDINGS
 
 dash.register_page(
@@ -237,6 +239,14 @@ def layout(**query) -> html.Div:
                         table_rows(state, result, scope, reference, pairs, banding),
                         rank=rank_label(state, scope),
                     ),
+                    html.Div(
+                        [html.Span("Export every High and Very High LSOA: "),
+                         html.Button("CSV", id="exp-export-csv", className="svrp-button"),
+                         html.Button("Excel", id="exp-export-xlsx", className="svrp-button")],
+                        className="svrp-exports",
+                    ),
+                    html.P(id="exp-export-msg", role="status", className="svrp-note"),
+                    dcc.Download(id="exp-download"),
                 ],
                 className="svrp-list",
             ),
@@ -398,3 +408,36 @@ dash.clientside_callback(
     State("exp-view", "data"),
     prevent_initial_call=True,
 )
+
+
+@callback(
+    Output("exp-download", "data"),
+    Output("exp-export-msg", "children"),
+    Input("exp-export-csv", "n_clicks"),
+    Input("exp-export-xlsx", "n_clicks"),
+    State({"type": "exp-weight", "id": ALL}, "value"),
+    State("exp-banding", "value"),
+    State("exp-scope", "value"),
+    State("exp-ref", "value"),
+    prevent_initial_call=True,
+)
+def export(_csv, _xlsx, weights, banding, scope, reference):
+    """Send the scope's High and Very High LSOAs as CSV or Excel to ``exp-download``.
+
+    Every one, not only the listed top; reads the what-if controls, ``exp-scope`` and
+    ``exp-ref``, and says what was made (or why not) in ``exp-export-msg``.
+    """
+    fmt = str(ctx.triggered_id).removeprefix("exp-export-")
+    try:
+        state, pairs, banding, scope, reference = _what_if(weights, banding, scope, reference)
+        result = _score(scope, reference, pairs, banding)
+        spec = state.spec.with_weights(dict(pairs))
+        meta = build_metadata(spec, scope=scope_label(state, scope),
+                              reference=REFERENCE_LABELS[reference],
+                              normalisation=spec.profile.normalisation, banding=banding,
+                              weights=dict(pairs), generated_at=datetime.now(UTC))
+        blob = export_lsoas(result, spec, fmt=fmt, bands=list(BANDS[3:]), meta=meta)
+    except ProfilerError as exc:
+        return no_update, f"Export not made: {exc}"
+    name = f"high-risk-lsoas-{scope.lower()}-{datetime.now(UTC):%Y%m%d}.{fmt}"
+    return dcc.send_bytes(blob, name), f"Prepared {name}."
