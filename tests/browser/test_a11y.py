@@ -228,3 +228,31 @@ def test_a11y014_district_reflows_at_320px(page, server):
         assert out["width"] <= 320 and out["scroll"] <= out["width"], out
     finally:
         page.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+LABELS_JS = """
+return [...document.querySelectorAll('#ovw-map .svrp-district-label')]
+    .filter(e => e.getBoundingClientRect().width > 0).length;
+"""
+
+
+def test_a11y015_key_folds_and_district_names_switch_off(page, server):
+    open_page(page, server + "/", "ovw")
+    shown = page.execute_script(LABELS_JS)
+    assert shown > 0, "no district names on the map"
+    button = page.find_element(By.CSS_SELECTOR, "#ovw-legend .svrp-labels-toggle")
+    assert button.get_attribute("aria-pressed") == "false"
+    button.click()
+    wait_for(lambda: page.execute_script(LABELS_JS) == 0, timeout=5,
+             message="the district names did not switch off")
+    assert button.get_attribute("aria-pressed") == "true"
+    assert_no_violations(page, "overview-names-off")
+    # the key folds to its title and opens again
+    page.find_element(By.CSS_SELECTOR, "#ovw-legend summary").click()
+    assert not page.find_element(By.CSS_SELECTOR, "#ovw-legend details").get_attribute("open")
+    assert not page.find_element(By.CSS_SELECTOR, "#ovw-legend .svrp-legend-list").is_displayed()
+    page.find_element(By.CSS_SELECTOR, "#ovw-legend summary").click()
+    assert page.find_element(By.CSS_SELECTOR, "#ovw-legend .svrp-legend-list").is_displayed()
+    button.click()
+    wait_for(lambda: page.execute_script(LABELS_JS) == shown, timeout=5,
+             message="the district names did not come back")
