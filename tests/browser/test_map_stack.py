@@ -175,8 +175,9 @@ def test_map005_hot_spot_and_change_layers_recolour_in_place(page, server):
     fallen = change.loc[change["band_change"] == "fell", "lsoa21_code"]
     assert all(got[c]["dash"] == "6 3" for c in fallen)  # outline cue, not colour alone
     assert _tagged(page, "ovw")  # restyled, never rebuilt
-    legend = page.find_element(By.ID, "ovw-legend").text
-    assert "Band rose" in legend and "Band fell" in legend
+    # the legend follows the recolour in its own callback (update_details): wait for it
+    wait_for(lambda: "Band rose" in (t := page.find_element(By.ID, "ovw-legend").text)
+             and "Band fell" in t, timeout=10, message="the legend did not show the change layer")
 
 
 def test_map006_district_page_emphasises_and_zooms_to_its_district(page, server, scored):
