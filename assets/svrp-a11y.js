@@ -48,12 +48,15 @@
     }
 
     function repair(root) {
-        root.querySelectorAll(".dash-options-list[role='listbox']").forEach(function (list) {
-            list.setAttribute("role", list.classList.contains("dash-radioitems") ? "radiogroup" : "group");
-            setName(list, nameOf(list));
-        });
+        /* RadioItems and Checklist only: a Dropdown's open list is a true listbox of options */
+        root.querySelectorAll(".dash-radioitems[role='listbox'], .dash-checklist[role='listbox']")
+            .forEach(function (list) {
+                list.setAttribute("role", list.classList.contains("dash-radioitems") ? "radiogroup" : "group");
+                setName(list, nameOf(list));
+            });
         root.querySelectorAll(".dash-options-list-option[role], .dash-options-list-option[aria-selected]")
             .forEach(function (option) {
+                if (!option.closest(".dash-radioitems, .dash-checklist")) { return; }
                 option.removeAttribute("role");
                 option.removeAttribute("aria-selected");
             });

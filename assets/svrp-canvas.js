@@ -440,7 +440,7 @@
             const size = map.latLngToContainerPoint(b.getNorthEast()).distanceTo(
                 map.latLngToContainerPoint(b.getSouthWest()));
             if (map.getBounds().pad(-0.1).contains(b) && size >= 40) { return false; }
-            map.flyToBounds(b, {maxZoom: Math.max(map.getZoom(), 14), padding: [60, 60], duration: 0.5});
+            map.flyToBounds(b, {maxZoom: Math.max(map.getZoom(), 13), padding: [120, 120], duration: 0.5});
             return true;
         },
         geometry: geometry,

@@ -170,10 +170,18 @@ window.svrp = Object.assign(window.svrp || {}, {
         return detail ? label + " (" + detail + ")" : label;
     },
 
+    /* A sub-area's name: at its label_at point (clear of its High and Very High LSOAs, see
+     * dashboard/home.py: label_points) where the view gives one, else at its centre. */
     districtLabel: function (feature, layer) {
         const label = document.createElement("span");
         label.textContent = feature.properties.lad_name;
-        layer.bindTooltip(label, {permanent: true, direction: "center", className: "svrp-district-label"});
+        const options = {permanent: true, direction: "center", className: "svrp-district-label",
+                         interactive: false};
+        const at = feature.properties.label_at;
+        if (!at) { layer.bindTooltip(label, options); return; }
+        const tip = L.tooltip(options).setLatLng(at).setContent(label);
+        layer.on("add", function () { if (layer._map) { layer._map.addLayer(tip); } });
+        layer.on("remove", function () { tip.remove(); });
     },
 
     /* police.uk points and heat cells: colours from the layer's hideout (dashboard.state). */

@@ -13,6 +13,7 @@ import dash
 import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, dash_table, dcc, html
 
+from dashboard.intro import GLOSSARY
 from dashboard.slides import caption, captioned, chart_config
 from dashboard.state import PALETTE, AppState
 from dashboard.urlstate import LSOA_RE, WEIGHT_MAX, WEIGHT_MIN
@@ -291,6 +292,8 @@ def high_risk_table(
         css=[{"selector": "tr:has(> th.dash-filter)", "rule": "display: none"}],
         page_size=page_size,
         cell_selectable=True,
+        # for the mouse; every page's glossary says the same in words (dashboard.intro)
+        tooltip_header={"p_high": GLOSSARY["P(High+)"], "band": GLOSSARY["Band"]},
         style_as_list_view=True,
         style_table={"overflowX": "auto"},
         style_cell=TABLE_CELL,

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.ops import polylabel
 
 from dashboard.state import INCIDENT_TYPES
 from profiler import police
 from profiler.area import HomeArea
-from profiler.engine import RiskProfiler
+from profiler.engine import BANDS, RiskProfiler
 from profiler.errors import ProfilerError
 from profiler.pipeline import score_scope
 from profiler.police import latest_block
@@ -127,6 +128,32 @@ class AreaProfile:
         return out
 
     @cached_property
+    def label_points(self) -> dict[str, list[float]]:
+        """Where each sub-area's name goes on the map, ``[lat, lon]`` by code.
+
+        The point of the sub-area farthest from its edges and from its High and Very High LSOAs
+        of the default profile (shapely's polylabel on the sub-area less those LSOAs, widened by
+        about a kilometre), so a name does not cover the areas the map is about.
+        """
+        features = self._state.england_features
+        high = set(self.profile.loc[self.profile["band"].isin(BANDS[3:]), "lsoa21_code"])
+        out = {}
+        for sub in self.area.subareas:
+            geom = self._subarea_shapes.get(sub.code)
+            if geom is None:
+                continue
+            hot = [shapely.from_geojson(_feature_geometry(features[c]))
+                   for c in sub.lsoa_codes if c in high and c in features]
+            free = shapely.difference(geom, shapely.buffer(shapely.union_all(hot), 0.01)) \
+                if hot else geom
+            if free.is_empty:
+                free = geom
+            parts = list(getattr(free, "geoms", [free]))
+            point = polylabel(max(parts, key=lambda g: g.area), tolerance=0.001)
+            out[sub.code] = [round(point.y, 5), round(point.x, 5)]
+        return out
+
+    @cached_property
     def subareas_geojson(self) -> dict:
         """Sub-area outlines (``lad_code``, ``lad_name``), dissolved from the LSOA shapes."""
         features = []
@@ -135,9 +162,12 @@ class AreaProfile:
             if geom is None:
                 continue
             geom = shapely.set_precision(geom, 1e-4)
+            props = {"lad_code": sub.code, "lad_name": sub.name}
+            if sub.code in self.label_points:
+                props["label_at"] = self.label_points[sub.code]
             features.append({
                 "type": "Feature",
-                "properties": {"lad_code": sub.code, "lad_name": sub.name},
+                "properties": props,
                 "geometry": json.loads(shapely.to_geojson(geom)),
             })
         return {"type": "FeatureCollection", "features": features}

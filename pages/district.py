@@ -36,6 +36,7 @@ from dashboard.components import (
     rank_label,
     table_columns,
 )
+from dashboard.intro import glossary, intro_line
 from dashboard.monitoring import TREND_COLUMN, monitoring_section, with_sparklines
 from dashboard.monitoring import register as register_monitoring
 from dashboard.present import ROW_TYPE, present_list, why_overlay
@@ -479,6 +480,13 @@ def layout(
                 "professional judgement always comes first.",
                 className="svrp-subtitle",
                 id="dst-summary",
+            ),
+            html.Div(
+                [intro_line(state, f"{name}'s profile within {state.home.name}: its High and "
+                            "Very High areas, what drives them and how they compare.",
+                            "dst-intro"),
+                 glossary(("LSOA", "Band", "P(High+)", "stddev", "Change band"), "dst-glossary")],
+                className="svrp-hide-present",
             ),
             html.Div(
                 [

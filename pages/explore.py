@@ -48,6 +48,7 @@ from dashboard.components import (
     validate_weights,
     weights_panel,
 )
+from dashboard.intro import BANDING_LABELS, glossary, intro_line
 from dashboard.search import explore_scope, search_box, search_callbacks, search_layers
 from dashboard.state import LAYERS, current, layer_column
 from dashboard.urlstate import ViewState, parse_query, to_query
@@ -189,8 +190,11 @@ def layout(**query) -> html.Div:
                 className="svrp-radio",
             ),
             html.Label("Banding", htmlFor="exp-banding"),
-            dcc.Dropdown(id="exp-banding", options=list(BANDINGS), value=banding, clearable=False),
+            dcc.Dropdown(id="exp-banding", value=banding, clearable=False,
+                         options=[{"label": BANDING_LABELS.get(b, b), "value": b}
+                                  for b in BANDINGS]),
             weights_panel(KEY, spec, weights),
+            glossary(("LSOA", "Band", "P(High+)", "stddev", "z-score"), "exp-glossary"),
         ],
         className="svrp-controls",
         **{"aria-label": "Area and view controls"},
@@ -210,6 +214,8 @@ def layout(**query) -> html.Div:
             dcc.Store(id="exp-view", data=data),
             dcc.Store(id="exp-restyled"),
             dcc.Store(id="exp-selected"),
+            intro_line(state, "Any district or area of England, or all England, banded "
+                       "against the reference you choose.", "exp-intro"),
             alert_box("exp-alert", errors),
             map_grid(
                 controls,

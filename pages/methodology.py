@@ -6,6 +6,7 @@ import dash
 from dash import dcc, html
 
 from dashboard.backtests import flat_ids, state_backtests
+from dashboard.intro import intro_line
 from dashboard.state import current
 from profiler.docs import methodology_markdown
 
@@ -22,6 +23,8 @@ def layout(**_query) -> html.Div:
     state = current()
     text = methodology_markdown(state.spec, state_backtests(state), flat_ids(state))
     return html.Div(
-        dcc.Markdown(text, dangerously_allow_html=False, id="mth-text"),
+        [intro_line(state, "How the profile is worked out, from the indicator spec.",
+                    "mth-intro"),
+         dcc.Markdown(text, dangerously_allow_html=False, id="mth-text")],
         className="svrp-page svrp-methodology",
     )

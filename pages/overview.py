@@ -29,6 +29,7 @@ from dashboard.components import (
 )
 from dashboard.incidents import chosen_types, incident_layer, incident_legend, type_filter
 from dashboard.inputs import CHOICE, FILENAME, PARTNER_STORE, PROPERTY_SHAPES, UPLOAD, check
+from dashboard.intro import BANDING_LABELS, NORMALISATION_LABELS, glossary, intro_line
 from dashboard.jobs import (
     STABILITY_JOBS,
     STABILITY_SETTINGS,
@@ -169,9 +170,13 @@ def layout(code: str | None = None, **query) -> html.Div:
                      id="ovw-incident-legend"),
             weights_panel("ovw", spec, weights),
             html.Label("Normalisation", htmlFor="ovw-norm"),
-            dcc.Dropdown(id="ovw-norm", options=list(NORMALISATIONS), value=norm, clearable=False),
+            dcc.Dropdown(id="ovw-norm", value=norm, clearable=False,
+                         options=[{"label": NORMALISATION_LABELS.get(n, n), "value": n}
+                                  for n in NORMALISATIONS]),
             html.Label("Banding", htmlFor="ovw-banding"),
-            dcc.Dropdown(id="ovw-banding", options=list(BANDINGS), value=banding, clearable=False),
+            dcc.Dropdown(id="ovw-banding", value=banding, clearable=False,
+                         options=[{"label": BANDING_LABELS.get(b, b), "value": b}
+                                  for b in BANDINGS]),
             html.Button("Reset to the spec", id="ovw-reset", n_clicks=0, className="svrp-button"),
             html.Div(id="ovw-error", role="alert"),
             html.Div(
@@ -201,6 +206,8 @@ def layout(code: str | None = None, **query) -> html.Div:
                 ],
                 className="svrp-stb",
             ),
+            glossary(("LSOA", "Band", "P(High+)", "stddev", "z-score", "Gi*", "Change band"),
+                     "ovw-glossary"),
             html.Div(
                 report,
                 id="ovw-changed",
@@ -241,6 +248,9 @@ def layout(code: str | None = None, **query) -> html.Div:
             # one id per browser tab (sessionStorage keeps the first one), for the job registry
             dcc.Store(id="ovw-session", storage_type="session", data=uuid.uuid4().hex),
             dcc.Store(id="ovw-stb-done"),
+            intro_line(state, f"The serious-violence risk profile of {state.home.name}: where "
+                       f"risk concentrates among its {len(state.county):,} neighbourhoods, and "
+                       "why.", "ovw-intro"),
             alert_box("ovw-alert", errors),
             map_grid(
                 controls,

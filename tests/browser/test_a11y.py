@@ -16,12 +16,12 @@ from axe import assert_no_violations
 from browserkit import click_lsoa, page_status_404, wait_for
 from selenium.webdriver.common.by import By
 
+from dashboard.state import LAYERS
 from profiler.area import AreaCatalogue
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
-OVERVIEW_LAYERS = ("overall", "knife", "domestic", "public_place", "hotspots", "stability",
-                   "change")
+OVERVIEW_LAYERS = tuple(LAYERS)  # every layer the overview offers
 
 SETTLED_JS = """
 return document.readyState === 'complete' && !!document.querySelector('.svrp-page') &&
@@ -199,3 +199,60 @@ def test_a11y013_not_found_page_is_friendly(page, server):
         text = page.find_element(By.CSS_SELECTOR, ".svrp-page").text
         assert "not found" in text.lower() or "no such area" in text.lower(), text
         assert_no_violations(page, "not-found" + path.replace("/", "-"))
+
+
+WIDEST_JS = """
+const w = document.documentElement.clientWidth;
+const over = [...document.querySelectorAll('body *')].filter(e => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.right > w + 1 &&
+        !e.closest('.dash-table-container, .leaflet-container');
+}).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + String(e.className).slice(0, 40));
+return {scroll: document.documentElement.scrollWidth, width: w, over: over};
+"""
+
+
+def test_a11y014_district_reflows_at_320px(page, server):
+    href = _default_subarea(page, server)
+    page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                         {"width": 320, "height": 640, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        open_page(page, href, "dst")
+        wait_for(lambda: page.find_elements(By.ID, "dst-compare"), timeout=30,
+                 message="the district chart did not arrive")
+        settle(page)
+        from browserkit import screenshot
+
+        screenshot(page, "a11y-district-320px")
+        out = page.execute_script(WIDEST_JS)
+        assert out["width"] <= 320 and out["scroll"] <= out["width"], out
+    finally:
+        page.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+LABELS_JS = """
+return [...document.querySelectorAll('#ovw-map .svrp-district-label')]
+    .filter(e => e.getBoundingClientRect().width > 0).length;
+"""
+
+
+def test_a11y015_key_folds_and_district_names_switch_off(page, server):
+    open_page(page, server + "/", "ovw")
+    shown = page.execute_script(LABELS_JS)
+    assert shown > 0, "no district names on the map"
+    button = page.find_element(By.CSS_SELECTOR, "#ovw-legend .svrp-labels-toggle")
+    assert button.get_attribute("aria-pressed") == "false"
+    button.click()
+    wait_for(lambda: page.execute_script(LABELS_JS) == 0, timeout=5,
+             message="the district names did not switch off")
+    assert button.get_attribute("aria-pressed") == "true"
+    assert_no_violations(page, "overview-names-off")
+    # the key folds to its title and opens again
+    page.find_element(By.CSS_SELECTOR, "#ovw-legend summary").click()
+    assert not page.find_element(By.CSS_SELECTOR, "#ovw-legend details").get_attribute("open")
+    assert not page.find_element(By.CSS_SELECTOR, "#ovw-legend .svrp-legend-list").is_displayed()
+    page.find_element(By.CSS_SELECTOR, "#ovw-legend summary").click()
+    assert page.find_element(By.CSS_SELECTOR, "#ovw-legend .svrp-legend-list").is_displayed()
+    button.click()
+    wait_for(lambda: page.execute_script(LABELS_JS) == shown, timeout=5,
+             message="the district names did not come back")
