@@ -175,9 +175,36 @@ window.svrp = Object.assign(window.svrp || {}, {
 
     /* police.uk points and heat cells: colours from the layer's hideout (dashboard.state). */
     incidentPoint: function (feature, latlng, context) {
+        const s = window.svrp;
+        const pm = s.marks.points = s.marks.points || {made: 0};
+        pm.made += 1;
+        pm.last = performance.now();
         const h = (context && context.hideout) || {};
         const colour = (h.colours || {})[feature.properties.crime_type] || h.other;
-        return L.circleMarker(latlng, {radius: 4, color: h.ring, weight: 1, fillColor: colour, fillOpacity: 0.9});
+        /* the month's class lets the period control hide other months with one CSS rule */
+        const month = String(feature.properties.month || "").replace(/[^0-9-]/g, "");
+        return L.circleMarker(latlng, {radius: 4, color: h.ring, weight: 1, fillColor: colour,
+                                       fillOpacity: 0.9, className: "svrp-pt svrp-m-" + month});
+    },
+
+    /* Show one month of incident points (or "all"): one rule in the app's own stylesheet
+     * (assets/monitoring.css) hides the other months' markers; no point or geometry is sent. */
+    showPeriod: function (period) {
+        const s = window.svrp;
+        s.pointPeriod = /^\d{4}-\d{2}$/.test(period || "") ? period : "all";
+        const sheet = Array.from(document.styleSheets).find(
+            x => (x.href || "").indexOf("/assets/monitoring.css") >= 0);
+        if (sheet) {
+            if (s._periodRule !== undefined) { sheet.deleteRule(s._periodRule); }
+            s._periodRule = undefined;
+            if (s.pointPeriod !== "all") {
+                s._periodRule = sheet.insertRule(
+                    ".svrp-pt:not(.svrp-m-" + s.pointPeriod + ") { display: none; }",
+                    sheet.cssRules.length);
+            }
+        }
+        s.mark("points", "restyled", {period: s.pointPeriod, called: performance.now()});
+        return s.pointPeriod;
     },
 
     heatCell: function (feature, latlng, context) {
@@ -193,6 +220,7 @@ window.svrp = Object.assign(window.svrp || {}, {
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     svrp: {
         restyle: function (view) { return window.svrp.restyle(view); },
+        showPeriod: function (period) { return window.svrp.showPeriod(period); },
         /* A page's list: a selected row outlines its LSOA on the canvas map (the view's key). */
         selectRow: function (cell, view) {
             const dc = window.dash_clientside;

@@ -209,6 +209,44 @@ def with_sparklines(state: AppState, rows: list[dict]) -> list[dict]:
     return [{**r, "trend": sparks.get(r["lsoa21_code"], "")} for r in rows]
 
 
+# -- the map's period ----------------------------------------------------------------------------
+ALL_MONTHS = "all"
+_POINTS: OrderedDict = OrderedDict()
+
+
+def incident_months(state: AppState) -> list[str]:
+    """The months of the area's incident points (the map's latest run), in order."""
+    return sorted({f["properties"]["month"] for f in state.incidents_geojson.get("features", [])})
+
+
+def period_options(state: AppState) -> list[dict]:
+    """The map's period choices: every month shown, or one of them."""
+    span = trends.month_span(incident_months(state))
+    return [{"label": f"All months ({span})" if span else "All months", "value": ALL_MONTHS}] + [
+        {"label": trends.month_label(m), "value": m} for m in incident_months(state)]
+
+
+def incident_points(state: AppState, period: str | None) -> dict:
+    """The area's incident points of one month (``period``), or all of them.
+
+    Only points: the LSOA geometry is served once and never resent when the period changes.
+    """
+    if not period or period == ALL_MONTHS:
+        return state.incidents_geojson
+    key = (id(state.incidents_geojson), period)
+    with _LOCK:
+        if key in _POINTS:
+            return _POINTS[key]
+    made = {"type": "FeatureCollection",
+            "features": [f for f in state.incidents_geojson.get("features", [])
+                         if f["properties"]["month"] == period]}
+    with _LOCK:
+        _POINTS[key] = made
+        while len(_POINTS) > 32:
+            _POINTS.popitem(last=False)
+    return made
+
+
 # -- chart --------------------------------------------------------------------------------------
 def trend_figure(sources: list[tuple[trends.Trends, bool]], codes: list[str], end: str,
                  threshold: int):

@@ -6,7 +6,7 @@ import uuid
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import partner_state as ps
 from dashboard.area import area_not_found, band_string, class_string, map_view
@@ -25,7 +25,7 @@ from dashboard.components import (
     weights_panel,
     what_if_key,
 )
-from dashboard.inputs import CHOICE, FILENAME, PARTNER_STORE, UPLOAD, check
+from dashboard.inputs import CHOICE, FILENAME, ID_SHAPES, PARTNER_STORE, UPLOAD, check
 from dashboard.jobs import (
     STABILITY_JOBS,
     STABILITY_SETTINGS,
@@ -34,7 +34,13 @@ from dashboard.jobs import (
     stability_for,
     stability_job,
 )
-from dashboard.monitoring import monitoring_section
+from dashboard.monitoring import (
+    ALL_MONTHS,
+    incident_months,
+    incident_points,
+    monitoring_section,
+    period_options,
+)
 from dashboard.monitoring import register as register_monitoring
 from dashboard.shared import SharedStateError
 from dashboard.state import (
@@ -159,6 +165,10 @@ def layout(code: str | None = None, **query) -> html.Div:
                 value=view.incidents,
                 className="svrp-radio",
             ),
+            html.Label("Incident month", htmlFor="ovw-period"),
+            dcc.Dropdown(id="ovw-period", options=period_options(state), clearable=False,
+                         value=view.period if view.period in incident_months(state)
+                         else ALL_MONTHS),
             html.P(
                 "Possession of weapons, robbery, violence and sexual offences, public order. "
                 "Locations are snapped to the nearest street by police.uk.",
@@ -217,7 +227,7 @@ def layout(code: str | None = None, **query) -> html.Div:
             dl.LayerGroup(
                 incidents_layer(
                     "ovw-incident-points",
-                    state.incidents_geojson,
+                    incident_points(state, view.period if view.incidents == "cluster" else None),
                     state.heat_geojson,
                     view.incidents,
                     INCIDENT_STYLE,
@@ -243,6 +253,7 @@ def layout(code: str | None = None, **query) -> html.Div:
             # one id per browser tab (sessionStorage keeps the first one), for the job registry
             dcc.Store(id="ovw-session", storage_type="session", data=uuid.uuid4().hex),
             dcc.Store(id="ovw-stb-done"),
+            dcc.Store(id="ovw-period-shown"),  # the month svrp.showPeriod shows
             alert_box("ovw-alert", errors),
             map_grid(
                 controls,
@@ -292,6 +303,7 @@ def layout(code: str | None = None, **query) -> html.Div:
 
 
 CHANGE_COLUMNS = [{"name": "What-if change", "id": "change"}]
+PERIOD = ID_SHAPES["ovw-period"]
 register_monitoring("ovw", "ovw-area", None, "ovw-drawn")
 PARTNER_COLUMN = {"name": "Partner incidents (knife / domestic / public place)", "id": "partner"}
 UPLOAD_STYLE = {"border": "2px dashed #777", "borderRadius": "4px", "padding": "6px 8px",
@@ -531,7 +543,7 @@ def _change_report(changed: dict[str, tuple[str, str]], names: dict[str, str]) -
 
 def view_details(
     state, pairs, result, norm, banding, layer, selected, bands, district, incidents, *,
-    data=None, stab=None,
+    data=None, stab=None, period=None,
 ):
     """Legend, changed-band report, table rows and the query string of the view.
 
@@ -565,6 +577,7 @@ def view_details(
         bands=tuple(bands),
         district=district,
         incidents=incidents if incidents in INCIDENT_MODES else "off",
+        period=period if period in incident_months(state) else None,
     )
     the_view = view_hideout(state, result, layer, selected, district, data=data, stab=stab)
     return (
@@ -636,11 +649,12 @@ def recolour(weights, norm, banding, layer, selected, district, store, _stb_done
     State("ovw-partner", "data"),
     State("ovw-table", "columns"),
     State("ovw-area", "data"),
+    Input("ovw-period", "value"),
     prevent_initial_call=True,
 )
 def update_details(
     _view, bands, incidents, weights, norm, banding, layer, selected, district, store, columns,
-    area=None,
+    area=None, period=None,
 ):
     """Legend, changed-band report, table and URL, after the map has been recoloured.
 
@@ -657,7 +671,7 @@ def update_details(
         return no_update, no_update, no_update, no_update, no_update
     details = view_details(
         state, pairs, result, norm, banding, layer, selected, bands, _district(district, state),
-        incidents, data=data, stab=stab,
+        incidents, data=data, stab=stab, period=period,
     )
     columns = [c for c in (columns or []) if c.get("id") != "partner"]
     if data is not None and data.extract is not None:
@@ -671,16 +685,34 @@ map_clientside_callbacks("ovw")
 @callback(
     Output("ovw-incident-layer", "children"),
     Input("ovw-incidents", "value"),
+    Input("ovw-period", "value"),
     State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def show_incidents(mode, area=None):
-    """Draw police.uk incidents in ``ovw-incident-layer`` as clusters, points or heat."""
+def show_incidents(mode, period=None, area=None):
+    """Draw police.uk incidents in ``ovw-incident-layer`` as clusters, points or heat.
+
+    ``ovw-period`` picks one month: single points carry every month and the clientside
+    ``svrp.showPeriod`` hides the others in place (nothing is sent); clusters are rebuilt from
+    that month's points; the heat layer covers every month shown. The LSOA geometry is never
+    sent again.
+    """
+    check((period, PERIOD))
+    if ctx.triggered_id == "ovw-period" and mode != "cluster":
+        return no_update
     state = current(area)
     if mode not in INCIDENT_MODES:
         mode = "off"
-    return incidents_layer("ovw-incident-points", state.incidents_geojson, state.heat_geojson, mode,
+    points = incident_points(state, period if mode == "cluster" else None)
+    return incidents_layer("ovw-incident-points", points, state.heat_geojson, mode,
                            INCIDENT_STYLE)
+
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="svrp", function_name="showPeriod"),
+    Output("ovw-period-shown", "data"),
+    Input("ovw-period", "value"),
+)
 
 
 @callback(

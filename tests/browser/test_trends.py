@@ -49,16 +49,19 @@ def _row(drv, table_id: str, measure: str) -> dict[str, str]:
     raise AssertionError(f"no row {measure!r} in {table_id}")
 
 
-def _choose(drv, dropdown_id: str, label: str) -> None:
-    """Dash 4 dropdown: click it, type in its search box, click the option."""
+def _choose(drv, dropdown_id: str, label: str, prefix: bool = False) -> None:
+    """Dash 4 dropdown: click it, type in its search box, click the option (``label``, or the
+    first starting with it when ``prefix``)."""
     drv.find_element(By.ID, dropdown_id).click()
     search = wait_for(lambda: next(e for e in drv.find_elements(
         By.CSS_SELECTOR, "input.dash-dropdown-search") if e.is_displayed()), timeout=10,
         message=f"{dropdown_id} did not open")
     search.send_keys(label)
-    option = wait_for(lambda: next(e for e in drv.find_elements(By.CSS_SELECTOR, "[role=option]")
-                                   if e.is_displayed() and e.text.strip() == label), timeout=10,
-                      message=f"{label!r} not offered in {dropdown_id}")
+    option = wait_for(lambda: next(
+        e for e in drv.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+        if e.is_displayed() and (e.text.strip().startswith(label) if prefix
+                                 else e.text.strip() == label)), timeout=10,
+        message=f"{label!r} not offered in {dropdown_id}")
     option.click()
 
 
@@ -154,3 +157,41 @@ def test_trd303_partner_extract_shows_as_its_own_table(page, server):
     page.get(f"{server}/area/{LLR}/district/{DISTRICT}")
     _wait_table(page, "dst-mon-partner", "FYTD 2022/23")
     assert "SYNTHETIC" in page.find_element(By.ID, "dst-mon-out").text
+
+
+VISIBLE_POINTS_JS = """
+return Array.from(document.querySelectorAll('path.svrp-pt'))
+    .filter(p => getComputedStyle(p).display !== 'none').length;"""
+GEOMETRY_JS = ("return performance.getEntriesByType('resource')"
+               ".filter(e => e.name.includes('/data/lsoa21/')).length;")
+
+
+def test_trd304_map_period_control_filters_points_keeps_url_and_fetches_no_geometry(page, server):
+    county = "E10000018"  # Leicestershire county
+    table = pd.read_csv(DATA / "indicators" / "lsoa21_indicators.csv",
+                        usecols=["lsoa21_code", "utla_code"])
+    codes = set(table.loc[table["utla_code"] == county, "lsoa21_code"])
+    d = pd.read_csv(DATA / "police" / "leicestershire" / "2022-10.csv.gz")
+    expected = int((d["crime_type"].isin(SV) & d["lsoa21_code"].isin(codes)
+                    & d["longitude"].notna()).sum())
+    page.set_window_size(1280, 720)
+    page.get(f"{server}/area/{county}?incidents=points")
+    total = wait_for(lambda: page.execute_script(VISIBLE_POINTS_JS) > 1000 and
+                     page.execute_script(VISIBLE_POINTS_JS), timeout=90,
+                     message="incident points not drawn")
+    fetched = page.execute_script(GEOMETRY_JS)
+    _choose(page, "ovw-period", "Oct 2022")
+    wait_for(lambda: page.execute_script(VISIBLE_POINTS_JS) == expected, timeout=20,
+             message=f"not {expected} points of Oct 2022 shown")
+    wait_for(lambda: "period=2022-10" in page.current_url, timeout=20,
+             message="the URL does not keep the period")
+    assert page.execute_script(GEOMETRY_JS) == fetched  # no geometry fetched again
+    screenshot(page, "trends_map_period_oct2022")
+    # the link restores the period
+    page.get(page.current_url)
+    wait_for(lambda: page.execute_script(VISIBLE_POINTS_JS) == expected, timeout=90,
+             message="the shared link does not restore the period")
+    assert "Oct 2022" in page.find_element(By.ID, "ovw-period").text
+    _choose(page, "ovw-period", "All months", prefix=True)
+    wait_for(lambda: page.execute_script(VISIBLE_POINTS_JS) == total, timeout=20,
+             message="all months not shown again")
