@@ -26,6 +26,7 @@ from profiler.area import HomeArea
 from profiler.engine import RiskProfiler
 from profiler.errors import ProfilerError
 from profiler.pipeline import score_scope
+from profiler.police import latest_block
 
 # most recent months of police.uk points a map shows (a longer run is for trends), and the most
 # points: a force area's year of serious violence (Leicestershire's: 56,555) would put ~6 MB of
@@ -37,27 +38,6 @@ AREA_REFERENCE = "area"
 
 def _bounds(minx, miny, maxx, maxy) -> list[list[float]]:
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
-
-
-def latest_block(months: list[str], most: int = INCIDENT_MONTHS) -> tuple[str, ...]:
-    """The latest run of consecutive ``YYYY-MM`` months, at most ``most`` long.
-
-    Shipped months of 2018-19 and 2024 for one force: the map shows the 2024 run, not a mix of
-    two periods five years apart.
-    """
-    ordered = sorted(set(months))
-    if not ordered:
-        return ()
-
-    def index(m: str) -> int:
-        return int(m[:4]) * 12 + int(m[5:7]) - 1
-
-    run = [ordered[-1]]
-    for month in reversed(ordered[:-1]):
-        if index(run[-1]) - index(month) != 1 or len(run) >= most:
-            break
-        run.append(month)
-    return tuple(reversed(run))
 
 
 def month_span(months: tuple[str, ...]) -> str:
@@ -189,7 +169,7 @@ class AreaProfile:
             self._data,
             lsoa_codes=self.codes,
             forces=list(self.forces),
-            months=list(latest_block(months)),
+            months=list(latest_block(months, INCIDENT_MONTHS)),
             crime_types=list(INCIDENT_TYPES),
         )
         points = points.dropna(subset=["longitude", "latitude"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from dashboard.backtests import flat_ids, state_backtests
 from dashboard.state import current
 from profiler.docs import methodology_markdown
 
@@ -17,8 +18,9 @@ dash.register_page(
 
 
 def layout(**_query) -> html.Div:
-    """Render ``methodology_markdown(spec)`` as Markdown (no raw HTML)."""
-    text = methodology_markdown(current().spec)
+    """Render ``methodology_markdown(spec, backtests, flat)`` as Markdown (no raw HTML)."""
+    state = current()
+    text = methodology_markdown(state.spec, state_backtests(state), flat_ids(state))
     return html.Div(
         dcc.Markdown(text, dangerously_allow_html=False, id="mth-text"),
         className="svrp-page svrp-methodology",

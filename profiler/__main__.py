@@ -457,68 +457,51 @@ def cmd_change(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Fit the profile before the test months and judge it, with baselines, against them."""
-    import dataclasses
     import json
 
-    import pandas as pd
+    from profiler.backtest import parse_months, summary_record, to_markdown
+    from profiler.backtest_data import SHIPPED_BACKTESTS, run_backtest
+    from profiler.observed import QUADRANTS
 
-    from profiler.backtest import check_windows, parse_months, profile_backtest, to_markdown
-    from profiler.backtest_data import (
-        check_incidents,
-        iod_baselines,
-        land_area_km2,
-        load_shipped_incidents,
-        residents,
-    )
-    from profiler.geo import load_lsoa_boundaries
-    from profiler.observed import OBSERVED_COLUMNS, QUADRANTS, SV_TYPES
-    from profiler.pipeline import select_scope
-    from profiler.spec import load_spec
-    from profiler.table import load_indicator_table
-
+    if args.suite:
+        if args.json is None:
+            raise ProfilerError("backtest --suite: pass --json FILE (e.g. "
+                                "data/indicators/backtests.json)")
+        records = []
+        for case in SHIPPED_BACKTESTS:
+            result, meta = run_backtest(
+                args.data, args.indicators, args.spec, area=case["area"],
+                fit_before=case["fit_before"], test=parse_months(case["test"], "--test"),
+                observed=parse_months(case["observed"], "--observed"),
+                compare=args.compare or (), n_boot=args.boot, seed=args.seed)
+            records.append(summary_record(result, {**case, **meta}))
+            print(f"{case['id']}: {case['label']}: done", file=sys.stderr)
+        payload = {"format": "svrp-backtests/1", "spec_sha256": records[0]["spec_sha256"],
+                   "n_boot": args.boot, "seed": args.seed, "backtests": records}
+        atomic_write(args.json, lambda tmp: Path(tmp).write_text(
+            json.dumps(payload, indent=1) + "\n", encoding="utf-8"))
+        print(f"wrote {args.json} ({len(records)} backtests)")
+        return 0
+    if not (args.fit_before and args.test):
+        raise ProfilerError("backtest: pass --fit-before and --test (or --suite)")
     test = parse_months(args.test, "--test")
     observed = parse_months(args.observed, "--observed") if args.observed else ()
-    check_windows(args.fit_before, test, observed)
     types = tuple(t.strip() for t in args.crime_types.split(",")) if args.crime_types \
-        else SV_TYPES
-    spec = load_spec(args.spec)
-    # Observed-violence columns are computed from the observed months, not read from the table.
-    static = dataclasses.replace(spec, indicators=tuple(
-        i for i in spec.indicators if i.column not in OBSERVED_COLUMNS))
-    table = load_indicator_table(args.indicators, static)
-    scope_codes = set(select_scope(table, args.area)["lsoa21_code"])
-    areas = load_lsoa_boundaries(args.data, "warwickshire")
-    if not scope_codes <= set(areas["lsoa21_code"]):
-        areas = load_lsoa_boundaries(args.data, "england")
-    if args.incidents is not None:
-        try:
-            incidents = pd.read_csv(args.incidents, dtype={"month": str})
-        except (OSError, ValueError) as exc:
-            raise ProfilerError(f"--incidents {args.incidents}: cannot read ({exc}); pass a CSV "
-                                "with month, crime_type, lsoa21_code") from None
-    else:
-        incidents = load_shipped_incidents(args.data, tuple(sorted({*observed, *test})), areas)
-    incidents = check_incidents(incidents)
-    crime_only = tuple(i for i in static.indicators if "causal" not in i.themes)
-    variants = {"crime indicators alone": dataclasses.replace(spec, indicators=crime_only)}
-    for path in args.compare or ():
-        variants[f"compared: {Path(path).name}"] = load_spec(path)
+        else None
     start = time.perf_counter()
-    result = profile_backtest(
-        table, spec, incidents, fit_before=args.fit_before, test_months=test,
-        observed_months=observed, residents=residents(args.data, table.set_index(
-            "lsoa21_code")["households_2021"]),
-        area=land_area_km2(areas), baselines=iod_baselines(args.data), scope=args.area,
-        crime_types=types, variants=variants, n_boot=args.boot, seed=args.seed,
-    )
-    title = (f"{spec.profile.name}: {args.area}, fitted before {args.fit_before}, tested on "
+    result, meta = run_backtest(
+        args.data, args.indicators, args.spec, area=args.area, fit_before=args.fit_before,
+        test=test, observed=observed, compare=args.compare or (), incidents=args.incidents,
+        crime_types=types, n_boot=args.boot, seed=args.seed)
+    title = (f"{meta['spec_name']}: {args.area}, fitted before {args.fit_before}, tested on "
              f"{test[0]}..{test[-1]}" + (f", observed {observed[0]}..{observed[-1]}"
                                          if observed else ""))
     print(to_markdown(result, title), end="")
     print("\nPaired differences (profile minus baseline, 95% bootstrap interval):")
-    compared = [(name, "hit_rate") for name in variants if name.startswith("compared: ")]
+    compared = [(name, "hit_rate") for name in set(result.table["ranking"])
+                if name.startswith("compared: ")]
     for other, metric in (("previous period counts", "hit_rate"),
-                          ("IoD2025 crime domain", "spearman"), *compared):
+                          ("IoD2025 crime domain", "spearman"), *sorted(compared)):
         if other in set(result.table["ranking"]):
             d, lo, hi = result.difference("profile", other, metric, "top 10%")
             scale, unit = (100, " points") if metric == "hit_rate" else (1, "")
@@ -537,9 +520,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         atomic_write(args.csv, lambda tmp: result.table.to_csv(tmp, index=False,
                                                                 float_format="%.6g"))
     if args.json:
-        payload = {"title": title, "spec": str(args.spec), "spec_sha256": spec.sha256,
+        payload = {"title": title, "spec": str(args.spec), "spec_sha256": meta["spec_sha256"],
                    "scope": args.area, "fit_before": args.fit_before, "test_months": test,
-                   "observed_months": observed, "crime_types": types,
+                   "observed_months": observed, "crime_types": meta["crime_types"],
                    "pai_basis": result.pai_basis, "n_areas": result.n_areas,
                    "n_incidents": result.n_incidents, "n_boot": result.n_boot,
                    "seed": result.seed,
@@ -688,15 +671,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("backtest", help="fit the profile before some months and judge it "
                        "against their incidents, with baselines (Markdown table)")
-    p.add_argument("--fit-before", required=True, metavar="YYYY-MM",
+    p.add_argument("--suite", action="store_true",
+                   help="run the shipped backtests (profiler.backtest_data.SHIPPED_BACKTESTS) "
+                        "and write their summary to --json (data/indicators/backtests.json)")
+    p.add_argument("--fit-before", metavar="YYYY-MM",
                    help="first month the fitted profile may not see")
-    p.add_argument("--test", required=True, metavar="MONTHS",
+    p.add_argument("--test", metavar="MONTHS",
                    help="test months, e.g. 2024-03..2024-04 or 2024-03,2024-04")
     p.add_argument("--observed", metavar="MONTHS",
                    help="months for observed-violence indicators and the previous-period "
                         "baseline (all before --fit-before)")
     p.add_argument("--area", default="warwickshire",
-                   help="LSOAs judged: warwickshire (default), a district code or name")
+                   help="LSOAs judged: warwickshire (default), a district or county code or "
+                        "name; outside Warwickshire the imported police.uk store is read")
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
     p.add_argument("--indicators", type=Path, default=DEFAULT_TABLE)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)

@@ -375,6 +375,44 @@ def to_markdown(result: BacktestResult, title: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: Rankings and sets kept in a backtest summary (the methodology page, district pages, exports).
+SUMMARY_SETS = ("top 5%", "top 10%", "top 20%", "High+")
+
+
+def summary_record(result: BacktestResult, meta: Mapping[str, object]) -> dict:
+    """Summarise a backtest as plain data for ``backtests.json`` (all rows, the targets).
+
+    Parameters
+    ----------
+    result : BacktestResult
+    meta : mapping
+        ``id``, ``label``, ``area``, windows and spec hash (kept as given).
+
+    Returns
+    -------
+    dict
+        ``meta`` plus ``n_areas``, ``n_incidents``, ``pai_basis``, ``rows`` (ranking, set, k,
+        each metric with ``_lo``/``_hi``, rounded to 4 decimals), ``differences`` (profile minus
+        previous counts in top-10% hit rate; minus the IoD2025 crime domain in Spearman; with
+        intervals) and ``targets_met``.
+    """
+    t = result.table[result.table["set"].isin(SUMMARY_SETS)]
+    rows = [{k: (round(float(v), 4) if isinstance(v, float | np.floating) else v)
+             for k, v in row.items()} for row in t.to_dict(orient="records")]
+    diffs = {}
+    names = set(t["ranking"])
+    for key, other, metric in (("top10_vs_previous_counts", "previous period counts",
+                                "hit_rate"),
+                               ("spearman_vs_crime_domain", "IoD2025 crime domain", "spearman")):
+        if other in names:
+            d, lo, hi = result.difference("profile", other, metric, "top 10%")
+            diffs[key] = [round(d, 4), round(lo, 4), round(hi, 4)]
+    met = {k: bool(v[0] >= 0) for k, v in diffs.items()}
+    return {**meta, "n_areas": result.n_areas, "n_incidents": result.n_incidents,
+            "pai_basis": result.pai_basis, "n_boot": result.n_boot, "seed": result.seed,
+            "rows": rows, "differences": diffs, "targets_met": met}
+
+
 # -- fitting a profile before the test months and scoring it after ---------------------------
 def _month(text: str, what: str) -> str:
     import re
@@ -469,12 +507,14 @@ def add_observed_columns(
     Returns
     -------
     DataFrame
-        A copy of ``table`` with the columns added (columns already present are kept).
+        A copy of ``table`` with the columns added (columns already present are replaced, so
+        the table's own observed window is never used).
     """
     from profiler.observed import OBSERVED_COLUMNS, SV_TYPES, count_incidents, observed_rate
 
-    needed = [ind.column for ind in spec.indicators
-              if ind.column in OBSERVED_COLUMNS and ind.column not in table.columns]
+    # Always recomputed: the shipped table's own observed columns are the force's latest months,
+    # which may be the test period itself.
+    needed = [ind.column for ind in spec.indicators if ind.column in OBSERVED_COLUMNS]
     out = table.copy()
     if not needed:
         return out

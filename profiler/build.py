@@ -11,6 +11,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from profiler.codes import lsoa11_shares
@@ -49,6 +50,8 @@ INDICATOR_COLUMNS = (
     "homelessness_per_1000_households",
     "overcrowding_rate",
 )
+# Observed-violence indicators: blank where no police.uk months are imported for the LSOA's force.
+OBSERVED_INDICATOR_COLUMNS = ("observed_sv_count", "observed_sv_eb_per_1000")
 IDENTITY_COLUMNS = (
     "lsoa21_code", "lsoa21_name", "msoa21_code", "msoa21_name", "msoa21_hcl_name",
     "ward24_code", "ward24_name", "lad24_code", "lad24_name", "utla_code", "utla_name",
@@ -144,6 +147,65 @@ def police_counts(data_dir: Path, months: tuple[str, ...] = POLICE_2024_MONTHS) 
     return counts
 
 
+def observed_columns(data_dir: Path, df: pd.DataFrame) -> pd.DataFrame:
+    """Compute the observed-violence indicators and residents of each LSOA (police.uk store).
+
+    For each imported force, the LSOAs of its police force area (by district, from the ONS
+    district to police force area lookup) get the serious-violence records
+    (:data:`profiler.observed.SV_TYPES`) of the force's latest run of consecutive months (at
+    most :data:`profiler.observed.OBSERVED_MONTHS`): ``observed_sv_count``, records per month,
+    and ``observed_sv_eb_per_1000``, Marshall global empirical-Bayes records per 1,000 residents
+    a year, shrunk toward the force area's rate; ``observed_sv_months`` names the window. LSOAs
+    of forces not imported stay blank (the profile then renormalises its weights over the
+    indicators it has).
+
+    Parameters
+    ----------
+    data_dir : Path
+        The ``data`` folder.
+    df : DataFrame
+        The table so far (``lsoa21_code``, ``lad24_code``, ``households_2021``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``df``: ``residents_2020``, ``observed_sv_count``,
+        ``observed_sv_eb_per_1000``, ``observed_sv_months``.
+    """
+    from profiler import police
+    from profiler.observed import OBSERVED_MONTHS, SV_TYPES, count_incidents, observed_rate
+    from profiler.partner import load_code_lookup, residents_lsoa21
+
+    households = df.set_index("lsoa21_code")["households_2021"]
+    pop = residents_lsoa21(load_code_lookup(data_dir, households))
+    out = pd.DataFrame(index=df.index)
+    out["residents_2020"] = df["lsoa21_code"].map(pop).round(1).to_numpy()
+    out["observed_sv_count"] = np.nan
+    out["observed_sv_eb_per_1000"] = np.nan
+    out["observed_sv_months"] = pd.Series(pd.NA, index=df.index, dtype="string")
+    pfa = _read(data_dir, "lad24_csp24_pfa24_ew.csv.gz", usecols=["ltla24_code", "pfa24_name"]
+                ).drop_duplicates("ltla24_code")
+    force_of = df["lad24_code"].map(pfa.set_index("ltla24_code")["pfa24_name"].map(
+        police.force_slug)).to_numpy()
+    for slug, entry in sorted(police.imported(data_dir)["forces"].items()):
+        here = (force_of == slug) | (force_of == police.force_slug(entry.get("name", "")))
+        months = police.latest_block(entry["months"], OBSERVED_MONTHS)
+        if not here.any() or not months:
+            continue
+        codes = df.loc[here, "lsoa21_code"].to_numpy()
+        records = police.load_incidents(data_dir, forces=slug, months=months,
+                                        crime_types=SV_TYPES)
+        counts = count_incidents(records.astype({"month": str, "crime_type": str,
+                                                 "lsoa21_code": str}),
+                                 codes, months).to_numpy(dtype=float)
+        residents = out.loc[here, "residents_2020"].to_numpy(dtype=float)
+        out.loc[here, "observed_sv_count"] = counts / len(months)
+        out.loc[here, "observed_sv_eb_per_1000"] = observed_rate(
+            counts, residents, "eb_global", months=len(months))
+        out.loc[here, "observed_sv_months"] = f"{months[0]}..{months[-1]}"
+    return out
+
+
 def build_indicator_table(data_dir: Path) -> pd.DataFrame:
     """Join the sources into one row per English 2021 LSOA.
 
@@ -229,7 +291,10 @@ def build_indicator_table(data_dir: Path) -> pd.DataFrame:
         values = df["lsoa21_code"].map(counts[col])
         df[col] = values.where(~warks, values.fillna(0)).where(warks)
 
-    df = df[[*IDENTITY_COLUMNS, *INDICATOR_COLUMNS, "children_0_15", "households_2021",
+    observed = observed_columns(data_dir, df)
+    df = pd.concat([df, observed], axis=1)
+    df = df[[*IDENTITY_COLUMNS, *INDICATOR_COLUMNS, *OBSERVED_INDICATOR_COLUMNS,
+             "children_0_15", "households_2021", "residents_2020", "observed_sv_months",
              *counts.columns]]
     df = df.sort_values("lsoa21_code").reset_index(drop=True)
     missing = df[list(INDICATOR_COLUMNS)].isna().sum()

@@ -192,6 +192,11 @@ DROPPED_INDICATORS: dict[str, str] = {
         for i in ("violence_with_injury", "violence_without_injury", "stalking_harassment",
                   "public_order_weapons", "anti_social_behaviour", "criminal_damage")
     },
+    **{
+        i: "Recent police.uk violence, not an IoD indicator: the change table compares "
+           "police.uk counts then and now in its own columns."
+        for i in ("observed_violence_count", "observed_violence_rate")
+    },
     "homelessness": "A district-wide figure in both editions (one value for every LSOA of a "
                     "district), and its definition changed with the Homelessness Reduction Act "
                     "2017 (acceptances in 2019, households owed a duty in 2025).",

@@ -8,7 +8,7 @@ from pathlib import Path
 from profiler.change import CAVEATS
 from profiler.engine import THEME_LABELS
 from profiler.errors import ProfilerError
-from profiler.spec import Spec
+from profiler.spec import REQUIREMENTS, Spec
 
 # The attribution texts of data/PROVENANCE.md, verbatim, with what each covers; "[year]" is the
 # year of the boundary set. A unit test checks that each text still appears in PROVENANCE.md.
@@ -111,12 +111,179 @@ def data_dictionary_markdown(spec: Spec) -> str:
     return "\n".join(rows) + "\n"
 
 
-def methodology_markdown(spec: Spec) -> str:
+BACKTEST_HEADING = "How well does this profile find where violence happens?"
+_BT_METRICS = (("hit_rate", "share of later incidents", True), ("pai", "PAI", False),
+               ("pei", "PEI*", False), ("resident_index", "resident index", False),
+               ("spearman", "Spearman", False))
+
+
+#: Plain names of the backtest rankings on the page (the JSON keeps the CLI's names).
+RANKING_LABELS = {
+    "profile": "this profile",
+    "compared: spec_iod_only.toml": "previous default (IoD2025 only)",
+    "previous period counts": "last period's counts",
+    "random (expected)": "random",
+    "ceiling (test counts)": "ceiling (the later counts)",
+}
+
+
+def _bt_cell(row: dict, metric: str, pct: bool) -> str:
+    v, lo, hi = row.get(metric), row.get(f"{metric}_lo"), row.get(f"{metric}_hi")
+    if v is None or v != v:
+        return "-"
+    f = (lambda x: f"{100 * x:.1f}%") if pct else (lambda x: f"{x:.2f}")
+    if lo is None or lo != lo:
+        return f(v)
+    return f"{f(v)} ({f(lo)}-{f(hi)})"
+
+
+def backtest_table_markdown(record: dict, sets: tuple[str, ...] = ("top 10%",)) -> str:
+    """Markdown table of one backtest summary (``backtests.json``): every ranking, each set.
+
+    Parameters
+    ----------
+    record : dict
+        One entry of ``backtests.json``'s ``backtests`` (:func:`profiler.backtest.summary_record`).
+    sets : tuple of str
+        Flagged sets shown (``top 5%``, ``top 10%``, ``top 20%``, ``High+``).
+
+    Returns
+    -------
+    str
+    """
+    head = "| ranking | set | " + " | ".join(label for _, label, _ in _BT_METRICS) + " |"
+    lines = [head, "|---|---|" + "---:|" * len(_BT_METRICS)]
+    for row in record["rows"]:
+        if row["set"] not in sets:
+            continue
+        cells = [_bt_cell(row, m, pct) for m, _, pct in _BT_METRICS]
+        name = RANKING_LABELS.get(row["ranking"], row["ranking"])
+        lines.append(f"| {_cell(name)} | {row['set']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def backtest_sentence(record: dict) -> str:
+    """One plain sentence: the profile's top-10% share against the two targets."""
+    rows = {(r["ranking"], r["set"]): r for r in record["rows"]}
+    prof, prev = rows.get(("profile", "top 10%")), rows.get(("previous period counts", "top 10%"))
+    crime = rows.get(("IoD2025 crime domain", "top 10%"))
+    if prof is None:
+        return ""
+    text = (f"The 10% of LSOAs the profile ranks highest had **{100 * prof['hit_rate']:.1f}%** "
+            f"of the {record['n_incidents']:,} later incidents")
+    if prev is not None:
+        text += f" (last period's counts alone: {100 * prev['hit_rate']:.1f}%)"
+    if crime is not None:
+        text += (f"; its rank correlation with later incidents is {prof['spearman']:.2f} "
+                 f"(the IoD2025 crime domain's: {crime['spearman']:.2f})")
+    met = record.get("targets_met", {})
+    if met:
+        ok = all(met.values())
+        text += ". Both targets met." if ok else ". Not every target is met: " + "; ".join(
+            name for key, name in (("top10_vs_previous_counts", "top 10% below last period's "
+                                    "counts"), ("spearman_vs_crime_domain", "Spearman below "
+                                                "the IoD2025 crime domain"))
+            if met.get(key) is False) + "."
+    return text
+
+
+def backtest_markdown(backtests: dict | None, spec: Spec, area: str | None = None,
+                      heading: str = "##") -> str:
+    """Write the "How well does this profile find where violence happens?" section.
+
+    Parameters
+    ----------
+    backtests : dict or None
+        ``data/indicators/backtests.json`` (:func:`profiler.backtest_data.load_backtests`).
+    spec : Spec
+        The profile shown; figures are for the spec they were run with (said when it differs).
+    area : str, optional
+        Only the backtests of this area code (a district page shows its county's); when it
+        has none, the section says so.
+    heading : str
+        Markdown heading level.
+
+    Returns
+    -------
+    str
+    """
+    parts = [f"{heading} {BACKTEST_HEADING}", ""]
+    records = list((backtests or {}).get("backtests", ()))
+    if area is not None:
+        records = [r for r in records if r.get("area") == area]
+    if not records:
+        parts += [
+            "No backtest for this area: it needs police.uk months for the area's force, at "
+            "least two to observe and two later ones to test. With them imported (`python -m "
+            "profiler police import`), run `python -m profiler backtest --area CODE "
+            "--fit-before YYYY-MM --test MONTHS --observed MONTHS`; a partner's extract can be "
+            "judged with `--incidents FILE.csv`.", ""]
+        return "\n".join(parts)
+    parts += [
+        "Each backtest fits the profile only on data from before some months (the IoD2025 "
+        "indicators, and police.uk months before them) and counts where the serious-violence "
+        "incidents of those later months happened (violence and sexual offences, possession of "
+        "weapons, robbery, public order). *Share of later incidents* (hit rate) is the share "
+        "in the LSOAs flagged; *PAI* divides it by the share of land area flagged; *PEI\\** by "
+        "the best share any set of as many LSOAs had (1 = perfect); *resident index* compares "
+        "incidents per resident in the flagged LSOAs with the whole area; *Spearman* is the "
+        "rank correlation over all LSOAs. Baselines: last period's counts (the naive "
+        "forecaster), the IoD2025 crime domain, IMD 2025, random and the ceiling (the later "
+        "counts themselves). Brackets: 95% intervals from paired bootstrap draws over LSOAs.",
+        ""]
+    if backtests.get("spec_sha256") and backtests["spec_sha256"] != spec.sha256:
+        parts += ["These figures are for the shipped default spec; the profile shown here uses "
+                  "another spec or weights.", ""]
+    for record in records:
+        parts += [f"**{record['label']}** ({record['n_areas']} LSOAs). "
+                  + backtest_sentence(record), "",
+                  backtest_table_markdown(record, ("top 10%",))]
+    parts += ["Full tables (top 5%, 10%, 20% and the High and Very High set): "
+              "`docs/backtest.md`.", ""]
+    return "\n".join(parts)
+
+
+def _availability_markdown(spec: Spec, flat: tuple[str, ...]) -> list[str]:
+    optional = [ind for ind in spec.indicators if ind.optional]
+    parts: list[str] = []
+    if optional:
+        labels = ", ".join(f"*{ind.label}*" for ind in optional)
+        parts += [
+            "## Areas without police.uk data",
+            "",
+            f"{labels} need imported police.uk months for the area's force (each force's "
+            "latest run of consecutive months, at most 12). Where an LSOA has none, it is "
+            "scored on the other indicators, with the weights renormalised over them (each "
+            "remaining weight divided by their total), and its panel says so; its risk vs "
+            "observed chart shows the risk axis only.",
+            "",
+        ]
+    parts += ["## Indicators that do not vary within a district", ""]
+    if flat:
+        names = ", ".join(f"*{spec.indicator(i).label}*" for i in flat)
+        parts += [f"{names}: one value for every LSOA of a district. It lifts or lowers every "
+                  "neighbourhood of a district alike, so it says which district, not which "
+                  "streets. The area panel flags it.", ""]
+    else:
+        parts += ["None in this profile. IoD2025's homelessness indicator has one value per "
+                  "district in 294 of 295 English districts, so the default profile leaves it "
+                  "out; a spec that includes such an indicator has it flagged here and in the "
+                  "area panel.", ""]
+    return parts
+
+
+def methodology_markdown(spec: Spec, backtests: dict | None = None,
+                         flat: tuple[str, ...] = ()) -> str:
     """Write the methodology page: indicators with rationale, the method, and attributions.
 
     Parameters
     ----------
     spec : Spec
+    backtests : dict, optional
+        ``backtests.json``: adds "How well does this profile find where violence happens?".
+    flat : tuple of str
+        Ids of the spec's indicators with one value per district
+        (:func:`profiler.backtest.flat_within`).
 
     Returns
     -------
@@ -225,6 +392,8 @@ def methodology_markdown(spec: Spec) -> str:
         "of areas in High or above; standard deviations only flag areas that stand out from "
         "the county.",
         "",
+        *_availability_markdown(spec, tuple(flat)),
+        *([backtest_markdown(backtests, spec)] if backtests is not None else []),
         "## Indicators",
         "",
     ]
@@ -238,6 +407,10 @@ def methodology_markdown(spec: Spec) -> str:
             f"- **Period:** {ind.period}",
             f"- **Licence:** {ind.licence}",
             f"- **Why it is here:** {ind.rationale}",
+            *([f"- **Needs:** {REQUIREMENTS[ind.requires]}; blank where the force has none "
+               "(weights renormalised over the other indicators)"] if ind.optional else []),
+            *(["- **Flat within districts:** one value for every LSOA of a district"]
+              if ind.id in flat else []),
             "",
         ]
     licences = sorted({ind.licence for ind in spec.indicators})

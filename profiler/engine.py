@@ -112,6 +112,15 @@ def assign_bands(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:
 BAND_DTYPE = pd.CategoricalDtype(list(BANDS), ordered=True)
 
 
+def _bands(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Like :func:`assign_bands`, with -1 (no band) for a blank value."""
+    codes = assign_bands(values, cuts)
+    blank = np.isnan(values)
+    if blank.any():
+        codes[blank] = -1
+    return codes
+
+
 def band_labels(index: np.ndarray) -> pd.Categorical:
     """Map band indices 0..4 to their labels, as an ordered categorical (Very Low < Very High).
 
@@ -131,15 +140,64 @@ def band_index(bands) -> np.ndarray:
 
 
 def _weighted_mean(z: np.ndarray, w: np.ndarray) -> np.ndarray:
-    total = w.sum()
-    if total <= 0:
-        w = np.ones_like(w)
+    """Weighted mean of each row, rounded.
+
+    A NaN (an optional indicator without data) is left out and the row's weights renormalised
+    over the values it has.
+    """
+    avail = ~np.isnan(z)
+    if avail.all():
         total = w.sum()
-    return np.round(z @ (w / total), SCORE_DECIMALS)
+        if total <= 0:
+            w = np.ones_like(w)
+            total = w.sum()
+        return np.round(z @ (w / total), SCORE_DECIMALS)
+    return np.round(_row_weighted(z, w, avail), SCORE_DECIMALS)
+
+
+def _row_shares(w: np.ndarray, avail: np.ndarray) -> np.ndarray:
+    """Per-row weight shares over the available values (equal shares if their weights are 0)."""
+    W = np.where(avail, w, 0.0)
+    total = W.sum(axis=1)
+    zero = total <= 0
+    if zero.any():
+        W[zero] = avail[zero]
+        total = W.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return W / total[:, None]
+
+
+def _row_weighted(z: np.ndarray, w: np.ndarray, avail: np.ndarray) -> np.ndarray:
+    share = _row_shares(w, avail)
+    out = (np.where(avail, z, 0.0) * share).sum(axis=1)
+    return np.where(avail.any(axis=1), out, np.nan)
+
+
+def weighted_scores(z: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Scores for one or more weight vectors (columns of ``weights``), NaN-aware like the engine.
+
+    Parameters
+    ----------
+    z : ndarray (n, k)
+        Normalised values; NaN where an optional indicator has no data.
+    weights : ndarray (k,) or (k, d)
+        Weight vectors summing to 1.
+
+    Returns
+    -------
+    ndarray (n,) or (n, d)
+    """
+    avail = ~np.isnan(z)
+    if avail.all():
+        return z @ weights
+    filled = np.where(avail, z, 0.0)
+    return (filled @ weights) / (avail.astype(float) @ weights)
 
 
 def _mid_rank_fraction(sorted_ref: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Fraction of the reference below x, counting ties as half: in [0, 1], non-decreasing."""
+    if sorted_ref.size == 0:  # an optional indicator without data in the reference
+        return np.full(np.shape(x), np.nan)
     lo = np.searchsorted(sorted_ref, x, side="left")
     hi = np.searchsorted(sorted_ref, x, side="right")
     return (lo + hi) / (2.0 * sorted_ref.size)
@@ -231,6 +289,15 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
             )
         return norm, band, float(cap), missing
 
+    def _optional(self) -> np.ndarray:
+        """Flag, per indicator, whether it may be blank (``requires`` data not every area has)."""
+        return np.array([ind.optional for ind in self.spec.indicators], dtype=bool)
+
+    def unavailable(self) -> list[str]:
+        """Ids of optional indicators with no value in the reference (left out of every score)."""
+        check_is_fitted(self, "available_")
+        return [i for i, ok in zip(self.indicator_ids_, self.available_, strict=True) if not ok]
+
     # -- raw values -----------------------------------------------------------------------
     def _raw(self, X: pd.DataFrame, *, fitting: bool) -> np.ndarray:
         if not isinstance(X, pd.DataFrame):
@@ -276,7 +343,7 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
                     f"{', '.join(map(str, ids[inf][:3]))}; replace them with finite numbers"
                 )
             out[:, j] = values
-        nan = np.isnan(out)
+        nan = np.isnan(out) & ~self._optional()
         if nan.any():
             _, _, _, missing = self._settings()
             j = int(np.flatnonzero(nan.any(axis=0))[0])
@@ -292,7 +359,8 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
     # -- normalisation --------------------------------------------------------------------
     def _normalise(self, raw: np.ndarray) -> np.ndarray:
         norm, _, _, _ = self._settings()
-        x = np.where(np.isnan(raw), self.median_, raw)
+        blank = np.isnan(raw) & self._optional()
+        x = np.where(np.isnan(raw) & ~blank, self.median_, raw)
         x = np.clip(x, self.cap_low_, self.cap_high_)
         sign = np.array([ind.sign for ind in self.spec.indicators])
         if norm == "zscore":
@@ -308,19 +376,22 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
         else:
             # IoD: R = rank / N with rank N for the riskiest area, so R is in [1/N, 1] and the
             # riskiest area scores exactly 100.
-            n = self.n_reference_
+            n = np.array([max(ref.size, 1) for ref in self.reference_sorted_], dtype=float)
             r = np.column_stack(
                 [
                     np.where(
                         sign[j] > 0,
                         np.searchsorted(ref, x[:, j], side="right"),
-                        n - np.searchsorted(ref, x[:, j], side="left"),
+                        ref.size - np.searchsorted(ref, x[:, j], side="left"),
                     )
                     for j, ref in enumerate(self.reference_sorted_)
                 ]
             ) / n
             r = np.clip(r, 1.0 / n, 1.0)
             z = -23.0 * np.log(1.0 - r * _EXP_CONST)
+        gone = blank | ~self.available_
+        if gone.any():
+            z = np.where(gone, np.nan, z)
         return np.round(z, SCORE_DECIMALS)
 
     def _composites(self, z: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -340,31 +411,42 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
         self.weights_ = np.array([ind.weight for ind in self.spec.indicators], dtype=float)
         self.n_reference_ = raw.shape[0]
         nan = np.isnan(raw)
+        optional = self._optional()
+        self.available_ = ~nan.all(axis=0) | ~optional
         if nan.any():
-            self.median_ = np.nanmedian(raw, axis=0)
-            self.reference_mean_ = np.nanmean(raw, axis=0)
-            filled = np.where(nan, self.median_, raw)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-blank optional column
+                self.median_ = np.nan_to_num(np.nanmedian(raw, axis=0))
+                self.reference_mean_ = np.nanmean(raw, axis=0)
+            # Blank required values take the median; blank optional values stay blank and are
+            # left out of the statistics and of the scores.
+            filled = np.where(nan & ~optional, self.median_, raw)
         else:  # the usual case; nanmedian is ~5x slower than median
             self.median_ = np.median(raw, axis=0)
             self.reference_mean_ = raw.mean(axis=0)
             filled = raw
-        if cap > 0:
-            self.cap_low_ = np.quantile(filled, cap, axis=0)
-            self.cap_high_ = np.quantile(filled, 1.0 - cap, axis=0)
-        else:
-            self.cap_low_ = np.full(raw.shape[1], -np.inf)
-            self.cap_high_ = np.full(raw.shape[1], np.inf)
-        capped = np.clip(filled, self.cap_low_, self.cap_high_)
-        if norm == "zscore":
-            self.center_ = capped.mean(axis=0)
-            scale = capped.std(axis=0)
-        else:
-            self.center_ = capped.min(axis=0)
-            scale = capped.max(axis=0) - self.center_
+        blanks = np.isnan(filled).any()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if cap > 0:
+                q = np.nanquantile if blanks else np.quantile
+                self.cap_low_ = np.nan_to_num(q(filled, cap, axis=0), nan=-np.inf)
+                self.cap_high_ = np.nan_to_num(q(filled, 1.0 - cap, axis=0), nan=np.inf)
+            else:
+                self.cap_low_ = np.full(raw.shape[1], -np.inf)
+                self.cap_high_ = np.full(raw.shape[1], np.inf)
+            capped = np.clip(filled, self.cap_low_, self.cap_high_)
+            if norm == "zscore":
+                self.center_ = (np.nanmean if blanks else np.mean)(capped, axis=0)
+                scale = (np.nanstd if blanks else np.std)(capped, axis=0)
+            else:
+                self.center_ = (np.nanmin if blanks else np.min)(capped, axis=0)
+                scale = (np.nanmax if blanks else np.max)(capped, axis=0) - self.center_
+        self.center_ = np.nan_to_num(self.center_)
         # A constant indicator carries no information: scale 1 keeps it at 0 rather than NaN.
         self.scale_ = np.where(scale > 0, scale, 1.0)
         if norm in ("rank", "exponential"):
-            self.reference_sorted_ = [np.sort(capped[:, j]) for j in range(capped.shape[1])]
+            self.reference_sorted_ = [np.sort(c[~np.isnan(c)]) for c in capped.T]
         else:
             self.reference_sorted_ = []
         z = self._normalise(raw)
@@ -373,7 +455,7 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
         self.score_cuts_ = fit_band_cuts(score, band, fixed)
         self.theme_cuts_ = {t: fit_band_cuts(v, band, fixed) for t, v in themes.items()}
         self.indicator_cuts_ = {
-            ind.id: fit_band_cuts(z[:, j], band, fixed)
+            ind.id: fit_band_cuts(z[~np.isnan(z[:, j]), j], band, fixed)
             for j, ind in enumerate(self.spec.indicators)
         }
         return raw, z, score, themes
@@ -433,18 +515,21 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
 
     def _band_codes(self, z, score, themes) -> dict[str, np.ndarray]:
         """Band index (int8) of the score, each theme and each indicator, by column name."""
-        codes = {"band": assign_bands(score, self.score_cuts_)}
+        codes = {"band": _bands(score, self.score_cuts_)}
         for theme, values in themes.items():
-            codes[f"{theme}_band"] = assign_bands(values, self.theme_cuts_[theme])
+            codes[f"{theme}_band"] = _bands(values, self.theme_cuts_[theme])
         for j, ind in enumerate(self.spec.indicators):
-            codes[f"{ind.id}_band"] = assign_bands(z[:, j], self.indicator_cuts_[ind.id])
+            codes[f"{ind.id}_band"] = _bands(z[:, j], self.indicator_cuts_[ind.id])
         return codes
 
     def _columns(self, raw, z, score, themes, codes=None) -> dict[str, np.ndarray]:
         """Output columns in their documented order; ``codes`` from :meth:`_band_codes`."""
         codes = self._band_codes(z, score, themes) if codes is None else codes
-        share = self.weights_ / self.weights_.sum()
-        contributions = z * share
+        avail = ~np.isnan(z)
+        if avail.all():
+            contributions = z * (self.weights_ / self.weights_.sum())
+        else:  # each row's shares over the indicators it has: contributions still sum to score
+            contributions = np.where(avail, z * _row_shares(self.weights_, avail), np.nan)
         cols: dict[str, np.ndarray] = {"score": score, "band": band_labels(codes["band"])}
         for theme, values in themes.items():
             cols[f"{theme}_score"] = values

@@ -34,6 +34,8 @@ METHODS: tuple[str, ...] = ("eb_global", "eb_local", "raw_rate", "count")
 SV_TYPES: tuple[str, ...] = ("Violence and sexual offences", "Possession of weapons", "Robbery",
                              "Public order")
 PER = 1000.0  # rates per 1,000 residents
+# The build's observed window: each force's latest run of consecutive months, at most this many.
+OBSERVED_MONTHS = 12
 # Observed-violence columns a spec may name: computed by the backtest (and, once integrated, by the
 # build) from the observed months' serious-violence incidents, with this method.
 OBSERVED_COLUMNS: dict[str, str] = {
@@ -155,11 +157,12 @@ def observed_rate(
     method : {"eb_global", "eb_local", "raw_rate", "count"}
         ``eb_global``: Marshall EB toward the pooled rate; ``eb_local``: toward the area's group
         (``groups``, e.g. the district); ``raw_rate``: incidents per resident; ``count``: the
-        plain count (the naive forecaster; not annualised per resident).
+        count per month of the window (the naive forecaster; not per resident).
     groups : sequence of str, optional
         Group per area, needed for ``eb_local``.
     months : int
-        Months in the window; rates are annualised (x 12 / months) per 1,000 residents.
+        Months in the window; rates are annualised (x 12 / months) per 1,000 residents, and
+        ``count`` is divided by it (records per month), so windows of any length compare.
 
     Returns
     -------
@@ -171,7 +174,7 @@ def observed_rate(
         raise ProfilerError(f"observed: months must be a positive whole number, got {months!r}")
     y, n = _check(counts, residents)
     if method == "count":
-        return y.copy()
+        return y / months
     if method == "raw_rate":
         rate = y / n
     elif method == "eb_global":

@@ -867,6 +867,36 @@ def forces_covering(data_dir: str | Path, lsoa_codes: Iterable[str]) -> dict[str
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def latest_block(months: Iterable[str], most: int = 12) -> tuple[str, ...]:
+    """Return the latest run of consecutive ``YYYY-MM`` months, at most ``most`` long.
+
+    Shipped months of 2018-19 and 2024 for one force: the map and the observed-violence
+    indicators use the 2024 run, not a mix of two periods five years apart.
+    """
+    ordered = sorted(set(months))
+    if not ordered:
+        return ()
+
+    def index(m: str) -> int:
+        return int(m[:4]) * 12 + int(m[5:7]) - 1
+
+    run = [ordered[-1]]
+    for month in reversed(ordered[:-1]):
+        if index(run[-1]) - index(month) != 1 or len(run) >= most:
+            break
+        run.append(month)
+    return tuple(reversed(run))
+
+
+def force_slug(name: str) -> str:
+    """Return police.uk's force slug for a force or police force area name.
+
+    ``"West Mercia"`` -> ``west-mercia``; a trailing ``Police`` is dropped.
+    """
+    slug = "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+    return slug.removesuffix("-police")
+
+
 def load_incidents(
     data_dir: str | Path,
     lsoa_codes: Iterable[str] | None = None,

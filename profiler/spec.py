@@ -24,6 +24,10 @@ NORMALISATIONS = ("zscore", "minmax", "rank", "exponential")
 BANDINGS = ("stddev", "quantile", "natural_breaks", "fixed")
 REFERENCES = ("county", "district", "england", "area")  # area: fitted on the scope itself
 MISSING_POLICIES = ("error", "median")
+#: Data an indicator may need that not every area has (``requires = "police_uk"``): where it is
+#: blank (no imported police.uk months), the score is the weighted mean of the indicators an LSOA
+#: has, its weights renormalised over them, whatever ``missing`` says.
+REQUIREMENTS = {"police_uk": "imported police.uk months (python -m profiler police import)"}
 MAX_WEIGHT = 100.0  # the one declared weight limit: spec, what-if and URL weights all obey it
 MIN_WEIGHT = 0.0  # a what-if weight of 0 drops an indicator (a spec weight must be above it)
 SLIDER_WEIGHT_MAX = 5.0  # the what-if sliders' usual top; a larger spec weight raises it
@@ -50,6 +54,7 @@ _INDICATOR_KEYS = {
     "licence": str,
     "rationale": str,
 }
+_OPTIONAL_INDICATOR_KEYS = {"requires": str}
 _PROFILE_DEFAULTS: dict[str, Any] = {
     "name": "Risk profile",
     "normalisation": "zscore",
@@ -81,6 +86,9 @@ class Indicator:
         Themes the indicator feeds (``knife``, ``domestic``, ``public_place``, ``causal``).
     unit, source, period, licence, rationale : str
         Documentation shown on the methodology page and the README.
+    requires : str
+        ``""``, or a key of :data:`REQUIREMENTS`: data not every area has. Where the value is
+        blank the indicator is left out of that LSOA's score and the other weights renormalised.
     """
 
     id: str
@@ -94,6 +102,12 @@ class Indicator:
     period: str
     licence: str
     rationale: str
+    requires: str = ""
+
+    @property
+    def optional(self) -> bool:
+        """True when the indicator may be blank (its data is not loaded for every area)."""
+        return bool(self.requires)
 
     @property
     def sign(self) -> float:
@@ -221,7 +235,11 @@ class Spec:
             prof["fixed_thresholds"] = list(prof["fixed_thresholds"])
         return {
             "profile": prof,
-            "indicator": [{**ind.__dict__, "themes": list(ind.themes)} for ind in self.indicators],
+            "indicator": [
+                {**{k: v for k, v in ind.__dict__.items() if k != "requires" or v},
+                 "themes": list(ind.themes)}
+                for ind in self.indicators
+            ],
         }
 
     @property
@@ -312,10 +330,17 @@ def _parse_indicator(raw: Any, index: int, source: str) -> Indicator:
     if missing:
         raise _fail(source, where, f"missing key(s) {', '.join(missing)}; every indicator needs "
                     f"{', '.join(_INDICATOR_KEYS)}")
-    unknown = sorted(set(raw) - set(_INDICATOR_KEYS))
+    allowed = {**_INDICATOR_KEYS, **_OPTIONAL_INDICATOR_KEYS}
+    unknown = sorted(set(raw) - set(allowed))
     if unknown:
         raise _fail(source, where, f"unknown key(s) {', '.join(unknown)}; allowed: "
-                    f"{', '.join(_INDICATOR_KEYS)}")
+                    f"{', '.join(allowed)}")
+    requires = raw.get("requires", "")
+    if not isinstance(requires, str):
+        raise _fail(source, f"{where} requires", f"must be a string, got {requires!r}")
+    if requires and requires not in REQUIREMENTS:
+        raise _fail(source, f"{where} requires", f"got {requires!r}; use one of "
+                    f"{', '.join(REQUIREMENTS)} or leave the key out")
     for key, typ in _INDICATOR_KEYS.items():
         value = raw[key]
         if typ is float:
@@ -357,6 +382,7 @@ def _parse_indicator(raw: Any, index: int, source: str) -> Indicator:
         period=raw["period"],
         licence=raw["licence"],
         rationale=raw["rationale"],
+        requires=requires,
     )
 
 

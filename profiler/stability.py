@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from profiler.engine import BANDS, RiskProfiler, assign_bands, fit_band_cuts
+from profiler.engine import BANDS, RiskProfiler, assign_bands, fit_band_cuts, weighted_scores
 from profiler.errors import ProfilerError
 from profiler.spec import BANDINGS, NORMALISATIONS, Spec
 
@@ -203,7 +203,7 @@ def area_stability(
         scores = np.empty((n, stop - start))
         for i, draw in enumerate(range(start, stop)):
             z = z_by_norm[settings.normalisations[norm_pick[draw]]]
-            scores[:, i] = z @ weights[draw]
+            scores[:, i] = weighted_scores(z, weights[draw])
         scores = np.round(scores, 10)
         for i, draw in enumerate(range(start, stop)):
             scheme = settings.bandings[band_pick[draw]]

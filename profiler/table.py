@@ -111,7 +111,7 @@ def validate_indicator_table(df: pd.DataFrame, spec: Spec, source: str = "<table
         if np.isinf(numeric.to_numpy(dtype=float)).any():
             raise ProfilerError(f"{source}: column {col}: infinite values; use finite numbers")
         blank = numeric.isna()
-        if blank.any() and spec.profile.missing == "error":
+        if blank.any() and spec.profile.missing == "error" and not ind.optional:
             raise ProfilerError(
                 f"{source}: column {col}: {int(blank.sum())} blank value(s), first at "
                 f"{_first(codes[blank])}; fill them, or set [profile] missing = \"median\" in "

@@ -9,7 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from profiler.build import IDENTITY_COLUMNS, INDICATOR_COLUMNS, run_build, slug
+from profiler.build import (
+    IDENTITY_COLUMNS,
+    INDICATOR_COLUMNS,
+    OBSERVED_INDICATOR_COLUMNS,
+    run_build,
+    slug,
+)
 from profiler.errors import ProfilerError
 from profiler.geo import load_districts, load_lsoa_boundaries, load_police_points, load_wards
 from profiler.spec import load_spec
@@ -43,7 +49,14 @@ def test_data002_codes_unique_and_well_formed(table):
 
 def test_data003_indicators_complete_and_match_spec(table):
     spec = load_spec(DATA / "indicators" / "spec.toml")
-    assert [i.column for i in spec.indicators] == list(INDICATOR_COLUMNS)
+    # Every spec column is built: IoD2025 ones complete, observed ones where police.uk months are.
+    assert {i.column for i in spec.indicators} <= {*INDICATOR_COLUMNS, *OBSERVED_INDICATOR_COLUMNS}
+    assert {i.column for i in spec.indicators if i.optional} <= set(OBSERVED_INDICATOR_COLUMNS)
+    observed = table[list(OBSERVED_INDICATOR_COLUMNS)]
+    covered = table["observed_sv_months"].notna()
+    assert (observed.notna().all(axis=1) == covered).all()
+    assert covered[table["utla_code"] == WARWICKSHIRE].all()
+    assert (observed[covered] >= 0).all().all() and (table["residents_2020"] > 0).all()
     blanks = table[list(INDICATOR_COLUMNS)].isna().sum()
     assert not blanks.any(), f"blank indicator values: {blanks[blanks > 0].to_dict()}"
     assert table["children_income_deprived_pct"].between(0, 100).all()
@@ -54,7 +67,8 @@ def test_data003_indicators_complete_and_match_spec(table):
 
 def test_data004_column_contract(table):
     police = [c for c in table.columns if c.startswith("policeuk_2024_")]
-    expected = [*IDENTITY_COLUMNS, *INDICATOR_COLUMNS, "children_0_15", "households_2021",
+    expected = [*IDENTITY_COLUMNS, *INDICATOR_COLUMNS, *OBSERVED_INDICATOR_COLUMNS,
+                "children_0_15", "households_2021", "residents_2020", "observed_sv_months",
                 *police]
     assert list(table.columns) == expected
     assert police[-1] == "policeuk_2024_total"

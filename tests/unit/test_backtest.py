@@ -249,16 +249,16 @@ def test_bt014_cli_backtest_writes_table_json_and_lsoas(tmp_path, capsys):
     out = tmp_path / "bt.csv"
     status = main(["backtest", "--fit-before", "2024-03", "--test", "2024-03..2024-04",
                    "--observed", "2024-01..2024-02", "--area", "E07000219", "--boot", "20",
-                   "--data", str(DATA), "--spec", str(DATA / "indicators" / "spec_proposed.toml"),
+                   "--data", str(DATA), "--spec", str(DATA / "indicators" / "spec.toml"),
                    "--indicators", str(DATA / "indicators" / "lsoa21_indicators.csv"),
-                   "--compare", str(DATA / "indicators" / "spec.toml"),
+                   "--compare", str(DATA / "indicators" / "spec_iod_only.toml"),
                    "--csv", str(out), "--json", str(tmp_path / "bt.json"),
                    "--lsoas", str(tmp_path / "lsoas.csv")])
     text = capsys.readouterr().out
     assert status == 0
     assert "| profile | top 10% |" in text and "Paired differences" in text
     table = pd.read_csv(out)
-    assert {"profile", "compared: spec.toml", "previous period counts", "IMD 2025",
+    assert {"profile", "compared: spec_iod_only.toml", "previous period counts", "IMD 2025",
             "ceiling (test counts)"} <= set(table["ranking"])
     meta = json.loads((tmp_path / "bt.json").read_text())
     assert meta["test_months"] == ["2024-03", "2024-04"] and meta["pai_basis"] == "land area"

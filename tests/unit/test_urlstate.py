@@ -23,7 +23,7 @@ def _query(qs: str) -> dict[str, str]:
 
 def test_url001_roundtrip():
     view = ViewState(layer="knife", normalisation="rank", banding="quantile",
-                     weights={"homelessness": 0.0, "violence_with_injury": 3.5},
+                     weights={SPEC.ids[-1]: 0.0, "violence_with_injury": 3.5},
                      lsoa="E01031010", bands=("Very High",))
     back, errors = parse_query(_query(to_query(view, SPEC)), SPEC)
     assert back == view and errors == []
@@ -36,7 +36,7 @@ def test_url002_defaults_give_empty_query():
 @pytest.mark.parametrize("qs,fragment", [
     ("layer=<script>", "layer"), ("norm=log", "normalisation"), ("banding=jenks", "banding"),
     ("w=violence_with_injury:101", "from 0 to 100"), ("w=nope:1", "unknown indicator"),
-    ("w=homelessness:abc", "must be a number"), ("lsoa=E01XYZ", "LSOA"),
+    (f"w={SPEC.ids[-1]}:abc", "must be a number"), ("lsoa=E01XYZ", "LSOA"),
     ("lsoa=<img src=x onerror=alert(1)>", "LSOA"), ("bands=Extreme", "bands"),
 ])
 def test_url003_bad_values_reported_and_dropped(qs, fragment):
@@ -57,14 +57,17 @@ def test_url005_spec_weight_above_five_renders_and_validates():
     from dashboard.components import validate_weights, weights_panel
     from profiler.spec import MAX_WEIGHT
 
-    heavy = SPEC.with_weights({"violence_with_injury": 6.0})
+    # The sliders' top: 5, or the largest spec weight (the default's observed count is heavy).
+    assert SPEC.slider_max == max(5.0, *SPEC.weights.values())
+    top = SPEC.slider_max + 1.0
+    heavy = SPEC.with_weights({"violence_with_injury": top})
     values = [ind.weight for ind in heavy.indicators]
-    assert dict(validate_weights(values, heavy.ids))["violence_with_injury"] == 6.0
-    assert heavy.slider_max == 6.0 and SPEC.slider_max == 5.0
+    assert dict(validate_weights(values, heavy.ids))["violence_with_injury"] == top
+    assert heavy.slider_max == top
     panel = weights_panel("ovw", heavy, {})
     sliders = [row.children[1] for row in panel.children[1:]]
-    assert {s.max for s in sliders} == {6.0}
-    view, errors = parse_query({"w": "violence_with_injury:6"}, heavy)
-    assert errors == [] and view.weights == {"violence_with_injury": 6.0}
+    assert {s.max for s in sliders} == {top}
+    view, errors = parse_query({"w": f"violence_with_injury:{top:g}"}, heavy)
+    assert errors == [] and view.weights == {"violence_with_injury": top}
     with pytest.raises(ProfilerError, match=f"outside 0-{MAX_WEIGHT:g}"):
         validate_weights([MAX_WEIGHT + 1, *values[1:]], heavy.ids)
