@@ -181,26 +181,40 @@ window.svrp = Object.assign(window.svrp || {}, {
         pm.last = performance.now();
         const h = (context && context.hideout) || {};
         const colour = (h.colours || {})[feature.properties.crime_type] || h.other;
-        /* the month's class lets the period control hide other months with one CSS rule */
+        const opts = {radius: 4, color: h.ring, weight: 1, fillColor: colour, fillOpacity: 0.9};
+        /* one pane (and SVG) per month, so the period control shows or hides a month by one
+         * pane's display (svrp.showPeriod), with no points or geometry sent again */
         const month = String(feature.properties.month || "").replace(/[^0-9-]/g, "");
-        return L.circleMarker(latlng, {radius: 4, color: h.ring, weight: 1, fillColor: colour,
-                                       fillOpacity: 0.9, className: "svrp-pt svrp-m-" + month});
+        const map = context && context.map;
+        if (map && month) {
+            const name = "svrp-m-" + month;
+            let pane = map.getPane(name);
+            if (!pane) {
+                pane = map.createPane(name, map.getPane("overlayPane"));
+                pane.classList.add("svrp-month-pane");
+                pane.style.display = s.pointPeriod && s.pointPeriod !== "all" &&
+                    s.pointPeriod !== month ? "none" : "";
+            }
+            const renderers = map._svrpMonths = map._svrpMonths || {};
+            renderers[name] = renderers[name] || L.svg({pane: name});
+            opts.pane = name;
+            opts.renderer = renderers[name];
+            s.pointMap = map;
+        }
+        return L.circleMarker(latlng, Object.assign(opts, {className: "svrp-pt"}));
     },
 
-    /* Show one month of incident points (or "all"): one rule in the app's own stylesheet
-     * (assets/monitoring.css) hides the other months' markers; no point or geometry is sent. */
+    /* Show one month of incident points (or "all"): each month's points are in their own pane
+     * (svrp.incidentPoint), so this sets one pane's display per month; nothing is sent. */
     showPeriod: function (period) {
         const s = window.svrp;
         s.pointPeriod = /^\d{4}-\d{2}$/.test(period || "") ? period : "all";
-        const sheet = Array.from(document.styleSheets).find(
-            x => (x.href || "").indexOf("/assets/monitoring.css") >= 0);
-        if (sheet) {
-            if (s._periodRule !== undefined) { sheet.deleteRule(s._periodRule); }
-            s._periodRule = undefined;
-            if (s.pointPeriod !== "all") {
-                s._periodRule = sheet.insertRule(
-                    ".svrp-pt:not(.svrp-m-" + s.pointPeriod + ") { display: none; }",
-                    sheet.cssRules.length);
+        const map = s.pointMap;
+        if (map && map._panes) {
+            for (const name of Object.keys(map._panes)) {
+                if (name.indexOf("svrp-m-") !== 0) { continue; }
+                const on = s.pointPeriod === "all" || name === "svrp-m-" + s.pointPeriod;
+                map._panes[name].style.display = on ? "" : "none";
             }
         }
         s.mark("points", "restyled", {period: s.pointPeriod, called: performance.now()});

@@ -160,8 +160,9 @@ def test_trd303_partner_extract_shows_as_its_own_table(page, server):
 
 
 VISIBLE_POINTS_JS = """
-return Array.from(document.querySelectorAll('path.svrp-pt'))
-    .filter(p => getComputedStyle(p).display !== 'none').length;"""
+return Array.from(document.querySelectorAll('.svrp-month-pane'))
+    .filter(p => p.style.display !== 'none')
+    .reduce((n, p) => n + p.querySelectorAll('path.svrp-pt').length, 0);"""
 GEOMETRY_JS = ("return performance.getEntriesByType('resource')"
                ".filter(e => e.name.includes('/data/lsoa21/')).length;")
 
