@@ -185,7 +185,7 @@ def sparkline(values) -> str:
                    for v in vals)
 
 
-def lsoa_sparklines(state: AppState, codes, months: int = 24) -> dict[str, str]:
+def lsoa_sparklines(state: AppState, codes, months: int = 12) -> dict[str, str]:
     """Each LSOA's police.uk serious-violence sparkline over the last ``months`` of the span."""
     t = police_trends(state)
     if not t.covered:
@@ -195,7 +195,9 @@ def lsoa_sparklines(state: AppState, codes, months: int = 24) -> dict[str, str]:
     return {code: sparkline(row) for code, row in zip(m.index, m.to_numpy(), strict=True)}
 
 
-TREND_COLUMN = {"name": "Serious violence by month (police.uk, last 24 months)", "id": "trend"}
+TREND_COLUMN = {"name": "Serious violence by month (police.uk, 12 months)", "id": "trend"}
+TREND_STYLE = {"if": {"column_id": "trend"}, "whiteSpace": "pre", "fontFamily": "monospace",
+               "letterSpacing": "-1px", "minWidth": "8em"}
 
 
 def with_sparklines(state: AppState, rows: list[dict]) -> list[dict]:

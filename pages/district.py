@@ -30,7 +30,7 @@ from dashboard.components import (
     rank_label,
     table_columns,
 )
-from dashboard.monitoring import TREND_COLUMN, monitoring_section, with_sparklines
+from dashboard.monitoring import TREND_COLUMN, TREND_STYLE, monitoring_section, with_sparklines
 from dashboard.monitoring import register as register_monitoring
 from dashboard.state import DISTRICT_STYLE, current, state_by_id
 from layers.map import base_map, canvas_lsoa_events, district_layer, view_legend
@@ -100,6 +100,7 @@ def district_table(rows: list[dict], result, spec, rank: str = "County rank"):
         {"if": {"column_id": "drivers"}, "minWidth": "150px", "width": "34%"},
         {"if": {"column_id": "drivers"}, "whiteSpace": "pre-line"},
         {"if": {"column_id": "lsoa21_code"}, "whiteSpace": "nowrap"},
+        TREND_STYLE,
     ]
     return table
 

@@ -88,6 +88,14 @@ def test_trd301_llr_district_table_matches_hand_counts_and_follows_the_period(
     pct = (now - last) / last * 100
     assert row["Status (vs last year)"] == ("Red" if pct > 5 else "Green" if pct < -5 else
                                             "Amber")
+    # the district's LSOA list carries a police.uk sparkline per LSOA
+    listed = page.find_element(By.ID, "dst-table")
+    assert "Serious violence by month" in listed.text
+    spark = wait_for(lambda: page.find_element(
+        By.CSS_SELECTOR, "#dst-table td[data-dash-column='trend']").text, timeout=15)
+    assert set(spark) <= set("▁▂▃▄▅▆▇█ ") and len(spark.strip()) >= 10
+    page.execute_script("arguments[0].scrollIntoView()", listed)
+    screenshot(page, "trends_llr_district_list_sparklines")
     section = page.find_element(By.ID, "dst-mon-section")
     page.execute_script("arguments[0].scrollIntoView()", section)
     wait_for(lambda: page.find_element(By.ID, "dst-mon-graph"), timeout=60,
