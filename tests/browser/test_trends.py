@@ -101,6 +101,8 @@ def test_trd301_llr_district_table_matches_hand_counts_and_follows_the_period(
     wait_for(lambda: page.find_element(By.ID, "dst-mon-graph"), timeout=60,
              message="no trend chart")
     screenshot(page, "trends_llr_district_fytd")
+    page.execute_script("arguments[0].scrollIntoView()", page.find_element(By.ID, "dst-mon-graph"))
+    screenshot(page, "trends_llr_district_chart")
     # drive the period control: one month (Sep 2022) against Sep 2021
     _choose(page, "dst-mon-kind", "Month")
     _choose(page, "dst-mon-end", "Sep 2022")
