@@ -293,10 +293,15 @@ def trend_figure(sources: list[tuple[trends.Trends, bool]], codes: list[str], en
 
 
 # -- layout -----------------------------------------------------------------------------------
-def end_options(state: AppState) -> list[dict]:
-    """The end months offered: every month police.uk covers for the area, newest first."""
-    t = police_trends(state)
-    return [{"label": trends.month_label(m), "value": m} for m in reversed(t.covered)]
+def end_options(state: AppState, partner: trends.Trends | None = None) -> list[dict]:
+    """The end months offered: every month police.uk (or the loaded extract) covers, newest first.
+
+    A month only the extract covers is labelled so (police.uk has no figures for it).
+    """
+    police_months = set(police_trends(state).covered)
+    months = police_months | set(partner.covered if partner is not None else ())
+    return [{"label": trends.month_label(m) + ("" if m in police_months else " (partner only)"),
+             "value": m} for m in sorted(months, reverse=True)]
 
 
 def monitoring_section(prefix: str, state: AppState, sub: str | None = None) -> html.Section:
@@ -448,6 +453,21 @@ def register(prefix: str, area_store: str, code_store: str | None, drawn: str) -
         except ProfilerError as exc:
             return html.P(str(exc), className="svrp-error")
         return parts
+
+    @callback(
+        Output(f"{p}-end", "options"),
+        Input("ovw-partner", "data"),
+        State(area_store, "data"),
+        prevent_initial_call=True,
+    )
+    def end_months(store, area):
+        """Offer in ``p-mon-end`` the months of police.uk and of the loaded extract."""
+        check((store, PARTNER_STORE))
+        try:
+            state = current(area)
+            return end_options(state, partner_trends(state, store))
+        except ProfilerError:
+            return no_update
 
     @callback(
         Output(f"{p}-chart", "children"),

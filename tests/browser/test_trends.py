@@ -158,6 +158,15 @@ def test_trd303_partner_extract_shows_as_its_own_table(page, server):
     row = _row(page, "ovw-mon-partner", "Knife crime")
     assert row["Three-year average"] != "not enough history"
     assert row["Status (vs last year)"] in ("Red", "Amber", "Green", "no status")
+    # the extract's own months are offered (Nov 2019: the extract has it, police.uk does not)
+    _choose(page, "ovw-mon-end", "Nov 2019 (partner only)")
+    _choose(page, "ovw-mon-kind", "Month")
+    _wait_table(page, "ovw-mon-partner", "Nov 2019", timeout=30)
+    assert "months not covered by police.uk: Nov 2019" in page.find_element(
+        By.ID, "ovw-mon-out").text
+    _choose(page, "ovw-mon-kind", "Financial year to date (April-March)")
+    _choose(page, "ovw-mon-end", "Oct 2022")
+    _wait_table(page, "ovw-mon-partner", "FYTD 2022/23", timeout=30)
     # police.uk stays its own table: the partner rows are never added to it
     assert "Knife crime" not in page.find_element(By.ID, "ovw-mon-policeuk").text
     page.execute_script("arguments[0].scrollIntoView()",
