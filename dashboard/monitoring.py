@@ -420,39 +420,48 @@ def monitoring_tables(state: AppState, sub: str | None, kind: str, end: str | No
 
 
 # -- callbacks --------------------------------------------------------------------------------
-def register(prefix: str, area_store: str, code_store: str | None, drawn: str) -> None:
+def register(prefix: str, area_store: str, code_store: str | None, drawn: str,
+             focus: str | None = None) -> None:
     """Add the page's callbacks: tables on a period change, chart once the map is drawn, export.
 
-    Reads ``<area_store>`` (the home area), ``<code_store>`` (the sub-area; None on the
-    overview), ``ovw-partner`` and ``<drawn>`` (plotly waits for the map, as elsewhere).
+    Reads ``<area_store>`` (the home area), ``<code_store>`` (the sub-area of a district page)
+    or ``<focus>`` (the overview's "Focus on a district" dropdown: a sub-area code, anything
+    else meaning the whole area), ``ovw-partner`` and ``<drawn>`` (plotly waits for the map).
     """
     p = f"{prefix}-mon"
     code_state = [State(code_store, "data")] if code_store else []
+    code_input = [Input(focus, "value")] if focus else []
+    code_kept = code_state or ([State(focus, "value")] if focus else [])
 
     def _state(area, code):
         state = current(area)
+        if focus:  # the overview's focus: an unknown value is the whole area
+            return state, code if isinstance(code, str) and state.home.has_subarea(code) \
+                else None
         if code is not None and not state.home.has_subarea(code):
             raise ProfilerError(f"unknown {state.sub_level} {str(code)[:20]!r}")
-        return state
+        return state, code
 
     @callback(
         Output(f"{p}-out", "children"),
+        Output(f"{p}-title", "children"),
         Input(f"{p}-kind", "value"),
         Input(f"{p}-end", "value"),
         Input("ovw-partner", "data"),
         State(area_store, "data"),
         *code_state,
+        *code_input,
     )
     def show_tables(kind, end, store, area, code=None):
         """Fill ``p-mon-out`` for the period chosen in ``p-mon-kind`` / ``p-mon-end``."""
         check((kind, KIND), (end, END), (store, PARTNER_STORE))
         try:
-            state = _state(area, code)
+            state, code = _state(area, code)
             parts, _ = monitoring_tables(state, code, kind or DEFAULT_KIND, end, store,
                                          table_prefix=p)
         except ProfilerError as exc:
-            return html.P(str(exc), className="svrp-error")
-        return parts
+            return html.P(str(exc), className="svrp-error"), no_update
+        return parts, f"Monitoring: {scope_codes(state, code)[0]} against last year"
 
     @callback(
         Output(f"{p}-end", "options"),
@@ -476,6 +485,7 @@ def register(prefix: str, area_store: str, code_store: str | None, drawn: str) -
         Input("ovw-partner", "data"),
         State(area_store, "data"),
         *code_state,
+        *code_input,
         prevent_initial_call=True,
     )
     def show_chart(is_drawn, end, store, area, code=None):
@@ -484,7 +494,7 @@ def register(prefix: str, area_store: str, code_store: str | None, drawn: str) -
         if not is_drawn or not end:
             return no_update
         try:
-            state = _state(area, code)
+            state, code = _state(area, code)
             _, codes = scope_codes(state, code)
             fig = trend_figure(_sources(state, store), codes, end,
                                state.settings.disclosure_threshold)
@@ -503,7 +513,7 @@ def register(prefix: str, area_store: str, code_store: str | None, drawn: str) -
         State(f"{p}-end", "value"),
         State("ovw-partner", "data"),
         State(area_store, "data"),
-        *code_state,
+        *code_kept,
         prevent_initial_call=True,
     )
     def export(_csv, _xlsx, kind, end, store, area, code=None):
@@ -511,7 +521,7 @@ def register(prefix: str, area_store: str, code_store: str | None, drawn: str) -
         check((kind, KIND), (end, END), (store, PARTNER_STORE))
         fmt = str(ctx.triggered_id).rsplit("-", 1)[-1]
         try:
-            state = _state(area, code)
+            state, code = _state(area, code)
             if not end:
                 return no_update, "Export unavailable: no months to monitor."
             _, cells = monitoring_tables(state, code, kind or DEFAULT_KIND, end, store)

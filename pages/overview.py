@@ -304,7 +304,7 @@ def layout(code: str | None = None, **query) -> html.Div:
 
 CHANGE_COLUMNS = [{"name": "What-if change", "id": "change"}]
 PERIOD = ID_SHAPES["ovw-period"]
-register_monitoring("ovw", "ovw-area", None, "ovw-drawn")
+register_monitoring("ovw", "ovw-area", None, "ovw-drawn", focus="ovw-district")
 PARTNER_COLUMN = {"name": "Partner incidents (knife / domestic / public place)", "id": "partner"}
 UPLOAD_STYLE = {"border": "2px dashed #777", "borderRadius": "4px", "padding": "6px 8px",
                 "margin": "4px 0", "cursor": "pointer", "textAlign": "center"}

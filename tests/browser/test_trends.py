@@ -144,11 +144,19 @@ def test_trd302_warwickshire_district_says_not_enough_history(page, server):
     screenshot(page, "trends_warwickshire_district")
 
 
-def test_trd303_partner_extract_shows_as_its_own_table(page, server):
+def test_trd303_partner_extract_shows_as_its_own_table(page, server, district_codes):
     page.set_window_size(1280, 720)
     page.get(f"{server}/area/{LLR}")
     wait_for(lambda: page.find_element(By.ID, "ovw-mon-policeuk"), timeout=90,
              message="no monitoring table on the overview")
+    # the overview's table follows "Focus on a district"
+    _choose(page, "ovw-district", "Oadby and Wigston")
+    _wait_table(page, "ovw-mon-policeuk", "Oadby and Wigston, FYTD 2022/23")
+    fytd = [f"2022-{m:02d}" for m in range(4, 11)]
+    assert _row(page, "ovw-mon-policeuk", SV_ROW)["Count"] == \
+        f"{_by_hand(district_codes, fytd):,}"
+    _choose(page, "ovw-district", "Whole of", prefix=True)
+    _wait_table(page, "ovw-mon-policeuk", "Leicestershire, FYTD 2022/23")
     page.find_element(By.ID, "ovw-partner-summary").click()
     page.find_element(By.CSS_SELECTOR, "#ovw-upload-incidents input[type=file]").send_keys(
         str(LLR_EXTRACT))
