@@ -186,13 +186,56 @@ window.svrp = Object.assign(window.svrp || {}, {
 
     /* police.uk points and heat cells: colours from the layer's hideout (dashboard.state). */
     incidentPoint: function (feature, latlng, context) {
+        const s = window.svrp;
+        const pm = s.marks.points = s.marks.points || {made: 0};
+        pm.made += 1;
+        pm.last = performance.now();
         const h = (context && context.hideout) || {};
         const p = feature.properties || {};
         const colour = (h.colours || {})[p.crime_type] || h.other;
-        const marker = L.circleMarker(latlng, {radius: 4, color: h.ring, weight: 1, fillColor: colour,
-                                               fillOpacity: 0.9, pane: h.pane || "overlayPane"});
-        marker.bindTooltip(window.svrp.incidentTip(p), {direction: "top", sticky: true, className: "svrp-incident-tip"});
+        /* points sit in their own pane above the area colours (h.pane); inside it, one pane
+         * (and SVG) per month, so the period control shows or hides a month by one pane's
+         * display (svrp.showPeriod), with no points or geometry sent again */
+        const opts = {radius: 4, color: h.ring, weight: 1, fillColor: colour, fillOpacity: 0.9,
+                      pane: h.pane || "overlayPane"};
+        const month = String(p.month || "").replace(/[^0-9-]/g, "");
+        const map = context && context.map;
+        if (map && month) {
+            const name = "svrp-m-" + month;
+            let pane = map.getPane(name);
+            if (!pane) {
+                const parent = map.getPane(opts.pane) || map.getPane("overlayPane");
+                pane = map.createPane(name, parent);
+                pane.classList.add("svrp-month-pane");
+                pane.style.display = s.pointPeriod && s.pointPeriod !== "all" &&
+                    s.pointPeriod !== month ? "none" : "";
+            }
+            const renderers = map._svrpMonths = map._svrpMonths || {};
+            renderers[name] = renderers[name] || L.svg({pane: name});
+            opts.pane = name;
+            opts.renderer = renderers[name];
+            s.pointMap = map;
+        }
+        const marker = L.circleMarker(latlng, Object.assign(opts, {className: "svrp-pt"}));
+        marker.bindTooltip(s.incidentTip(p), {direction: "top", sticky: true, className: "svrp-incident-tip"});
         return marker;
+    },
+
+    /* Show one month of incident points (or "all"): each month's points are in their own pane
+     * (svrp.incidentPoint), so this sets one pane's display per month; nothing is sent. */
+    showPeriod: function (period) {
+        const s = window.svrp;
+        s.pointPeriod = /^\d{4}-\d{2}$/.test(period || "") ? period : "all";
+        const map = s.pointMap;
+        if (map && map._panes) {
+            for (const name of Object.keys(map._panes)) {
+                if (name.indexOf("svrp-m-") !== 0) { continue; }
+                const on = s.pointPeriod === "all" || name === "svrp-m-" + s.pointPeriod;
+                map._panes[name].style.display = on ? "" : "none";
+            }
+        }
+        s.mark("points", "restyled", {period: s.pointPeriod, called: performance.now()});
+        return s.pointPeriod;
     },
 
     /* An incident's tooltip as text nodes only: type, month, and where police.uk put it. */
@@ -235,6 +278,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             }
             return n;
         },
+        showPeriod: function (period) { return window.svrp.showPeriod(period); },
         /* A page's list: a selected row outlines its LSOA on the canvas map (the view's key). */
         selectRow: function (cell, view) {
             const dc = window.dash_clientside;

@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark and print a table of medians.
 
 Scoring and start-up per home area first (no browser), then the browser benchmark
-(``benchmarks.browser``), which takes the same options:
+(``benchmarks.browser``), which takes the same options, then the map's period switch
+(``benchmarks.trends_period``):
 ``python -m benchmarks [--runs N] [--only TEXT] [--out PATH]``.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import browser, scoring, startup
+from benchmarks import browser, scoring, startup, trends_period
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +21,9 @@ def main(argv: list[str] | None = None) -> int:
           f"python {sys.version.split()[0]}, {platform.system()} {platform.release()}")
     scoring.main()
     startup.main(["--runs", "3"])
-    return browser.main(argv)
+    status = browser.main(argv)
+    trends_period.main(argv)  # switching the map's incident month: its own table
+    return status
 
 
 if __name__ == "__main__":

@@ -63,10 +63,11 @@ def _frame(state_id: int) -> pd.DataFrame:
     })
 
 
-def _points(state, types: Sequence[str]) -> dict:
+def _points(state, types: Sequence[str], month: str | None = None) -> dict:
     keep = set(types)
     features = [f for f in state.incidents_geojson["features"]
-                if f["properties"]["crime_type"] in keep]
+                if f["properties"]["crime_type"] in keep
+                and (month is None or f["properties"]["month"] == month)]
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -90,9 +91,15 @@ def _heat(state_id: int, types: tuple[str, ...]) -> dict:
     ]}
 
 
-def incident_legend(state, mode: str, types: Sequence[str], district: str | None) -> list:
-    """Legend of the incident layer: counts per type in the focused sub-area, heat scale."""
+def incident_legend(state, mode: str, types: Sequence[str], district: str | None,
+                    month: str | None = None) -> list:
+    """Legend of the incident layer: counts per type in the focused sub-area, heat scale.
+
+    ``month`` (``YYYY-MM``, the map's incident month): counts of that month only.
+    """
     rows = incidents(state)
+    if month:
+        rows = rows[rows["month"] == month]
     if mode == "off" or not len(rows):
         return []
     where = state.home.name
@@ -102,7 +109,7 @@ def incident_legend(state, mode: str, types: Sequence[str], district: str | None
     counts = rows["crime_type"].value_counts().to_dict()
     shown = [INCIDENT_TYPES.index(t) for t in types]
     colours = tuple(INCIDENT_STYLE["colours"][t] for t in INCIDENT_TYPES)
-    period = state.incident_period
+    period = _month_name(month) if month else state.incident_period
     parts = [legend(
         f"police.uk incidents in {where}, {period}",
         {t: int(counts.get(t, 0)) for t in INCIDENT_TYPES},
@@ -124,9 +131,21 @@ def incident_legend(state, mode: str, types: Sequence[str], district: str | None
     return parts
 
 
-def incident_layer(state, mode: str, types: Sequence[str]) -> list:
-    """The incident layer's children for ``mode``, only the chosen ``types``."""
+def incident_layer(state, mode: str, types: Sequence[str], month: str | None = None) -> list:
+    """The incident layer's children for ``mode``, only the chosen ``types`` (and ``month``).
+
+    Single points carry every month (the map's month control hides the others in place:
+    ``svrp.showPeriod``); clusters are built from ``month``'s points when one is given.
+    """
     types = list(types)
     heat = _heat(id(state), tuple(types)) if mode == "heat" else state.heat_geojson
-    return incidents_layer("ovw-incident-points", _points(state, types), heat, mode,
+    return incidents_layer("ovw-incident-points", _points(state, types, month), heat, mode,
                            INCIDENT_STYLE)
+
+
+def _month_name(month: str) -> str:
+    """``2022-09`` as "September 2022"."""
+    import calendar
+
+    year, number = month.split("-")
+    return f"{calendar.month_name[int(number)]} {year}"

@@ -164,6 +164,8 @@ ID_SHAPES: dict[str, Shape] = {
     "dst-area": _AREA,
     "ovw-drawn": one_of(none, boolean, number, text(100), mapping({}, extra=True)),
     **_SEARCH,
+    # the overview map's incident month ("all": every month shown)
+    "ovw-period": one_of(none, text(3, "all"), text(7, r"\d{4}-(0[1-9]|1[0-2])")),
     # monitoring (dashboard.monitoring): the period kind and its end month
     **{f"{p}-mon-kind": one_of(none, text(10, "month|quarter|fytd|rolling12"))
        for p in ("ovw", "dst")},

@@ -185,7 +185,7 @@ def sparkline(values) -> str:
                    for v in vals)
 
 
-def lsoa_sparklines(state: AppState, codes, months: int = 24) -> dict[str, str]:
+def lsoa_sparklines(state: AppState, codes, months: int = 12) -> dict[str, str]:
     """Each LSOA's police.uk serious-violence sparkline over the last ``months`` of the span."""
     t = police_trends(state)
     if not t.covered:
@@ -195,7 +195,9 @@ def lsoa_sparklines(state: AppState, codes, months: int = 24) -> dict[str, str]:
     return {code: sparkline(row) for code, row in zip(m.index, m.to_numpy(), strict=True)}
 
 
-TREND_COLUMN = {"name": "Serious violence by month (police.uk, last 24 months)", "id": "trend"}
+TREND_COLUMN = {"name": "Serious violence by month (police.uk, 12 months)", "id": "trend"}
+TREND_STYLE = {"if": {"column_id": "trend"}, "whiteSpace": "pre", "fontFamily": "monospace",
+               "letterSpacing": "-1px", "minWidth": "8em"}
 
 
 def with_sparklines(state: AppState, rows: list[dict]) -> list[dict]:
@@ -207,6 +209,44 @@ def with_sparklines(state: AppState, rows: list[dict]) -> list[dict]:
     except ProfilerError:
         return rows
     return [{**r, "trend": sparks.get(r["lsoa21_code"], "")} for r in rows]
+
+
+# -- the map's period ----------------------------------------------------------------------------
+ALL_MONTHS = "all"
+_POINTS: OrderedDict = OrderedDict()
+
+
+def incident_months(state: AppState) -> list[str]:
+    """The months of the area's incident points (the map's latest run), in order."""
+    return sorted({f["properties"]["month"] for f in state.incidents_geojson.get("features", [])})
+
+
+def period_options(state: AppState) -> list[dict]:
+    """The map's period choices: every month shown, or one of them."""
+    span = trends.month_span(incident_months(state))
+    return [{"label": f"All months ({span})" if span else "All months", "value": ALL_MONTHS}] + [
+        {"label": trends.month_label(m), "value": m} for m in incident_months(state)]
+
+
+def incident_points(state: AppState, period: str | None) -> dict:
+    """The area's incident points of one month (``period``), or all of them.
+
+    Only points: the LSOA geometry is served once and never resent when the period changes.
+    """
+    if not period or period == ALL_MONTHS:
+        return state.incidents_geojson
+    key = (id(state.incidents_geojson), period)
+    with _LOCK:
+        if key in _POINTS:
+            return _POINTS[key]
+    made = {"type": "FeatureCollection",
+            "features": [f for f in state.incidents_geojson.get("features", [])
+                         if f["properties"]["month"] == period]}
+    with _LOCK:
+        _POINTS[key] = made
+        while len(_POINTS) > 32:
+            _POINTS.popitem(last=False)
+    return made
 
 
 # -- chart --------------------------------------------------------------------------------------
@@ -253,10 +293,15 @@ def trend_figure(sources: list[tuple[trends.Trends, bool]], codes: list[str], en
 
 
 # -- layout -----------------------------------------------------------------------------------
-def end_options(state: AppState) -> list[dict]:
-    """The end months offered: every month police.uk covers for the area, newest first."""
-    t = police_trends(state)
-    return [{"label": trends.month_label(m), "value": m} for m in reversed(t.covered)]
+def end_options(state: AppState, partner: trends.Trends | None = None) -> list[dict]:
+    """The end months offered: every month police.uk (or the loaded extract) covers, newest first.
+
+    A month only the extract covers is labelled so (police.uk has no figures for it).
+    """
+    police_months = set(police_trends(state).covered)
+    months = police_months | set(partner.covered if partner is not None else ())
+    return [{"label": trends.month_label(m) + ("" if m in police_months else " (partner only)"),
+             "value": m} for m in sorted(months, reverse=True)]
 
 
 def monitoring_section(prefix: str, state: AppState, sub: str | None = None) -> html.Section:
@@ -376,39 +421,63 @@ def monitoring_tables(state: AppState, sub: str | None, kind: str, end: str | No
 
 
 # -- callbacks --------------------------------------------------------------------------------
-def register(prefix: str, area_store: str, code_store: str | None, drawn: str) -> None:
+def register(prefix: str, area_store: str, code_store: str | None, drawn: str,
+             focus: str | None = None) -> None:
     """Add the page's callbacks: tables on a period change, chart once the map is drawn, export.
 
-    Reads ``<area_store>`` (the home area), ``<code_store>`` (the sub-area; None on the
-    overview), ``ovw-partner`` and ``<drawn>`` (plotly waits for the map, as elsewhere).
+    Reads ``<area_store>`` (the home area), ``<code_store>`` (the sub-area of a district page)
+    or ``<focus>`` (the overview's "Focus on a district" dropdown: a sub-area code, anything
+    else meaning the whole area), ``ovw-partner`` and ``<drawn>`` (plotly waits for the map).
     """
     p = f"{prefix}-mon"
     code_state = [State(code_store, "data")] if code_store else []
+    code_input = [Input(focus, "value")] if focus else []
+    code_kept = code_state or ([State(focus, "value")] if focus else [])
 
     def _state(area, code):
         state = current(area)
+        if focus:  # the overview's focus: an unknown value is the whole area
+            return state, code if isinstance(code, str) and state.home.has_subarea(code) \
+                else None
         if code is not None and not state.home.has_subarea(code):
             raise ProfilerError(f"unknown {state.sub_level} {str(code)[:20]!r}")
-        return state
+        return state, code
 
     @callback(
         Output(f"{p}-out", "children"),
+        Output(f"{p}-title", "children"),
         Input(f"{p}-kind", "value"),
         Input(f"{p}-end", "value"),
         Input("ovw-partner", "data"),
         State(area_store, "data"),
         *code_state,
+        *code_input,
     )
     def show_tables(kind, end, store, area, code=None):
         """Fill ``p-mon-out`` for the period chosen in ``p-mon-kind`` / ``p-mon-end``."""
         check((kind, KIND), (end, END), (store, PARTNER_STORE))
         try:
-            state = _state(area, code)
+            state, code = _state(area, code)
             parts, _ = monitoring_tables(state, code, kind or DEFAULT_KIND, end, store,
                                          table_prefix=p)
         except ProfilerError as exc:
-            return html.P(str(exc), className="svrp-error")
-        return parts
+            return html.P(str(exc), className="svrp-error"), no_update
+        return parts, f"Monitoring: {scope_codes(state, code)[0]} against last year"
+
+    @callback(
+        Output(f"{p}-end", "options"),
+        Input("ovw-partner", "data"),
+        State(area_store, "data"),
+        prevent_initial_call=True,
+    )
+    def end_months(store, area):
+        """Offer in ``p-mon-end`` the months of police.uk and of the loaded extract."""
+        check((store, PARTNER_STORE))
+        try:
+            state = current(area)
+            return end_options(state, partner_trends(state, store))
+        except ProfilerError:
+            return no_update
 
     @callback(
         Output(f"{p}-chart", "children"),
@@ -417,6 +486,7 @@ def register(prefix: str, area_store: str, code_store: str | None, drawn: str) -
         Input("ovw-partner", "data"),
         State(area_store, "data"),
         *code_state,
+        *code_input,
         prevent_initial_call=True,
     )
     def show_chart(is_drawn, end, store, area, code=None):
@@ -425,7 +495,7 @@ def register(prefix: str, area_store: str, code_store: str | None, drawn: str) -
         if not is_drawn or not end:
             return no_update
         try:
-            state = _state(area, code)
+            state, code = _state(area, code)
             _, codes = scope_codes(state, code)
             fig = trend_figure(_sources(state, store), codes, end,
                                state.settings.disclosure_threshold)
@@ -444,7 +514,7 @@ def register(prefix: str, area_store: str, code_store: str | None, drawn: str) -
         State(f"{p}-end", "value"),
         State("ovw-partner", "data"),
         State(area_store, "data"),
-        *code_state,
+        *code_kept,
         prevent_initial_call=True,
     )
     def export(_csv, _xlsx, kind, end, store, area, code=None):
@@ -452,7 +522,7 @@ def register(prefix: str, area_store: str, code_store: str | None, drawn: str) -
         check((kind, KIND), (end, END), (store, PARTNER_STORE))
         fmt = str(ctx.triggered_id).rsplit("-", 1)[-1]
         try:
-            state = _state(area, code)
+            state, code = _state(area, code)
             if not end:
                 return no_update, "Export unavailable: no months to monitor."
             _, cells = monitoring_tables(state, code, kind or DEFAULT_KIND, end, store)

@@ -7,6 +7,7 @@ is dropped, the default is used, and a one-line message says what was wrong.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -23,6 +24,7 @@ LAYER_KEYS = (
 INCIDENT_KEYS = ("off", "cluster", "points", "heat")
 WEIGHT_MIN, WEIGHT_MAX = MIN_WEIGHT, MAX_WEIGHT  # the spec's own limits, declared once
 DEFAULT_BANDS = ("Very High", "High")
+PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # the map's incident month (?period=)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class ViewState:
     bands: tuple[str, ...] = DEFAULT_BANDS
     district: str | None = None  # a sub-area (district or ward) code; None: the whole area
     incidents: str = "off"
+    period: str | None = None  # one police.uk month (YYYY-MM) of the incident points; None: all
 
 
 def parse_query(
@@ -126,7 +129,11 @@ def parse_query(
     if incidents not in INCIDENT_KEYS:
         errors.append(f"incidents {incidents[:20]!r} is not one of {', '.join(INCIDENT_KEYS)}")
         incidents = "off"
-    view = ViewState(layer, norm, banding, weights, lsoa, bands, district, incidents)
+    period = query.get("period") or None
+    if period is not None and not PERIOD_RE.fullmatch(period):
+        errors.append(f"period {period[:20]!r} is not a month (YYYY-MM); showing every month")
+        period = None
+    view = ViewState(layer, norm, banding, weights, lsoa, bands, district, incidents, period)
     return view, errors
 
 
@@ -150,4 +157,6 @@ def to_query(view: ViewState, spec: Spec) -> str:
         params["district"] = view.district
     if view.incidents != "off":
         params["incidents"] = view.incidents
+    if view.period:
+        params["period"] = view.period
     return "?" + urlencode(params, safe=",:") if params else ""

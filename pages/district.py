@@ -37,7 +37,7 @@ from dashboard.components import (
     table_columns,
 )
 from dashboard.intro import glossary, intro_line
-from dashboard.monitoring import TREND_COLUMN, monitoring_section, with_sparklines
+from dashboard.monitoring import TREND_COLUMN, TREND_STYLE, monitoring_section, with_sparklines
 from dashboard.monitoring import register as register_monitoring
 from dashboard.present import ROW_TYPE, present_list, why_overlay
 from dashboard.search import search_box, search_callbacks, search_layers, subarea_scope
@@ -118,6 +118,7 @@ def district_table(rows: list[dict], result, spec, rank: str = "County rank"):
             {"if": {"column_id": "drivers"}, "minWidth": "150px", "width": "34%"},
             {"if": {"column_id": "drivers"}, "whiteSpace": "pre-line"},
             {"if": {"column_id": "lsoa21_code"}, "whiteSpace": "nowrap"},
+            TREND_STYLE,
         ],
     )
 

@@ -6,7 +6,7 @@ import uuid
 
 import dash
 import dash_leaflet as dl
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import partner_state as ps
 from dashboard import quadrants as quad
@@ -28,7 +28,15 @@ from dashboard.components import (
     what_if_key,
 )
 from dashboard.incidents import chosen_types, incident_layer, incident_legend, type_filter
-from dashboard.inputs import CHOICE, FILENAME, PARTNER_STORE, PROPERTY_SHAPES, UPLOAD, check
+from dashboard.inputs import (
+    CHOICE,
+    FILENAME,
+    ID_SHAPES,
+    PARTNER_STORE,
+    PROPERTY_SHAPES,
+    UPLOAD,
+    check,
+)
 from dashboard.intro import BANDING_LABELS, NORMALISATION_LABELS, glossary, intro_line
 from dashboard.jobs import (
     STABILITY_JOBS,
@@ -38,7 +46,12 @@ from dashboard.jobs import (
     stability_for,
     stability_job,
 )
-from dashboard.monitoring import monitoring_section
+from dashboard.monitoring import (
+    ALL_MONTHS,
+    incident_months,
+    monitoring_section,
+    period_options,
+)
 from dashboard.monitoring import register as register_monitoring
 from dashboard.search import area_scope, search_box, search_callbacks, search_layers
 from dashboard.shared import SharedStateError
@@ -163,6 +176,10 @@ def layout(code: str | None = None, **query) -> html.Div:
                 value=view.incidents,
                 className="svrp-radio",
             ),
+            html.Label("Incident month", htmlFor="ovw-period"),
+            dcc.Dropdown(id="ovw-period", options=period_options(state), clearable=False,
+                         value=view.period if view.period in incident_months(state)
+                         else ALL_MONTHS),
             html.Fieldset([html.Legend("Incident types shown", className="svrp-note"),
                            type_filter()], className="svrp-fieldset",
                           **{"data-svrp-name": "Incident types shown"}),
@@ -225,7 +242,8 @@ def layout(code: str | None = None, **query) -> html.Div:
             canvas_lsoa_events("ovw-lsoas"),
             district_layer(state.districts_geojson, DISTRICT_STYLE),
             dl.LayerGroup(
-                incident_layer(state, view.incidents, INCIDENT_TYPES),
+                incident_layer(state, view.incidents, INCIDENT_TYPES,
+                               view.period if view.incidents == "cluster" else None),
                 id="ovw-incident-layer",
             ),
             *search_layers(KEY),
@@ -251,6 +269,7 @@ def layout(code: str | None = None, **query) -> html.Div:
             intro_line(state, f"The serious-violence risk profile of {state.home.name}: where "
                        f"risk concentrates among its {len(state.county):,} neighbourhoods, and "
                        "why.", "ovw-intro"),
+            dcc.Store(id="ovw-period-shown"),  # the month svrp.showPeriod shows
             alert_box("ovw-alert", errors),
             map_grid(
                 controls,
@@ -314,7 +333,8 @@ def quadrant_section(state, result, selected) -> html.Section:
 
 
 CHANGE_COLUMNS = [{"name": "What-if change", "id": "change"}]
-register_monitoring("ovw", "ovw-area", None, "ovw-drawn")
+PERIOD = ID_SHAPES["ovw-period"]
+register_monitoring("ovw", "ovw-area", None, "ovw-drawn", focus="ovw-district")
 PARTNER_COLUMN = {"name": "Partner incidents (knife / domestic / public place)", "id": "partner"}
 UPLOAD_STYLE = {"border": "2px dashed #777", "borderRadius": "4px", "padding": "6px 8px",
                 "margin": "4px 0", "cursor": "pointer", "textAlign": "center"}
@@ -564,7 +584,7 @@ def _change_report(changed: dict[str, tuple[str, str]], names: dict[str, str]) -
 
 def view_details(
     state, pairs, result, norm, banding, layer, selected, bands, district, incidents, *,
-    data=None, stab=None,
+    data=None, stab=None, period=None,
 ):
     """Legend, changed-band report, table rows and the query string of the view.
 
@@ -598,6 +618,7 @@ def view_details(
         bands=tuple(bands),
         district=district,
         incidents=incidents if incidents in INCIDENT_MODES else "off",
+        period=period if period in incident_months(state) else None,
     )
     what_if = state.spec.with_weights(dict(pairs))
     the_view = view_hideout(state, result, layer, selected, district, data=data, stab=stab,
@@ -675,11 +696,12 @@ def recolour(weights, norm, banding, layer, selected, district, store, _stb_done
     State("ovw-partner", "data"),
     State("ovw-table", "columns"),
     State("ovw-area", "data"),
+    Input("ovw-period", "value"),
     prevent_initial_call=True,
 )
 def update_details(
     _view, bands, incidents, weights, norm, banding, layer, selected, district, store, columns,
-    area=None,
+    area=None, period=None,
 ):
     """Legend, changed-band report, table and URL, after the map has been recoloured.
 
@@ -696,7 +718,7 @@ def update_details(
         return no_update, no_update, no_update, no_update, no_update
     details = view_details(
         state, pairs, result, norm, banding, layer, selected, bands, _district(district, state),
-        incidents, data=data, stab=stab,
+        incidents, data=data, stab=stab, period=period,
     )
     columns = [c for c in (columns or []) if c.get("id") != "partner"]
     if data is not None and data.extract is not None:
@@ -714,22 +736,36 @@ search_callbacks(KEY, area_scope, State("ovw-area", "data"))
     Input("ovw-incidents", "value"),
     Input("ovw-incident-types", "value"),
     Input("ovw-district", "value"),
+    Input("ovw-period", "value"),
     State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def show_incidents(mode, types, district, area=None):
+def show_incidents(mode, types, district, period=None, area=None):
     """Draw police.uk incidents in ``ovw-incident-layer`` as clusters, points or heat.
 
     Only the types ticked in ``ovw-incident-types``; ``ovw-incident-legend`` counts them in the
-    focused ``ovw-district`` (``dashboard.incidents``).
+    focused ``ovw-district`` and the chosen month (``dashboard.incidents``). ``ovw-period``
+    picks one month: single points carry every month and the clientside ``svrp.showPeriod``
+    hides the others in place (nothing is sent, only the legend); clusters are rebuilt from that
+    month's points; the heat layer covers every month shown. The LSOA geometry is never resent.
     """
-    check((district, CHOICE))
+    check((district, CHOICE), (period, PERIOD))
     state = current(area)
     if mode not in INCIDENT_MODES:
         mode = "off"
     types = chosen_types(types)
-    return (incident_layer(state, mode, types),
-            incident_legend(state, mode, types, _district(district, state)))
+    month = period if period in incident_months(state) else None
+    legend = incident_legend(state, mode, types, _district(district, state), month)
+    if ctx.triggered_id == "ovw-period" and mode != "cluster":
+        return no_update, legend
+    return incident_layer(state, mode, types, month if mode == "cluster" else None), legend
+
+
+dash.clientside_callback(
+    ClientsideFunction(namespace="svrp", function_name="showPeriod"),
+    Output("ovw-period-shown", "data"),
+    Input("ovw-period", "value"),
+)
 
 
 @callback(

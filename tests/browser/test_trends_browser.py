@@ -49,16 +49,19 @@ def _row(drv, table_id: str, measure: str) -> dict[str, str]:
     raise AssertionError(f"no row {measure!r} in {table_id}")
 
 
-def _choose(drv, dropdown_id: str, label: str) -> None:
-    """Dash 4 dropdown: click it, type in its search box, click the option."""
+def _choose(drv, dropdown_id: str, label: str, prefix: bool = False) -> None:
+    """Dash 4 dropdown: click it, type in its search box, click the option (``label``, or the
+    first starting with it when ``prefix``)."""
     drv.find_element(By.ID, dropdown_id).click()
     search = wait_for(lambda: next(e for e in drv.find_elements(
         By.CSS_SELECTOR, "input.dash-dropdown-search") if e.is_displayed()), timeout=10,
         message=f"{dropdown_id} did not open")
     search.send_keys(label)
-    option = wait_for(lambda: next(e for e in drv.find_elements(By.CSS_SELECTOR, "[role=option]")
-                                   if e.is_displayed() and e.text.strip() == label), timeout=10,
-                      message=f"{label!r} not offered in {dropdown_id}")
+    option = wait_for(lambda: next(
+        e for e in drv.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")
+        if e.is_displayed() and (e.text.strip().startswith(label) if prefix
+                                 else e.text.strip() == label)), timeout=10,
+        message=f"{label!r} not offered in {dropdown_id}")
     option.click()
 
 
@@ -85,11 +88,21 @@ def test_trd301_llr_district_table_matches_hand_counts_and_follows_the_period(
     pct = (now - last) / last * 100
     assert row["Status (vs last year)"] == ("Red" if pct > 5 else "Green" if pct < -5 else
                                             "Amber")
+    # the district's LSOA list carries a police.uk sparkline per LSOA
+    listed = page.find_element(By.ID, "dst-table")
+    assert "Serious violence by month" in listed.text
+    spark = wait_for(lambda: page.find_element(
+        By.CSS_SELECTOR, "#dst-table td[data-dash-column='trend']").text, timeout=15)
+    assert set(spark) <= set("▁▂▃▄▅▆▇█ ") and len(spark.strip()) >= 10
+    page.execute_script("arguments[0].scrollIntoView()", listed)
+    screenshot(page, "trends_llr_district_list_sparklines")
     section = page.find_element(By.ID, "dst-mon-section")
     page.execute_script("arguments[0].scrollIntoView()", section)
     wait_for(lambda: page.find_element(By.ID, "dst-mon-graph"), timeout=60,
              message="no trend chart")
     screenshot(page, "trends_llr_district_fytd")
+    page.execute_script("arguments[0].scrollIntoView()", page.find_element(By.ID, "dst-mon-graph"))
+    screenshot(page, "trends_llr_district_chart")
     # drive the period control: one month (Sep 2022) against Sep 2021
     _choose(page, "dst-mon-kind", "Month")
     _choose(page, "dst-mon-end", "Sep 2022")
@@ -131,11 +144,19 @@ def test_trd302_warwickshire_district_says_not_enough_history(page, server):
     screenshot(page, "trends_warwickshire_district")
 
 
-def test_trd303_partner_extract_shows_as_its_own_table(page, server):
+def test_trd303_partner_extract_shows_as_its_own_table(page, server, district_codes):
     page.set_window_size(1280, 720)
     page.get(f"{server}/area/{LLR}")
     wait_for(lambda: page.find_element(By.ID, "ovw-mon-policeuk"), timeout=90,
              message="no monitoring table on the overview")
+    # the overview's table follows "Focus on a district"
+    _choose(page, "ovw-district", "Oadby and Wigston")
+    _wait_table(page, "ovw-mon-policeuk", "Oadby and Wigston, FYTD 2022/23")
+    fytd = [f"2022-{m:02d}" for m in range(4, 11)]
+    assert _row(page, "ovw-mon-policeuk", SV_ROW)["Count"] == \
+        f"{_by_hand(district_codes, fytd):,}"
+    _choose(page, "ovw-district", "Whole of", prefix=True)
+    _wait_table(page, "ovw-mon-policeuk", "Leicestershire, FYTD 2022/23")
     page.find_element(By.ID, "ovw-partner-summary").click()
     page.find_element(By.CSS_SELECTOR, "#ovw-upload-incidents input[type=file]").send_keys(
         str(LLR_EXTRACT))
@@ -145,6 +166,15 @@ def test_trd303_partner_extract_shows_as_its_own_table(page, server):
     row = _row(page, "ovw-mon-partner", "Knife crime")
     assert row["Three-year average"] != "not enough history"
     assert row["Status (vs last year)"] in ("Red", "Amber", "Green", "no status")
+    # the extract's own months are offered (Nov 2019: the extract has it, police.uk does not)
+    _choose(page, "ovw-mon-end", "Nov 2019 (partner only)")
+    _choose(page, "ovw-mon-kind", "Month")
+    _wait_table(page, "ovw-mon-partner", "Nov 2019", timeout=30)
+    assert "months not covered by police.uk: Nov 2019" in page.find_element(
+        By.ID, "ovw-mon-out").text
+    _choose(page, "ovw-mon-kind", "Financial year to date (April-March)")
+    _choose(page, "ovw-mon-end", "Oct 2022")
+    _wait_table(page, "ovw-mon-partner", "FYTD 2022/23", timeout=30)
     # police.uk stays its own table: the partner rows are never added to it
     assert "Knife crime" not in page.find_element(By.ID, "ovw-mon-policeuk").text
     page.execute_script("arguments[0].scrollIntoView()",
@@ -154,3 +184,42 @@ def test_trd303_partner_extract_shows_as_its_own_table(page, server):
     page.get(f"{server}/area/{LLR}/district/{DISTRICT}")
     _wait_table(page, "dst-mon-partner", "FYTD 2022/23")
     assert "SYNTHETIC" in page.find_element(By.ID, "dst-mon-out").text
+
+
+VISIBLE_POINTS_JS = """
+return Array.from(document.querySelectorAll('.svrp-month-pane'))
+    .filter(p => p.style.display !== 'none')
+    .reduce((n, p) => n + p.querySelectorAll('path.svrp-pt').length, 0);"""
+GEOMETRY_JS = ("return performance.getEntriesByType('resource')"
+               ".filter(e => e.name.includes('/data/lsoa21/')).length;")
+
+
+def test_trd304_map_period_control_filters_points_keeps_url_and_fetches_no_geometry(page, server):
+    county = "E10000018"  # Leicestershire county
+    table = pd.read_csv(DATA / "indicators" / "lsoa21_indicators.csv",
+                        usecols=["lsoa21_code", "utla_code"])
+    codes = set(table.loc[table["utla_code"] == county, "lsoa21_code"])
+    d = pd.read_csv(DATA / "police" / "leicestershire" / "2022-10.csv.gz")
+    expected = int((d["crime_type"].isin(SV) & d["lsoa21_code"].isin(codes)
+                    & d["longitude"].notna()).sum())
+    page.set_window_size(1280, 720)
+    page.get(f"{server}/area/{county}?incidents=points")
+    total = wait_for(lambda: page.execute_script(VISIBLE_POINTS_JS) > 1000 and
+                     page.execute_script(VISIBLE_POINTS_JS), timeout=90,
+                     message="incident points not drawn")
+    fetched = page.execute_script(GEOMETRY_JS)
+    _choose(page, "ovw-period", "Oct 2022")
+    wait_for(lambda: page.execute_script(VISIBLE_POINTS_JS) == expected, timeout=20,
+             message=f"not {expected} points of Oct 2022 shown")
+    wait_for(lambda: "period=2022-10" in page.current_url, timeout=20,
+             message="the URL does not keep the period")
+    assert page.execute_script(GEOMETRY_JS) == fetched  # no geometry fetched again
+    screenshot(page, "trends_map_period_oct2022")
+    # the link restores the period
+    page.get(page.current_url)
+    wait_for(lambda: page.execute_script(VISIBLE_POINTS_JS) == expected, timeout=90,
+             message="the shared link does not restore the period")
+    assert "Oct 2022" in page.find_element(By.ID, "ovw-period").text
+    _choose(page, "ovw-period", "All months", prefix=True)
+    wait_for(lambda: page.execute_script(VISIBLE_POINTS_JS) == total, timeout=20,
+             message="all months not shown again")
