@@ -202,15 +202,22 @@ window.svrp = Object.assign(window.svrp || {}, {
         const map = context && context.map;
         if (map && month) {
             const name = "svrp-m-" + month;
+            const parent = map.getPane(opts.pane) || map.getPane("overlayPane");
+            const renderers = map._svrpMonths = map._svrpMonths || {};
             let pane = map.getPane(name);
+            if (pane && !parent.contains(pane)) {
+                /* the points pane was made again (a new layer, e.g. a type filter): its month
+                 * panes and their renderers went with the old one */
+                if (renderers[name]) { map.removeLayer(renderers[name]); delete renderers[name]; }
+                delete map._panes[name];
+                pane = null;
+            }
             if (!pane) {
-                const parent = map.getPane(opts.pane) || map.getPane("overlayPane");
                 pane = map.createPane(name, parent);
                 pane.classList.add("svrp-month-pane");
                 pane.style.display = s.pointPeriod && s.pointPeriod !== "all" &&
                     s.pointPeriod !== month ? "none" : "";
             }
-            const renderers = map._svrpMonths = map._svrpMonths || {};
             renderers[name] = renderers[name] || L.svg({pane: name});
             opts.pane = name;
             opts.renderer = renderers[name];

@@ -206,8 +206,10 @@ class Callbacks:
 
         def item(spec):
             key, prop = spec["id"], spec["property"]
-            if key.startswith("{"):  # a pattern-matching ALL input: one entry per slider
+            if key.startswith("{"):  # a pattern-matching ALL input
                 kind = json.loads(key)["type"]
+                if not kind.endswith("-weight"):  # e.g. presentation rows: none on the page
+                    return []
                 return [{"id": {"id": i, "type": kind}, "property": prop, "value": v}
                         for i, v in zip(self.weight_ids, values[(kind, prop)], strict=True)]
             return {"id": key, "property": prop, "value": values.get((key, prop))}
@@ -215,6 +217,8 @@ class Callbacks:
         for spec in dep["inputs"] + dep["state"]:
             key = spec["id"]
             name = json.loads(key)["type"] if key.startswith("{") else key
+            if key.startswith("{") and not name.endswith("-weight"):
+                continue
             if (name, spec["property"]) not in values:
                 raise SystemExit(f"{output}: no value for input {name}.{spec['property']}")
         return {
@@ -299,6 +303,7 @@ class User:
             ("ovw-drawn", "data"): {"features": 354},  # the map has drawn: the panel fills
             ("dst-drawn", "data"): {"features": 354},
             ("ovw-table", "columns"): None,
+            ("ovw-period", "value"): "all",
         }
         for n in ("csv", "xlsx", "geojson"):
             v[(f"ovw-export-{n}", "n_clicks")] = None
@@ -390,7 +395,8 @@ class User:
                                            ("dst-code", "data"): self.rng.choice(DISTRICTS)}),
                             f"dst-export-{fmt}.n_clicks")
             payload = got["dst-download"]["data"]
-        if not (payload and payload.get("filename", "").endswith(f".{fmt}")
+        ext = "zip" if fmt == "csv" else fmt  # the CSV travels zipped with its notes
+        if not (payload and payload.get("filename", "").endswith(f".{ext}")
                 and payload.get("content")):
             raise Failure(f"{fmt} export without a file")
 

@@ -352,7 +352,8 @@ def monitoring_section(prefix: str, state: AppState, sub: str | None = None) -> 
             dcc.Download(id=f"{p}-download"),
             html.Div(id=f"{p}-chart", className="svrp-mon-chart"),
         ],
-        className="svrp-card svrp-monitoring",
+        # presentation mode shows the map and its list only
+        className="svrp-card svrp-monitoring svrp-hide-present",
         id=f"{p}-section",
         **{"aria-label": f"Monitoring for {name}"},
     )

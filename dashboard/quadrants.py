@@ -170,6 +170,10 @@ def export_metadata(state, quad: pd.DataFrame) -> dict:
         f"{name}: {int(counts.get(name, 0))}" for name in QUADRANTS)}
 
 
+# hidden in presentation mode (the map and the High+ list only)
+SECTION_CLASS = "svrp-card svrp-quadrants svrp-hide-present"
+
+
 def district_section(state, code: str, name: str) -> html.Section:
     """Each risk vs recorded violence group's LSOAs in a district or ward, as the one list.
 
@@ -184,7 +188,7 @@ def district_section(state, code: str, name: str) -> html.Section:
     if not has_police(groups):
         return html.Section([heading, html.P(NO_POLICE.format(area=state.home.name),
                                              className="svrp-note", id="dst-quad-note")],
-                            className="svrp-card svrp-quadrants", id="dst-quadrants")
+                            className=SECTION_CLASS, id="dst-quadrants")
     inside = state.in_subarea(groups["lsoa21_code"], code)
     parts: list = [heading, html.P(legend_note(state, groups), className="svrp-note",
                                    id="dst-quad-note")]
@@ -196,4 +200,4 @@ def district_section(state, code: str, name: str) -> html.Section:
              high_risk_table(f"dst-quad-table-{g}", rows, page_size=10,
                              rank=rank_label(state, state.home.code))],
             open=g in (1, 2), className="svrp-quad-group", id=f"dst-quad-group-{g}"))
-    return html.Section(parts, className="svrp-card svrp-quadrants", id="dst-quadrants")
+    return html.Section(parts, className=SECTION_CLASS, id="dst-quadrants")

@@ -568,7 +568,7 @@ def layout(
             banding,
             quad.district_section(state, code, name),
             html.Section(dcc.Markdown(backtest_section(state), id="dst-backtest"),
-                         className="svrp-card svrp-backtest"),
+                         className="svrp-card svrp-backtest svrp-hide-present"),
             _change_section(state, code, name),
             monitoring_section("dst", state, code),
         ],

@@ -403,6 +403,20 @@ def _csv(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
+def commented_csv(frame: pd.DataFrame, meta: Mapping[str, Any]) -> bytes:
+    """Write a CSV with its metadata as ``# key: value`` lines above the header.
+
+    Only for the partner counts export, which must carry its disclosure and licence lines in
+    the one file it is shared as; :func:`read_export_csv` reads both forms.
+    """
+    buf = io.StringIO()
+    for key, value in meta.items():
+        # a spreadsheet splits a "# key: value" line at its delimiters: neutralise every piece
+        buf.write("# " + neutralise(f"{neutralise(str(key))}: {neutralise(str(value))}") + "\n")
+    frame.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue().encode("utf-8")
+
+
 def _csv_zip(frame: pd.DataFrame, meta: Mapping[str, Any], spec: Spec, stem: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as bundle:

@@ -1869,7 +1869,7 @@ def export_theme_counts(
         UTF-8 CSV.
     """
     from profiler.disclosure import check_threshold, display_frame, suppress
-    from profiler.export import _csv, neutralise
+    from profiler.export import commented_csv, neutralise
 
     threshold = check_threshold(threshold)
     counted = count_columns(counts)
@@ -1896,4 +1896,4 @@ def export_theme_counts(
     }
     # Metadata values may carry user text (the upload's name): neutralise them like cells.
     info = {neutralise(str(k)): neutralise(str(v)) for k, v in info.items()}
-    return _csv(frame, info)
+    return commented_csv(frame, info)

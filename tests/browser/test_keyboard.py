@@ -67,11 +67,12 @@ def _panel_and_export(drv, key: str, download_dir, export: str, back=False) -> N
     # the next row, then out of the list (past its page box) to the exports
     nxt = tab_to(drv, lambda a: a.get("column") == "lsoa21_code", limit=2)
     assert nxt["text"] != code
-    before = set(download_dir.iterdir())
     tab_to(drv, lambda a: a.get("id") == export, limit=40)
+    start = time.time() - 1
     keys(drv, Keys.ENTER)
-    wait_for(lambda: [p for p in set(download_dir.iterdir()) - before
-                      if not p.name.endswith(".crdownload")], timeout=30,
+    # a new file, or one of an earlier test's names written again (its mtime tells)
+    wait_for(lambda: [p for p in download_dir.iterdir() if p.stat().st_mtime >= start
+                      and not p.name.endswith(".crdownload")], timeout=30,
              message="Enter on the export button downloaded nothing")
     # no trap anywhere after it: Tab goes on round to the top of the page
     tab_to(drv, lambda a: "svrp-skip" in a.get("cls", ""), limit=200)
