@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import tempfile
 import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -180,3 +189,40 @@ def mouse(drv, key: str, code: str, *events: str) -> None:
 def click_lsoa(drv, key: str, code: str) -> None:
     """Hover and click an LSOA on the map's canvas, as a person does."""
     mouse(drv, key, code, "mousemove", "mousedown", "mouseup", "click")
+
+
+@contextmanager
+def running_app(extra_env: dict[str, str] | None = None, timeout: float = 90):
+    """Run ``python app.py`` (as ``make run`` does) on a free port with no basemap tiles.
+
+    Yields its URL once it answers; ``extra_env`` adds settings (e.g. ``SVRP_DATA_DIR``). The
+    app's output is shown if it exits or does not answer within ``timeout`` seconds.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "SVRP_PORT": str(port), "SVRP_TILES_URL": "", "SVRP_DEBUG": "false",
+           "DASH_DISABLE_VERSION_CHECK": "true", **(extra_env or {})}
+    log = tempfile.TemporaryFile(mode="w+")  # app output, shown if it fails to start
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            log.seek(0)
+            pytest.fail(f"app.py exited early:\n{log.read()}")
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)  # noqa: S310 - loopback only
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"app.py did not answer within {timeout:g} s")
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()

@@ -17,14 +17,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from browserkit import running_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -69,30 +66,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server():
     """Start the dashboard on a free port with no basemap tiles (no network in tests)."""
-    port = _free_port()
-    env = {**os.environ, "SVRP_PORT": str(port), "SVRP_TILES_URL": "", "SVRP_DEBUG": "false",
-           "DASH_DISABLE_VERSION_CHECK": "true"}
-    log = tempfile.TemporaryFile(mode="w+")  # app output, shown if it fails to start
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"app.py exited early:\n{log.read()}")
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)  # noqa: S310 - loopback only
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("app.py did not answer within 90 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    with running_app() as url:
+        yield url
 
 
 def _make_driver(download_dir: Path):

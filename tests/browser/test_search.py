@@ -6,17 +6,13 @@ The app runs on a data folder whose postcodes were imported from the SYNTHETIC O
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from browserkit import screenshot, styles, wait_drawn, wait_for
+from browserkit import running_app, screenshot, styles, wait_drawn, wait_for
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -72,32 +68,8 @@ def index(data_dir):
 @pytest.fixture(scope="module")
 def search_server(data_dir):
     """The app (python app.py) on that data folder, no basemap tiles."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "SVRP_PORT": str(port), "SVRP_TILES_URL": "", "SVRP_DEBUG": "false",
-           "DASH_DISABLE_VERSION_CHECK": "true", "SVRP_DATA_DIR": str(data_dir)}
-    log = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"app.py exited early:\n{log.read()}")
-        try:
-            urllib.request.urlopen(url + "/", timeout=2)  # noqa: S310 - loopback only
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("app.py did not answer within 120 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    with running_app({"SVRP_DATA_DIR": str(data_dir)}, timeout=120) as url:
+        yield url
 
 
 @pytest.fixture
