@@ -281,7 +281,7 @@ def layout(code: str | None = None, **query) -> html.Div:
                 ],
                 "ovw-panel",
             ),
-            quadrant_section(state, result, view.lsoa),
+            quadrant_section(state, result),
             html.Section(
                 [
                     html.H2("LSOAs in the selected bands", className="svrp-h2"),
@@ -309,7 +309,7 @@ def layout(code: str | None = None, **query) -> html.Div:
     )
 
 
-def quadrant_section(state, result, selected) -> html.Section:
+def quadrant_section(state, result) -> html.Section:
     """The risk vs recorded violence chart, linked to the map (reads nothing at run time)."""
     groups = quad.frame(state, result)
     note = ("Each dot is an LSOA: across, its risk-factor score (the causal indicators only); "
@@ -322,8 +322,8 @@ def quadrant_section(state, result, selected) -> html.Section:
             html.P(note if quad.has_police(groups) else
                    quad.NO_POLICE.format(area=state.home.name),
                    className="svrp-note", id="ovw-quad-note"),
-            dcc.Graph(id=quad.CHART_ID, figure=quad.figure(state, groups, selected),
-                      config={"displayModeBar": False}),
+            # the chart (plotly.js, 4.8 MB) is mounted once the map is drawn (show_quadrant_chart)
+            html.Div(html.P("Loading the chart…", className="svrp-hint"), id=QUAD_SLOT),
             html.Div([quad.group_description(g) for g in range(4)], className="svrp-quad-key")
             if quad.has_police(groups) else None,
             dcc.Store(id="ovw-quad-focus"),
@@ -332,6 +332,7 @@ def quadrant_section(state, result, selected) -> html.Section:
     )
 
 
+QUAD_SLOT = "ovw-quad-slot"
 CHANGE_COLUMNS = [{"name": "What-if change", "id": "change"}]
 PERIOD = ID_SHAPES["ovw-period"]
 register_monitoring("ovw", "ovw-area", None, "ovw-drawn", focus="ovw-district")
@@ -1165,6 +1166,30 @@ def pick_groups(selected, restyle, previous, layer):
         selected = None
     focus = quad.groups_from_chart(restyle, selected, previous)
     return focus, (quad.LAYER if focus and layer != quad.LAYER else no_update)
+
+
+@callback(
+    Output(QUAD_SLOT, "children"),
+    Input("ovw-drawn", "data"),
+    State({"type": "ovw-weight", "id": ALL}, "value"),
+    State("ovw-norm", "value"),
+    State("ovw-banding", "value"),
+    State("ovw-selected", "data"),
+    State("ovw-area", "data"),
+    prevent_initial_call=True,
+)
+def show_quadrant_chart(drawn, weights, norm, banding, selected, area=None):
+    """Mount the quadrant chart once the map is drawn (``ovw-drawn``), as the panel does.
+
+    Mounting a ``dcc.Graph`` loads and runs plotly.js, a second or more of main-thread work
+    that would otherwise hold up the map's first draw.
+    """
+    if not drawn:
+        return no_update
+    figure = update_quadrant_chart(weights, norm, banding, selected, area)
+    if figure is no_update:
+        return no_update
+    return dcc.Graph(id=quad.CHART_ID, figure=figure, config={"displayModeBar": False})
 
 
 @callback(
