@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import re
 import sys
+from collections import OrderedDict
 from html import escape
 
 import dash
@@ -14,6 +16,7 @@ from flask import Response, request
 from flask_compress import Compress
 
 from dashboard import shared
+from dashboard import shell as first_paint
 from dashboard.area import area_href, scope_geometry_gz, validate_scope
 from dashboard.inputs import install as install_inputs
 from dashboard.security import install as install_security
@@ -141,8 +144,31 @@ ASYNC_CHUNKS = {
     "explore": _MAP_CHUNKS + _CONTROL_CHUNKS,
 }
 BOOT_ASSET = "svrp-boot.js"
-# Loaded by hand (the boot script in <head>, the worker by the boot script), not by Dash.
-ASSETS_IGNORE = rf"(^|[/\\])({re.escape(WORKER_ASSET)}|{re.escape(BOOT_ASSET)})$"
+PAINT_ASSET = "svrp-paint.js"
+# Loaded by hand (the paint and boot scripts in <head>, the worker by the boot script), not by
+# Dash.
+HEAD_ASSETS = (PAINT_ASSET, BOOT_ASSET)
+ASSETS_IGNORE = (rf"(^|[/\\])({'|'.join(re.escape(a) for a in (WORKER_ASSET, *HEAD_ASSETS))})$")
+# First paints (dashboard.shell) for scopes of at most this many LSOAs: a county or force area,
+# not England, whose view alone would be ~100 kB in every page.
+PAINT_MAX_LSOAS = 5_000
+PAINT_CACHE = 64  # first paints kept per app (address and query string), least recent dropped
+log = logging.getLogger(__name__)
+
+
+def _page_layout(path: str, query: dict):
+    """The layout a Dash page gives for ``path`` and ``query``, as Dash's page router calls it."""
+    for page in dash.page_registry.values():
+        template = page.get("path_template")
+        if template:
+            match = re.match("^" + re.sub(r"<(\w+)>", r"(?P<\1>[^/]+)", template) + "/?$", path)
+            variables = match.groupdict() if match else None
+        else:
+            variables = {} if page.get("path") == path else None
+        if variables is not None:
+            layout = page["layout"]
+            return layout(**variables, **query) if callable(layout) else layout
+    return None
 
 
 def _early_geometry(app: Dash) -> None:
@@ -155,13 +181,41 @@ def _early_geometry(app: Dash) -> None:
     """
 
     def boot(geometry: str | None) -> str:
+        paint = f'<script src="{escape(app.get_asset_url(PAINT_ASSET))}"></script>'
         attrs = {
             "src": app.get_asset_url(BOOT_ASSET),
             "data-worker": app.get_asset_url(WORKER_ASSET),
         }
         if geometry:
             attrs["data-geometry"] = app.get_relative_path(geometry)
-        return "<script " + " ".join(f'{k}="{escape(v)}"' for k, v in attrs.items()) + "></script>"
+        return paint + "<script " + " ".join(f'{k}="{escape(v)}"' for k, v in attrs.items()) \
+            + "></script>"
+
+    # The page's first paint (dashboard.shell): its static copy and first view, made from the
+    # page's own layout once per address and query string.
+    paints: OrderedDict = OrderedDict()
+
+    def paint_for(path: str, query: dict) -> tuple[str, str]:
+        key = (path, tuple(sorted(query.items())))
+        if key in paints:
+            paints.move_to_end(key)
+            return paints[key]
+        try:
+            page = _page_layout(path, query)
+            first = first_paint.first_view(page)
+            if first is None or len(first["view"].get("band_string") or "") > PAINT_MAX_LSOAS:
+                made = ("", "")
+            else:
+                state = current(page_area(path))
+                made = (first_paint.first_view_script(first), first_paint.shell(
+                    app.layout, {"_pages_content": page, "svrp-nav-area": _area_links(state)}))
+        except Exception:  # noqa: BLE001 - an optional head start: the page works without it
+            log.exception("no first paint for %s", path)
+            made = ("", "")
+        paints[key] = made
+        while len(paints) > PAINT_CACHE:
+            paints.popitem(last=False)
+        return made
 
     # The map pages' lazily loaded component chunks, fetched with the page instead of one after
     # another as React meets them (the map waits for dash-leaflet's GeoJSON chunk).
@@ -195,10 +249,18 @@ def _early_geometry(app: Dash) -> None:
         except ProfilerError:
             scope = None
         geometry = AREA_GEOMETRY_ROUTE.replace("<scope>", scope) if scope else None
-        kwargs["metas"] = kwargs.get("metas", "") + boot(geometry) + (chunks(page) if scope else "")
+        view, copy = paint_for(path, dict(request.args)) if scope else ("", "")
+        # The geometry first, at high priority, before the bundles take the browser's six
+        # connections: the worker's request for it is then answered from the HTTP cache.
+        early = (f'<link rel="preload" as="fetch" crossorigin fetchpriority="high" '
+                 f'href="{escape(app.get_relative_path(geometry))}">' if geometry else "")
+        kwargs["metas"] = (early + kwargs.get("metas", "") + view + boot(geometry)
+                           + (chunks(page) if scope else ""))
+        kwargs["app_entry"] = copy + kwargs.get("app_entry", "")
         return interpolate(**kwargs)
 
     app.interpolate_index = interpolate_index
+    app.first_paint = paint_for  # for start-up (the default area's overview) and tests
 
 
 def create_app(settings: Settings | None = None) -> Dash:
@@ -273,6 +335,8 @@ def create_app(settings: Settings | None = None) -> Dash:
             return Response("session store not answering\n", status=503, mimetype="text/plain")
         return Response("ok\n", mimetype="text/plain", headers={"Cache-Control": "no-store"})
 
+    with app.server.test_request_context("/"):  # the default overview's first paint, made now
+        app.first_paint("/", {})
     return app
 
 

@@ -37,5 +37,8 @@
     };
 
     const url = me && me.dataset.geometry;
-    if (url && boot.worker && window.Worker) { boot.start(url); }
+    if (url && boot.worker && window.Worker) {
+        boot.start(url);
+        if (window.svrp && window.svrp.firstPaint) { window.svrp.firstPaint(); }  /* svrp-paint.js */
+    }
 }());

@@ -91,7 +91,6 @@
             L.Canvas.prototype.initialize.call(this, options);
             this._data = null;
             this._shapes = [];
-            this._paths = null;
             this._grid = null;
             this._hovered = -1;
             this._tooltip = null;
@@ -104,17 +103,15 @@
             const marks = svrp.marks[key] = svrp.marks[key] || {};
             marks.built_from = performance.now();
             this._data = data;
-            const names = Object.keys(data.props);
+            const props = svrp.paint.props(data);
             const shapes = new Array(data.n);
             const registry = {};
             const context = {hideout: {key: key, scope: (svrp.state[key] || {}).scope}};
             this._context = context;
             for (let i = 0; i < data.n; i++) {
-                const props = {};
-                for (let k = 0; k < names.length; k++) { props[names[k]] = data.props[names[k]][i]; }
-                const s = shapes[i] = new Shape(this, i, props);
+                const s = shapes[i] = new Shape(this, i, Object.assign({}, props[i]));
                 Object.assign(s.options, svrp.lsoaStyle(s.feature, context));
-                registry[props.lsoa21_code] = s;
+                registry[props[i].lsoa21_code] = s;
             }
             this._shapes = shapes;
             svrp.registry[key] = registry;
@@ -128,6 +125,7 @@
             const key = this.options.key;
             const n = this._shapes.length;
             svrp.mark(key, "drawn", {features: n});
+            if (svrp.firstPaint) { svrp.firstPaint.done(); }  /* the page's static copy goes */
             if (svrp.notifyDrawn) { svrp.notifyDrawn(key, n); }
             if (n && svrp.watchZoom) { svrp.watchZoom(key, this._shapes[0]); }
         },
@@ -154,24 +152,6 @@
             this._redrawRequest = L.Util.requestAnimFrame(this._redraw, this);
         },
 
-        _buildPaths: function () {
-            const d = this._data;
-            const paths = new Array(d.n);
-            const c = d.coords;
-            for (let f = 0; f < d.n; f++) {
-                const p = new Path2D();
-                for (let r = d.parts[f]; r < d.parts[f + 1]; r++) {
-                    const a = 2 * d.rings[r];
-                    const b = 2 * d.rings[r + 1];
-                    p.moveTo(c[a], c[a + 1]);
-                    for (let v = a + 2; v < b; v += 2) { p.lineTo(c[v], c[v + 1]); }
-                    p.closePath();
-                }
-                paths[f] = p;
-            }
-            this._paths = paths;
-        },
-
         /* The view in the worker's units (pixels at zoom z, less the area's corner). */
         _viewBox: function () {
             const d = this._data;
@@ -184,48 +164,13 @@
         _draw: function () {
             const d = this._data;
             if (!d || !this._map || !this._bounds) { return; }
-            if (!this._paths) { this._buildPaths(); }
             const ctx = this._ctx;
             const k = this._k;
-            const box = this._viewBox();
-            const bb = d.bbox;
             const shapes = this._shapes;
-            const paths = this._paths;
             ctx.save();
             ctx.translate(d.x0 * k - this._origin.x, d.y0 * k - this._origin.y);
             ctx.scale(k, k);
-            const strokes = [];
-            for (let i = 0; i < d.n; i++) {
-                const j = 4 * i;
-                if (bb[j] > box[2] || bb[j + 2] < box[0] || bb[j + 1] > box[3] || bb[j + 3] < box[1]) { continue; }
-                const o = shapes[i].options;
-                if (o.fill !== false) {
-                    ctx.globalAlpha = o.fillOpacity;
-                    ctx.fillStyle = o.fillColor || o.color;
-                    ctx.fill(paths[i], "evenodd");
-                }
-                if (o.stroke !== false && o.weight > 0) { strokes.push(i); }
-            }
-            /* Outlines after all fills, heavier ones last, so a selected or High LSOA's outline
-             * is never hidden under a neighbour's fill or thin outline. */
-            strokes.sort(function (a, b) { return shapes[a].options.weight - shapes[b].options.weight || a - b; });
-            ctx.lineJoin = "round";
-            ctx.lineCap = "round";
-            for (let s = 0; s < strokes.length; s++) {
-                const o = shapes[strokes[s]].options;
-                if (o.halo) {  /* the selection's halo, under its outline */
-                    ctx.globalAlpha = 1;
-                    ctx.strokeStyle = o.halo;
-                    ctx.lineWidth = (o.weight + 4) / k;
-                    ctx.setLineDash([]);
-                    ctx.stroke(paths[strokes[s]]);
-                }
-                ctx.globalAlpha = o.opacity;
-                ctx.strokeStyle = o.color;
-                ctx.lineWidth = o.weight / k;
-                ctx.setLineDash(o.dashArray ? String(o.dashArray).split(/[ ,]+/).map(function (v) { return Number(v) / k; }) : []);
-                ctx.stroke(paths[strokes[s]]);
-            }
+            svrp.paint.draw(ctx, d, function (i) { return shapes[i].options; }, k, this._viewBox());
             ctx.restore();
         },
 

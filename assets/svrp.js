@@ -4,31 +4,6 @@
  * class label is written here: palettes, labels, line colours and outlines come from Python in
  * each view (dashboard/area.py: map_view) or layer hideout. */
 window.svrp = Object.assign(window.svrp || {}, {
-    /* Latest view per map key ({band_string, palette, labels, style, changed, selected, ...}) and
-     * the shape of each LSOA, so a recolour restyles shapes in place instead of rebuilding them. */
-    state: {},
-    registry: {},
-    /* Timings per map key for benchmarks and tests (performance.now() values): "drawn" is the
-     * first animation frame after the shapes were added, "restyled" the first frame after the
-     * last in-place recolour; "features" counts shapes registered. */
-    marks: {},
-
-    mark: function (key, name, extra) {
-        const m = window.svrp.marks[key] = window.svrp.marks[key] || {};
-        window.requestAnimationFrame(function () {
-            m[name] = performance.now();
-            Object.assign(m, extra || {});
-        });
-    },
-
-    /* Class index of a feature in a view (one character per LSOA, indexed by the feature's
-     * "i" property): undefined when it has none. */
-    bandOf: function (h, props) {
-        if (h.band_string === undefined || props.i === undefined) { return undefined; }
-        const c = h.band_string.charCodeAt(props.i) - 48;
-        return c >= 0 && c <= 9 ? c : undefined;
-    },
-
     /* Maps whose page has a "<key>-drawn" store: it gets the feature count once the shapes are
      * drawn, so the page can hold back heavy components (plotly charts) until then. */
     drawnStores: ["ovw", "dst"],
@@ -39,16 +14,6 @@ window.svrp = Object.assign(window.svrp || {}, {
         window.requestAnimationFrame(function () {
             dc.set_props(key + "-drawn", {data: {features: n, at: performance.now()}});
         });
-    },
-
-    /* Outlines are dropped below this zoom on maps that ask for it (thousands of shapes). */
-    zoom: {},
-
-    current: function (hideout) {
-        const h = hideout || {};
-        const s = h.key && window.svrp.state[h.key];
-        /* A view left from another area (same key, other scope) does not apply to this map. */
-        return (s && (h.scope === undefined || s.scope === h.scope)) ? s : h;
     },
 
     restyle: function (view) {
@@ -90,52 +55,6 @@ window.svrp = Object.assign(window.svrp || {}, {
                 window.svrp.restyle(h);
             }
         });
-    },
-
-    /* The view's focused sub-area as a Set of LSOA codes (made once per view). */
-    insideSet: function (h) {
-        if (!h._insideSet) { h._insideSet = new Set(h.inside || []); }
-        return h._insideSet;
-    },
-
-    /* The style of one LSOA in the current view of its map: fill from the view's palette, the
-     * view's line colours (style), outlines per class, and the per-LSOA cues. */
-    lsoaStyle: function (feature, context) {
-        const h = window.svrp.current(context && context.hideout);
-        const c = h.style || {};
-        const code = feature.properties.lsoa21_code;
-        const band = window.svrp.bandOf(h, feature.properties);
-        const palette = h.palette || [];
-        const known = band !== undefined && band !== null && palette[band] !== undefined;
-        const style = {
-            fillColor: known ? palette[band] : c.no_data,
-            fillOpacity: 0.78, color: c.line, weight: 0.6, opacity: 0.9, dashArray: null
-        };
-        /* Strong classes (High and Very High) also get a heavier outline, so the map does not
-         * rely on colour. */
-        if (known && (h.strong || []).indexOf(band) >= 0) {
-            style.color = c.strong_line; style.weight = band === h.strongest ? 2.2 : 1.4;
-        }
-        /* Per-class outlines (e.g. change layer: solid for a band that rose, dashed for one
-         * that fell), so the outline alone tells the classes apart. */
-        const outline = known && h.outlines && h.outlines[band];
-        if (outline) { style.color = outline.color; style.weight = outline.weight; style.dashArray = outline.dashArray; }
-        if (h.emphasise && known && h.emphasise.indexOf(band) < 0) { style.fillOpacity = 0.18; }
-        if (h.opacity && h.opacity[code] !== undefined) { style.fillOpacity = h.opacity[code]; }
-        if (h.unsure && h.unsure.indexOf(code) >= 0) { style.dashArray = "2 3"; style.color = c.unsure; style.weight = 1.6; }
-        /* A focused sub-area (district or ward): the LSOAs outside it fade. */
-        if (h.inside && !window.svrp.insideSet(h).has(code)) {
-            style.fillOpacity = 0.08; style.opacity = 0.3;
-        }
-        if (h.outline_min_zoom !== undefined && (window.svrp.zoom[h.key] || 0) < h.outline_min_zoom) {
-            style.weight = 0; style.stroke = false;
-        } else if (h.outline_min_zoom !== undefined) { style.stroke = true; }
-        if ((h.changed || []).indexOf(code) >= 0) { style.color = c.changed; style.weight = 3; style.dashArray = "5 4"; }
-        if (h.selected === code) {
-            style.color = c.selected; style.weight = 4; style.dashArray = null; style.stroke = true;
-            style.halo = c.selected_halo;
-        } else { style.halo = null; }
-        return style;
     },
 
     /* A hovered LSOA's tooltip: name, MSOA, district, class and partner detail, as text. */

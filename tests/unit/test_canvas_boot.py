@@ -43,14 +43,19 @@ def test_cvs001_explore_head_starts_the_worker_on_its_scope(client):
     assert boot, "no boot script in <head>"
     assert 'data-worker="/assets/lsoa-worker.js"' in boot.group(0)
     assert 'data-geometry="/data/lsoa21/E07000219.geojson"' in boot.group(0)
-    # ahead of every Dash bundle, and neither boot nor worker added again by Dash
+    # ahead of every Dash bundle (the first paint's script, then boot), and neither these nor the
+    # worker added again by Dash
     scripts = _scripts(html)
-    assert scripts[0] == "/assets/svrp-boot.js"
+    assert scripts[:2] == ["/assets/svrp-paint.js", "/assets/svrp-boot.js"]
     assert sum("svrp-boot.js" in s for s in scripts) == 1
+    assert sum("svrp-paint.js" in s for s in scripts) == 1
     assert not any("lsoa-worker.js" in s for s in scripts)
     assert any("svrp-canvas.js" in s for s in scripts) and any("/svrp.js" in s for s in scripts)
-    # the worker fetches the geometry: a preload link would download it twice
-    assert not re.search(r'<link rel="preload"[^>]*href="/data/', head)
+    # the geometry is preloaded first of all, once, at high priority (the worker's request is
+    # then answered by the browser's cache: test_first_paint checks it is downloaded once)
+    preloads = re.findall(r'<link rel="preload" as="fetch"[^>]*href="(/data/[^"]+)"', head)
+    assert preloads == ["/data/lsoa21/E07000219.geojson"]
+    assert head.index(preloads[0]) < head.index("svrp-paint.js")
     assert client.get("/assets/lsoa-worker.js").status_code == 200
 
 
@@ -61,8 +66,8 @@ def test_cvs002_every_map_page_names_its_geometry_and_bad_scopes_none(client):
                         ("/area/E08000026/ward/E05001219", "E08000026")):
         head = client.get(path).get_data(as_text=True).split("</head>", 1)[0]
         assert f'data-geometry="/data/lsoa21/{scope}.geojson"' in head, path
-        # the worker fetches it (a preload would fetch it twice); the lazy chunks are preloaded
-        assert not re.search(r'<link rel="preload"[^>]*href="/data/', head), path
+        # preloaded once for the worker; the lazy chunks are preloaded too
+        assert len(re.findall(r'<link rel="preload" as="fetch"[^>]*href="/data/', head)) == 1
         assert 'as="script" href="/_dash-component-suites/dash_leaflet/async-GeoJSON.js"' in head
     methodology = client.get("/methodology").get_data(as_text=True).split("</head>", 1)[0]
     assert "svrp-boot.js" in methodology and "data-geometry" not in methodology
