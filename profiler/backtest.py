@@ -564,7 +564,7 @@ def profile_backtest(
     residents: pd.Series,
     area: pd.Series | None = None,
     baselines: pd.DataFrame | None = None,
-    scope: str = "warwickshire",
+    scope: str,
     crime_types: Sequence[str] | None = None,
     extra: Mapping[str, pd.Series] | None = None,
     variants: Mapping[str, object] | None = None,
@@ -580,7 +580,7 @@ def profile_backtest(
     Parameters
     ----------
     table : DataFrame
-        Indicator table covering the scope's whole reference (e.g. Warwickshire for a
+        Indicator table covering the scope's whole reference (e.g. the whole county for a
         district scored against its county).
     spec : Spec
     incidents : DataFrame

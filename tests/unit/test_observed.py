@@ -130,6 +130,7 @@ def test_obs008_quadrants_partition_and_permute(rows):
 def test_obs009_shipped_backtest_reproduces_the_measured_baselines():
     from profiler.backtest import profile_backtest
     from profiler.backtest_data import (
+        SHIPPED_BACKTESTS,
         iod_baselines,
         land_area_km2,
         load_shipped_incidents,
@@ -145,7 +146,8 @@ def test_obs009_shipped_backtest_reproduces_the_measured_baselines():
     test = ("2024-01", "2024-02", "2024-03", "2024-04")
     observed = ("2018-10", "2018-11", "2018-12", "2019-01", "2019-02")
     inc = load_shipped_incidents(DATA, observed + test, areas)
-    r = profile_backtest(table, spec, inc, fit_before="2024-01", test_months=test,
+    scope = SHIPPED_BACKTESTS[0]["area"]  # the shipped force's county
+    r = profile_backtest(table, spec, inc, fit_before="2024-01", test_months=test, scope=scope,
                          observed_months=observed, residents=residents(DATA),
                          area=land_area_km2(areas), baselines=iod_baselines(DATA), n_boot=0)
     t = r.table.set_index(["ranking", "set"])["hit_rate"]
@@ -155,7 +157,7 @@ def test_obs009_shipped_backtest_reproduces_the_measured_baselines():
     # the default, with recent observed violence, finds at least as much.
     old = profile_backtest(table, load_spec(DATA / "indicators" / "spec_iod_only.toml"), inc,
                            fit_before="2024-01", test_months=test, observed_months=observed,
-                           residents=residents(DATA), n_boot=0)
+                           residents=residents(DATA), scope=scope, n_boot=0)
     old_t = old.table.set_index(["ranking", "set"])["hit_rate"]
     assert old_t["profile", "top 10%"] < t["previous period counts", "top 10%"]
     assert t["profile", "top 10%"] >= t["previous period counts", "top 10%"]
