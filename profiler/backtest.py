@@ -488,7 +488,8 @@ def add_observed_columns(
 
     Each is computed from the incidents of ``months`` per LSOA of ``table``, stabilised within
     the table's county (``utla_code``, or all rows if absent), so the whole reference of the
-    profile must be in ``table`` and covered by ``incidents``.
+    profile must be in ``table`` and covered by ``incidents``. The covariate-EB columns take the
+    table's IoD2025 indicators (``profiler.build.INDICATOR_COLUMNS``) as covariates.
 
     Parameters
     ----------
@@ -510,7 +511,13 @@ def add_observed_columns(
         A copy of ``table`` with the columns added (columns already present are replaced, so
         the table's own observed window is never used).
     """
-    from profiler.observed import OBSERVED_COLUMNS, SV_TYPES, count_incidents, observed_rate
+    from profiler.observed import (
+        COVARIATE_METHODS,
+        OBSERVED_COLUMNS,
+        SV_TYPES,
+        count_incidents,
+        observed_rate,
+    )
 
     # Always recomputed: the shipped table's own observed columns are the force's latest months,
     # which may be the test period itself.
@@ -530,12 +537,18 @@ def add_observed_columns(
                              SV_TYPES if crime_types is None else crime_types).to_numpy()
     groups = out["utla_code"].to_numpy() if "utla_code" in out.columns else np.zeros(len(out))
     lads = out["lad24_code"].to_numpy() if "lad24_code" in out.columns else groups
+    covariates = None
+    if any(OBSERVED_COLUMNS[c] in COVARIATE_METHODS for c in needed):
+        from profiler.build import INDICATOR_COLUMNS
+
+        covariates = out[list(INDICATOR_COLUMNS)].to_numpy(dtype=float)
     for col in needed:
         values = np.empty(len(out))
         for key in pd.unique(groups):
             w = groups == key
             values[w] = observed_rate(counts[w], pop.to_numpy()[w], OBSERVED_COLUMNS[col],
-                                      groups=lads[w], months=len(months))
+                                      groups=lads[w], months=len(months),
+                                      covariates=None if covariates is None else covariates[w])
         out[col] = values
     return out
 
@@ -551,7 +564,7 @@ def profile_backtest(
     residents: pd.Series,
     area: pd.Series | None = None,
     baselines: pd.DataFrame | None = None,
-    scope: str = "warwickshire",
+    scope: str,
     crime_types: Sequence[str] | None = None,
     extra: Mapping[str, pd.Series] | None = None,
     variants: Mapping[str, object] | None = None,
@@ -567,7 +580,7 @@ def profile_backtest(
     Parameters
     ----------
     table : DataFrame
-        Indicator table covering the scope's whole reference (e.g. Warwickshire for a
+        Indicator table covering the scope's whole reference (e.g. the whole county for a
         district scored against its county).
     spec : Spec
     incidents : DataFrame

@@ -1,6 +1,6 @@
 """Inputs of a backtest from the shipped files (file I/O at the edge; the scoring is pure).
 
-- Incidents: the shipped Warwickshire police.uk months, each record placed in a 2021 LSOA
+- Incidents: the shipped force's police.uk months, each record placed in a 2021 LSOA
   (months published with 2011 LSOA codes are converted with the ONS lookup; a split 2011 LSOA
   is resolved by point-in-polygon, as :func:`profiler.change.locate_records` does). Any frame
   of the same shape (``month``, ``crime_type``, ``longitude``, ``latitude``, ``lsoa21_code``),
@@ -9,6 +9,8 @@
 - Land area per 2021 LSOA: from the shipped boundaries, in square kilometres (British National
   Grid, EPSG:27700).
 - Baselines: IoD2025 Index of Multiple Deprivation score and crime domain score.
+- The suite: the shipped backtests and the selection splits, declared as data in
+  ``data/indicators/backtest_suite.toml`` (:data:`SHIPPED_BACKTESTS`, :data:`SELECTION_SPLITS`).
 """
 
 from __future__ import annotations
@@ -127,23 +129,52 @@ def residents(data_dir: str | Path, households: pd.Series | None = None) -> pd.S
     return residents_lsoa21(load_code_lookup(data_dir, households))
 
 
+SUITE_FILE = "backtest_suite.toml"  # under data/indicators/
+_SUITE_KEYS = {"backtest": ("id", "area", "area_name", "label", "fit_before", "test", "observed"),
+               "selection": ("id", "inside", "area", "area_name", "fit_before", "test",
+                             "observed")}
+
+
+def load_suite(data_dir: str | Path) -> dict[str, tuple[dict, ...]]:
+    """Read the backtest suite: ``{"backtest": (...), "selection": (...)}``, one dict per entry.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The ``data`` folder (the suite is ``indicators/backtest_suite.toml``).
+
+    Returns
+    -------
+    dict
+        Each entry's keys as in the file (see its header), in file order.
+    """
+    import tomllib
+
+    path = Path(data_dir) / "indicators" / SUITE_FILE
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ProfilerError(f"{path}: cannot read the backtest suite ({exc}); restore it from "
+                            "git") from None
+    out = {}
+    for kind, keys in _SUITE_KEYS.items():
+        entries = tuple(dict(e) for e in raw.get(kind, ()))
+        for e in entries:
+            missing = [k for k in keys if k not in e]
+            if missing:
+                raise ProfilerError(f"{path}: [[{kind}]] {e.get('id', '?')!r} lacks "
+                                    f"{', '.join(missing)}; give every key of the header")
+        out[kind] = entries
+    return out
+
+
+_SUITE = load_suite(Path(__file__).resolve().parents[1] / "data")
 #: The shipped backtests (``python -m profiler backtest --suite``), each fitted only on data whose
-#: period ends before its test months: Warwickshire with observed months five years earlier and
-#: just before; Leicestershire year-ahead from its 35 imported months.
-SHIPPED_BACKTESTS: tuple[dict, ...] = (
-    {"id": "warks_2024_from_2018", "area": "E10000031", "area_name": "Warwickshire",
-     "label": "Warwickshire: test Jan-Apr 2024, observed Oct 2018-Feb 2019",
-     "fit_before": "2024-01", "test": "2024-01..2024-04", "observed": "2018-10..2019-02"},
-    {"id": "warks_2024_from_2024", "area": "E10000031", "area_name": "Warwickshire",
-     "label": "Warwickshire: test Mar-Apr 2024, observed Jan-Feb 2024",
-     "fit_before": "2024-03", "test": "2024-03..2024-04", "observed": "2024-01..2024-02"},
-    {"id": "leics_2021", "area": "E10000018", "area_name": "Leicestershire",
-     "label": "Leicestershire: test Dec 2020-Nov 2021, observed the year before",
-     "fit_before": "2020-12", "test": "2020-12..2021-11", "observed": "2019-12..2020-11"},
-    {"id": "leics_2022", "area": "E10000018", "area_name": "Leicestershire",
-     "label": "Leicestershire: test Dec 2021-Oct 2022, observed the year before",
-     "fit_before": "2021-12", "test": "2021-12..2022-10", "observed": "2020-12..2021-11"},
-)
+#: period ends before its test months (``data/indicators/backtest_suite.toml``).
+SHIPPED_BACKTESTS: tuple[dict, ...] = _SUITE["backtest"]
+#: The selection splits, each inside a shipped backtest's fit window: what specs and observed
+#: methods are chosen on, never the test windows.
+SELECTION_SPLITS: tuple[dict, ...] = _SUITE["selection"]
 BACKTESTS_FILE = "backtests.json"  # under data/indicators/
 
 
@@ -172,14 +203,15 @@ def run_backtest(
     indicators, spec_path : str or Path
         The indicator table and the spec judged.
     area : str
-        The LSOAs judged (``warwickshire``, a district or county code or name).
+        The LSOAs judged (a district or county code or name).
     fit_before, test, observed
         See :func:`profiler.backtest.check_windows`.
     compare : sequence of paths
         Other specs judged alongside (``compared: <file name>``).
     incidents : path or DataFrame, optional
         A partner's or another force's records (``month, crime_type, lsoa21_code``); default
-        the shipped Warwickshire files, or the imported police.uk store outside Warwickshire.
+        the shipped force's months where the area lies in the shipped detailed boundaries, or
+        the imported police.uk store elsewhere.
     crime_types : sequence of str, optional
         Default: the four serious-violence types.
     partner_extract : path, optional
@@ -210,7 +242,8 @@ def run_backtest(
         i for i in spec.indicators if i.column not in OBSERVED_COLUMNS))
     table = load_indicator_table(indicators, static)
     scope_codes = set(select_scope(table, area)["lsoa21_code"])
-    areas = warwickshire = load_lsoa_boundaries(data_dir, "warwickshire")
+    # The shipped detailed boundaries (the boundaries' default scope: the shipped force's LSOAs).
+    areas = shipped = load_lsoa_boundaries(data_dir)
     if not scope_codes <= set(areas["lsoa21_code"]):
         areas = load_lsoa_boundaries(data_dir, "england")
     months = sorted({*observed, *test})
@@ -225,7 +258,7 @@ def run_backtest(
         except (OSError, ValueError) as exc:
             raise ProfilerError(f"--incidents {incidents}: cannot read ({exc}); pass a CSV "
                                 "with month, crime_type, lsoa21_code") from None
-    elif areas is warwickshire:
+    elif areas is shipped:
         incidents = load_shipped_incidents(data_dir, tuple(months), areas)
     else:  # any other force: the imported police.uk store (python -m profiler police import)
         from profiler.police import load_incidents

@@ -14,6 +14,16 @@ the EB rate is ``m + w_i (r_i - m)`` with ``w_i = A / (A + m / n_i)`` (a gamma p
 scope's rate; *local* EB toward each area's group (its district), with ``m`` and ``A`` fitted
 within the group.
 
+*Covariate* EB (Clayton and Kaldor 1987, with a regression prior) shrinks each area's count
+toward what its other characteristics predict instead of toward one pooled rate: the incidents
+``y_i`` are negative-binomial (Poisson with a gamma-distributed mean) with prior mean
+``mu_i = exp(x_i b)``, ``x_i`` the area's standardised covariates (the IoD2025 indicators and log
+residents) and gamma shape ``alpha``, both fitted by maximum likelihood on the observed window
+alone (:func:`nb_prior`). The posterior mean count is ``mu_i (alpha + y_i) / (alpha + mu_i)``
+(:func:`covariate_eb`): a weighted mean of the count and the prior with the count's weight
+``mu_i / (alpha + mu_i)``, so the count dominates where the prior expects many incidents and the
+covariate prediction where it expects few.
+
 Population denominators: all residents per 2021 LSOA from the ONS mid-2020 small-area estimates
 (2011 LSOAs, carried to 2021 LSOAs by :func:`profiler.partner.residents_lsoa21`: unchanged
 LSOAs copy, splits share by Census 2021 households, merges sum). No visitor or workplace
@@ -30,7 +40,13 @@ import pandas as pd
 
 from profiler.errors import ProfilerError
 
-METHODS: tuple[str, ...] = ("eb_global", "eb_local", "raw_rate", "count")
+METHODS: tuple[str, ...] = ("eb_global", "eb_local", "raw_rate", "count", "eb_covariate",
+                             "count_eb")
+# Methods that need covariates per area (:func:`covariate_eb`).
+COVARIATE_METHODS: tuple[str, ...] = ("eb_covariate", "count_eb")
+# Ridge penalty on the standardised regression coefficients of the covariate prior: a normal
+# prior of variance 1 on each, which keeps the fit finite when covariates are collinear.
+RIDGE = 1.0
 # The four police.uk types counted as serious-violence incidents (as in profiler.change).
 SV_TYPES: tuple[str, ...] = ("Violence and sexual offences", "Possession of weapons", "Robbery",
                              "Public order")
@@ -44,6 +60,8 @@ OBSERVED_COLUMNS: dict[str, str] = {
     "observed_sv_eb_local_per_1000": "eb_local",
     "observed_sv_raw_per_1000": "raw_rate",
     "observed_sv_count": "count",
+    "observed_sv_count_eb": "count_eb",
+    "observed_sv_cov_eb_per_1000": "eb_covariate",
 }
 
 
@@ -160,12 +178,136 @@ def marshall_eb(counts, residents) -> np.ndarray:
     return m + w * (r - m)
 
 
+def nb_posterior_mean(counts, prior_mean, alpha: float) -> np.ndarray:
+    """Posterior mean of a Poisson mean under a gamma prior of the given mean and shape.
+
+    With ``y ~ Poisson(lam)`` and ``lam ~ Gamma(shape=alpha, mean=mu)``, the posterior is
+    ``Gamma(alpha + y, rate=alpha / mu + 1)``, of mean ``mu (alpha + y) / (alpha + mu)``.
+
+    Parameters
+    ----------
+    counts, prior_mean : array-like
+        Count and prior mean (positive) per area.
+    alpha : float
+        Gamma shape (positive; ``inf`` gives the prior mean itself, ``0`` the count).
+
+    Returns
+    -------
+    ndarray
+    """
+    y = np.asarray(counts, dtype=float)
+    mu = np.asarray(prior_mean, dtype=float)
+    if not alpha >= 0:
+        raise ProfilerError(f"observed: gamma shape must be >= 0, got {alpha!r}")
+    if np.isinf(alpha):
+        return mu.copy()
+    return mu * (alpha + y) / (alpha + mu)
+
+
+def _design(covariates, residents: np.ndarray) -> np.ndarray:
+    """Standardised covariates plus log residents (log1p for non-negative columns first)."""
+    x = np.asarray(covariates, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.shape[0] != residents.size:
+        raise ProfilerError(f"observed: covariates have {x.shape[0]} rows for {residents.size} "
+                            "areas; give one row per area")
+    if not np.isfinite(x).all():
+        raise ProfilerError("observed: covariates: blank or infinite values; fill them first")
+    cols = [np.log(residents)]
+    for j in range(x.shape[1]):
+        c = x[:, j]
+        cols.append(np.log1p(c) if (c >= 0).all() else c)
+    z = np.column_stack(cols)
+    sd = z.std(axis=0)
+    z = (z[:, sd > 0] - z[:, sd > 0].mean(axis=0)) / sd[sd > 0]
+    return np.column_stack([np.ones(len(z)), z])
+
+
+def nb_prior(counts, covariates, residents, ridge: float = RIDGE) -> tuple[np.ndarray, float]:
+    """Fit a negative-binomial (NB2) regression of counts on covariates: prior mean and shape.
+
+    ``log mu_i = b0 + x_i b`` with ``x_i`` the standardised covariates and log residents
+    (non-negative covariates, such as rates, are taken as ``log1p`` first); variance
+    ``mu + mu^2 / alpha``. Maximum likelihood, with a ridge penalty ``ridge * |b|^2 / 2`` on the
+    slopes (not the intercept).
+
+    Parameters
+    ----------
+    counts : array-like
+        Incidents per area over the observed window.
+    covariates : array-like
+        One row per area, one column per covariate.
+    residents : array-like
+        Residents per area (positive).
+    ridge : float
+        Penalty weight (0 = plain maximum likelihood).
+
+    Returns
+    -------
+    (ndarray, float)
+        Prior mean count per area and the gamma shape ``alpha`` (``inf`` when the counts show
+        no variance beyond the regression's Poisson).
+    """
+    from scipy.optimize import minimize
+    from scipy.special import gammaln, psi
+
+    y, n = _check(counts, residents)
+    x = _design(covariates, n)
+    if y.sum() == 0:
+        return np.zeros_like(y), np.inf
+    pen = np.full(x.shape[1], float(ridge))
+    pen[0] = 0.0
+
+    def nll(theta):
+        b, log_a = theta[:-1], theta[-1]
+        a = np.exp(log_a)
+        eta = np.clip(x @ b, -30, 30)
+        mu = np.exp(eta)
+        ll = (gammaln(y + a) - gammaln(a) - gammaln(y + 1) + a * (log_a - np.log(a + mu))
+              + y * (eta - np.log(a + mu)))
+        g_eta = a * (y - mu) / (a + mu)
+        g_a = (psi(y + a) - psi(a) + log_a - np.log(a + mu) + (mu - y) / (a + mu)).sum() * a
+        f = -ll.sum() + 0.5 * float(pen @ b**2)
+        grad = np.append(-(x.T @ g_eta) + pen * b, -g_a)
+        return f, grad
+
+    start = np.zeros(x.shape[1] + 1)
+    start[0] = np.log(y.mean())
+    fit = minimize(nll, start, jac=True, method="L-BFGS-B",
+                   bounds=[(None, None)] * x.shape[1] + [(-10.0, 12.0)])
+    b, log_a = fit.x[:-1], fit.x[-1]
+    mu = np.exp(np.clip(x @ b, -30, 30))
+    return mu, (np.inf if log_a >= 12.0 - 1e-6 else float(np.exp(log_a)))
+
+
+def covariate_eb(counts, covariates, residents, ridge: float = RIDGE) -> np.ndarray:
+    """Covariate empirical-Bayes counts: each count shrunk toward its regression prediction.
+
+    The prior is :func:`nb_prior` fitted on these counts; the result is
+    :func:`nb_posterior_mean` (incidents over the same window, not per resident).
+
+    Parameters
+    ----------
+    counts, covariates, residents, ridge
+        As :func:`nb_prior`.
+
+    Returns
+    -------
+    ndarray
+        Posterior mean count per area.
+    """
+    mu, alpha = nb_prior(counts, covariates, residents, ridge)
+    return nb_posterior_mean(np.asarray(counts, dtype=float), mu, alpha)
+
+
 def observed_rate(
     counts,
     residents,
     method: str = "eb_global",
     groups: Sequence[str] | None = None,
     months: int = 1,
+    covariates=None,
 ) -> np.ndarray:
     """Compute an observed-violence indicator per area: incidents per 1,000 residents a year.
 
@@ -175,15 +317,20 @@ def observed_rate(
         Incidents per area over the observed window.
     residents : array-like
         Residents per area.
-    method : {"eb_global", "eb_local", "raw_rate", "count"}
+    method : {"eb_global", "eb_local", "raw_rate", "count", "eb_covariate", "count_eb"}
         ``eb_global``: Marshall EB toward the pooled rate; ``eb_local``: toward the area's group
         (``groups``, e.g. the district); ``raw_rate``: incidents per resident; ``count``: the
-        count per month of the window (the naive forecaster; not per resident).
+        count per month of the window (the naive forecaster; not per resident);
+        ``eb_covariate``: the covariate EB count (:func:`covariate_eb`) per resident;
+        ``count_eb``: the covariate EB count per month (a place measure, like ``count``).
     groups : sequence of str, optional
         Group per area, needed for ``eb_local``.
     months : int
         Months in the window; rates are annualised (x 12 / months) per 1,000 residents, and
         ``count`` is divided by it (records per month), so windows of any length compare.
+    covariates : array-like, optional
+        One row per area (e.g. the IoD2025 indicators), needed for ``eb_covariate`` and
+        ``count_eb``.
 
     Returns
     -------
@@ -196,6 +343,12 @@ def observed_rate(
     y, n = _check(counts, residents)
     if method == "count":
         return y / months
+    if method in COVARIATE_METHODS:
+        if covariates is None:
+            raise ProfilerError(f"observed: {method} needs covariates (e.g. the IoD2025 "
+                                "indicator columns)")
+        post = covariate_eb(y, covariates, n)
+        return post / months if method == "count_eb" else post / n * PER * 12.0 / months
     if method == "raw_rate":
         rate = y / n
     elif method == "eb_global":

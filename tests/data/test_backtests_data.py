@@ -47,3 +47,23 @@ def test_btdata002_point_estimates_match_a_fresh_run(shipped, case):
     prev = fresh.loc[("previous period counts", "top 10%")]
     assert record["targets_met"]["top10_vs_previous_counts"] == bool(
         prof["hit_rate"] >= prev["hit_rate"])
+
+
+def test_btdata003_selection_splits_lie_inside_their_backtests_fit_windows(tmp_path):
+    from profiler.backtest import check_windows
+    from profiler.backtest_data import SELECTION_SPLITS, load_suite
+    from profiler.errors import ProfilerError
+
+    backtests = {c["id"]: c for c in SHIPPED_BACKTESTS}
+    assert SELECTION_SPLITS, "data/indicators/backtest_suite.toml declares no [[selection]]"
+    for split in SELECTION_SPLITS:
+        check_windows(split["fit_before"], parse_months(split["test"]),
+                      parse_months(split["observed"]))
+        case = backtests[split["inside"]]
+        assert split["area"] == case["area"]
+        months = parse_months(split["test"]) + parse_months(split["observed"])
+        assert max(months) < case["fit_before"], (split["id"], "sees the test window")
+    (tmp_path / "indicators").mkdir()
+    (tmp_path / "indicators" / "backtest_suite.toml").write_text('[[backtest]]\nid = "x"\n')
+    with pytest.raises(ProfilerError, match=r"\[\[backtest\]\] 'x' lacks area"):
+        load_suite(tmp_path)

@@ -226,6 +226,31 @@ def test_bt012_profile_backtest_uses_only_the_observed_months():
                          **kw)
 
 
+def test_bt013b_covariate_eb_columns_use_the_iod_indicators_and_observed_months_only():
+    from profiler.backtest import add_observed_columns
+    from profiler.build import INDICATOR_COLUMNS
+    from profiler.observed import observed_rate
+    from profiler.spec import parse_spec
+
+    table = random_table(50, 4, seed=5)
+    rng = np.random.default_rng(5)
+    for col in INDICATOR_COLUMNS:
+        table[col] = rng.lognormal(size=50)
+    codes = table["lsoa21_code"].tolist()
+    incidents = _incidents(codes, {m: rng.poisson(2.0, 50) for m in ("2024-01", "2024-02")})
+    raw = make_spec(4).to_dict()
+    raw["indicator"].append({**raw["indicator"][0], "id": "obs", "column": "observed_sv_count_eb",
+                             "weight": 5.0})
+    spec = parse_spec(raw)
+    pop = pd.Series(rng.integers(1000, 3000, 50).astype(float), index=codes)
+    out = add_observed_columns(table, spec, incidents, ["2024-01"], pop)
+    counts = (incidents[incidents["month"] == "2024-01"]["lsoa21_code"].value_counts()
+              .reindex(codes, fill_value=0).to_numpy())
+    expected = observed_rate(counts, pop.to_numpy(), "count_eb", months=1,
+                             covariates=table[list(INDICATOR_COLUMNS)].to_numpy())
+    np.testing.assert_allclose(out["observed_sv_count_eb"].to_numpy(), expected)
+
+
 def test_bt013_flat_within_finds_district_constants():
     table = random_table(40, 4, seed=4)
     table["c2"] = table["lad24_code"].map({"E07000219": 3.0, "E07000220": 7.0})

@@ -14,7 +14,10 @@ from profiler.errors import ProfilerError
 from profiler.observed import (
     QUADRANTS,
     count_incidents,
+    covariate_eb,
     marshall_eb,
+    nb_posterior_mean,
+    nb_prior,
     observed_rate,
     quadrants,
 )
@@ -127,6 +130,7 @@ def test_obs008_quadrants_partition_and_permute(rows):
 def test_obs009_shipped_backtest_reproduces_the_measured_baselines():
     from profiler.backtest import profile_backtest
     from profiler.backtest_data import (
+        SHIPPED_BACKTESTS,
         iod_baselines,
         land_area_km2,
         load_shipped_incidents,
@@ -142,7 +146,8 @@ def test_obs009_shipped_backtest_reproduces_the_measured_baselines():
     test = ("2024-01", "2024-02", "2024-03", "2024-04")
     observed = ("2018-10", "2018-11", "2018-12", "2019-01", "2019-02")
     inc = load_shipped_incidents(DATA, observed + test, areas)
-    r = profile_backtest(table, spec, inc, fit_before="2024-01", test_months=test,
+    scope = SHIPPED_BACKTESTS[0]["area"]  # the shipped force's county
+    r = profile_backtest(table, spec, inc, fit_before="2024-01", test_months=test, scope=scope,
                          observed_months=observed, residents=residents(DATA),
                          area=land_area_km2(areas), baselines=iod_baselines(DATA), n_boot=0)
     t = r.table.set_index(["ranking", "set"])["hit_rate"]
@@ -152,10 +157,79 @@ def test_obs009_shipped_backtest_reproduces_the_measured_baselines():
     # the default, with recent observed violence, finds at least as much.
     old = profile_backtest(table, load_spec(DATA / "indicators" / "spec_iod_only.toml"), inc,
                            fit_before="2024-01", test_months=test, observed_months=observed,
-                           residents=residents(DATA), n_boot=0)
+                           residents=residents(DATA), scope=scope, n_boot=0)
     old_t = old.table.set_index(["ranking", "set"])["hit_rate"]
     assert old_t["profile", "top 10%"] < t["previous period counts", "top 10%"]
     assert t["profile", "top 10%"] >= t["previous period counts", "top 10%"]
     assert t["previous period counts", "top 10%"] == pytest.approx(0.259, abs=0.003)
     assert t["random (expected)", "top 10%"] == pytest.approx(0.10)
     assert t["ceiling (test counts)", "top 10%"] == pytest.approx(0.307, abs=0.003)
+
+
+def test_obs010_nb_posterior_mean_hand_worked():
+    # Gamma prior of mean 2 and shape 2 (variance 2): posterior Gamma(2 + y, rate 2/2 + 1 = 2),
+    # mean (2 + y) / 2: y = 0 -> 1, y = 6 -> 4; the count's weight mu / (alpha + mu) = 1/2.
+    np.testing.assert_allclose(nb_posterior_mean([0, 6], [2, 2], 2.0), [1.0, 4.0])
+    np.testing.assert_allclose(nb_posterior_mean([0, 6], [2, 2], np.inf), [2.0, 2.0])
+    np.testing.assert_allclose(nb_posterior_mean([0, 6], [2, 2], 0.0), [0.0, 6.0])
+    # A larger prior mean gives the count more weight: mu = 8 -> 8 (2 + 6) / 10 = 6.4.
+    np.testing.assert_allclose(nb_posterior_mean([6], [8], 2.0), [6.4])
+
+
+def test_obs011_intercept_only_prior_is_the_mean_count():
+    # Equal residents and a constant covariate leave only the intercept; its NB maximum-
+    # likelihood equation sum alpha (y - mu) / (alpha + mu) = 0 gives mu = mean(y) = 4.
+    y = np.array([0.0, 2, 4, 10])
+    mu, alpha = nb_prior(y, np.ones((4, 1)), np.full(4, 1500.0))
+    np.testing.assert_allclose(mu, 4.0, rtol=1e-5)
+    assert 0 < alpha < np.inf
+    post = covariate_eb(y, np.ones((4, 1)), np.full(4, 1500.0))
+    np.testing.assert_allclose(post, nb_posterior_mean(y, mu, alpha))
+    # Per month and per 1,000 residents a year over a 2-month window.
+    np.testing.assert_allclose(observed_rate(y, np.full(4, 1500.0), "count_eb", months=2,
+                                             covariates=np.ones((4, 1))), post / 2)
+    np.testing.assert_allclose(observed_rate(y, np.full(4, 1500.0), "eb_covariate", months=2,
+                                             covariates=np.ones((4, 1))), post / 1500 * 6000)
+    with pytest.raises(ProfilerError, match="count_eb needs covariates"):
+        observed_rate(y, np.full(4, 1500.0), "count_eb")
+    assert nb_prior(np.zeros(4), np.ones((4, 1)), np.full(4, 1500.0))[1] == np.inf
+
+
+def test_obs012_prior_follows_the_covariate():
+    # Counts driven by a covariate: the prior recovers the ordering, the shrunk counts track the
+    # true means better than the raw counts.
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(400, 3))
+    n = rng.integers(1000, 3000, 400).astype(float)
+    lam = np.exp(0.8 + 0.7 * x[:, 0]) * rng.gamma(4.0, 0.25, 400)
+    y = rng.poisson(lam).astype(float)
+    mu, alpha = nb_prior(y, x, n)
+    assert np.corrcoef(np.log(mu), x[:, 0])[0, 1] > 0.95
+    assert 1.5 < alpha < 10
+    post = covariate_eb(y, x, n)
+    assert np.corrcoef(post, lam)[0, 1] > np.corrcoef(y, lam)[0, 1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 3), st.integers(200, 3000)),
+                min_size=4, max_size=40))
+def test_obs013_covariate_eb_between_count_and_prior_and_monotone(rows):
+    y = np.array([r[0] for r in rows], dtype=float)
+    x = np.array([[float(r[1])] for r in rows])
+    n = np.array([float(r[2]) for r in rows])
+    if y.sum() == 0:
+        return
+    mu, alpha = nb_prior(y, x, n)
+    post = nb_posterior_mean(y, mu, alpha)
+    lo, hi = np.minimum(y, mu), np.maximum(y, mu)
+    assert (lo - 1e-9 <= post).all() and (post <= hi + 1e-9).all()
+    # Areas alike in covariates and residents keep the order of their counts.
+    key = x[:, 0] * 1e5 + n
+    for k in np.unique(key):
+        same = key == k
+        order = np.argsort(y[same], kind="stable")
+        assert (np.diff(post[same][order]) >= -1e-9).all()
+    # Permuting areas permutes the result.
+    perm = np.random.default_rng(len(rows)).permutation(len(rows))
+    np.testing.assert_allclose(covariate_eb(y[perm], x[perm], n[perm]), post[perm], rtol=1e-3,
+                               atol=1e-4)
