@@ -1,19 +1,31 @@
-/* First script of every page (app.py puts it in <head>, ahead of Dash's bundles; it is in
- * assets_ignore so Dash does not add it again). Its data-worker attribute is the URL of
- * assets/lsoa-worker.js; on the explore page data-geometry is the URL of the scope's geometry,
- * and the worker starts fetching and projecting it at once, while the browser is still
- * running Dash's bundles. svrp-canvas.js picks the result up with svrpBoot.start(url). */
+/* In <head> of every page, ahead of Dash's bundles (app.py; in assets_ignore so Dash does not add
+ * it again). Its data-worker attribute is the URL of assets/lsoa-worker.js; on a map page
+ * data-geometry is the URL of the scope's geometry, and the worker starts fetching and
+ * projecting it at once, while the browser is still running Dash's bundles (or, with
+ * data-on-page, the page does it at once: a small scope). svrp-canvas.js picks the result up
+ * with svrpBoot.start(url); boot.via[url] says which did it ("worker" or "page"), for tests. */
 (function () {
     "use strict";
     /* No response to the worker's request by then: it is stuck (a sign-in challenge only the
      * page can answer, say), and the page fetches the geometry itself. */
     const WATCHDOG_MS = 15000;
     const me = document.currentScript;
-    const boot = window.svrpBoot = {worker: me && me.dataset.worker, jobs: {}, timings: {}};
+    const boot = window.svrpBoot = {worker: me && me.dataset.worker, jobs: {}, timings: {}, via: {}};
 
-    /* The worker's result for a geometry URL, once per URL: a Promise of its message. */
+    /* The worker's result for a geometry URL, once per URL: a Promise of its message. The
+     * page's own geometry, where the server says it is small (data-on-page: a county, with a
+     * first paint), is parsed here instead, by the worker's code loaded as a script in <head>. */
     boot.start = function (url) {
         if (boot.jobs[url]) { return boot.jobs[url]; }
+        if (url === page && me.dataset.onPage && window.svrpLoadGeometry) {
+            boot.via[url] = "page";
+            boot.jobs[url] = window.svrpLoadGeometry(url).then(function (data) {
+                boot.ready = performance.now();
+                return data;
+            }, function (err) { return {url: url, error: String(err), onPage: true}; });
+            return boot.jobs[url];
+        }
+        boot.via[url] = "worker";
         boot.jobs[url] = new Promise(function (resolve) {
             let w = null;
             try { w = new Worker(boot.worker); } catch (err) { resolve({url: url, error: String(err)}); return; }
@@ -37,7 +49,8 @@
     };
 
     const url = me && me.dataset.geometry;
-    if (url && boot.worker && window.Worker) {
+    const page = url;
+    if (url && ((boot.worker && window.Worker) || window.svrpLoadGeometry)) {
         boot.start(url);
         if (window.svrp && window.svrp.firstPaint) { window.svrp.firstPaint(); }  /* svrp-paint.js */
     }

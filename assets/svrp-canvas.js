@@ -54,6 +54,7 @@
 
     /* The worker's work on the page itself: loads lsoa-worker.js as a plain script. */
     function onPage(url) {
+        if (window.svrpBoot && window.svrpBoot.via) { window.svrpBoot.via[url] = "page"; }
         const run = function () {
             return window.svrpLoadGeometry(url).catch(function (err) {
                 return {url: url, error: String(err), onPage: true};

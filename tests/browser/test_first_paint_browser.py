@@ -81,10 +81,15 @@ def test_fpb001_first_paint_is_where_and_as_the_live_map_draws(small, server, pa
     assert all(abs(a - b) <= 1 for a, b in zip(m["painted_rect"], rect, strict=True)), \
         f"{path}: first paint at {m['painted_rect']}, live map at {rect}"
     assert m["painted_zoom"] == drv.execute_script(ZOOM_JS, key), path
-    # the copy has gone, and the geometry came once (the worker's request from the cache)
+    # the copy has gone, and the geometry came once: parsed on the page from its preload (one
+    # download in the page's list), as a small scope should be
     assert drv.execute_script("return document.getElementById('svrp-shell');") is None
-    timings = drv.execute_script("return window.svrpBoot.timings;")
-    assert [t["transfer"] for t in timings.values()] == [0], timings
+    via = drv.execute_script("return window.svrpBoot.via;")
+    assert list(via.values()) == ["page"], via
+    downloads = drv.execute_script(
+        "return performance.getEntriesByName(new URL(arguments[0], location.href).href).length;",
+        next(iter(via)))
+    assert downloads == 1
 
 
 def test_fpb002_the_copy_alone_shows_the_coloured_map(fresh_driver, server):

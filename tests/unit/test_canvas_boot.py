@@ -43,13 +43,18 @@ def test_cvs001_explore_head_starts_the_worker_on_its_scope(client):
     assert boot, "no boot script in <head>"
     assert 'data-worker="/assets/lsoa-worker.js"' in boot.group(0)
     assert 'data-geometry="/data/lsoa21/E07000219.geojson"' in boot.group(0)
-    # ahead of every Dash bundle (the first paint's script, then boot), and neither these nor the
-    # worker added again by Dash
+    # ahead of every Dash bundle: the first paint's script, the worker's code (a small scope is
+    # parsed on the page), then boot; none of them added again by Dash
     scripts = _scripts(html)
-    assert scripts[:2] == ["/assets/svrp-paint.js", "/assets/svrp-boot.js"]
-    assert sum("svrp-boot.js" in s for s in scripts) == 1
-    assert sum("svrp-paint.js" in s for s in scripts) == 1
-    assert not any("lsoa-worker.js" in s for s in scripts)
+    assert scripts[:3] == ["/assets/svrp-paint.js", "/assets/lsoa-worker.js",
+                           "/assets/svrp-boot.js"]
+    assert 'data-on-page="true"' in boot.group(0)
+    for name in ("svrp-boot.js", "svrp-paint.js", "lsoa-worker.js"):
+        assert sum(name in s for s in scripts) == 1, name
+    # England: the worker does it (no worker script on the page, no data-on-page)
+    england = client.get("/explore?scope=england").get_data(as_text=True).split("</head>", 1)[0]
+    assert "data-on-page" not in england and "lsoa-worker.js\"></script>" not in england
+    assert 'data-geometry="/data/lsoa21/england.geojson"' in england
     assert any("svrp-canvas.js" in s for s in scripts) and any("/svrp.js" in s for s in scripts)
     # the geometry is preloaded first of all, once, at high priority (the worker's request is
     # then answered by the browser's cache: test_first_paint checks it is downloaded once)
