@@ -59,7 +59,8 @@ from profiler.partner import (
 )
 from profiler.pipeline import score_scope
 
-SYNTHETIC_FILE = Path("partner") / "synthetic_incidents_warwickshire.csv"
+# data/partner/synthetic_incidents_<area slug>.csv: an area's SYNTHETIC example extract.
+SYNTHETIC_PREFIX = Path("partner") / "synthetic_incidents_"
 OPEN_PROXY = "open proxies"
 _DATA_URL = re.compile(r"^data:[\w.+/-]*(?:;[\w=.+-]+)*;base64,", re.ASCII)
 _WHOLE = re.compile(r"^\s*\d+\s*$")
@@ -348,9 +349,16 @@ def load_extract_upload(state: AppState, content: bytes, filename: str) -> Extra
                          covered=partner_covered(incidents["date"]))
 
 
+def synthetic_file(data_dir: str | Path, slug: str) -> Path:
+    """The SYNTHETIC example extract for an area: its own if shipped, else the first shipped."""
+    own = Path(data_dir) / f"{SYNTHETIC_PREFIX}{slug}.csv"
+    shipped = sorted(own.parent.glob(f"{SYNTHETIC_PREFIX.name}*.csv"))
+    return own if own.exists() or not shipped else shipped[0]
+
+
 def load_synthetic(state: AppState) -> ExtractUpload:
     """The shipped SYNTHETIC example extract (``data/partner``), loaded like an upload."""
-    path = Path(state.settings.data_dir) / SYNTHETIC_FILE
+    path = synthetic_file(state.settings.data_dir, state.home.slug)
     try:
         content = path.read_bytes()
     except OSError as exc:
