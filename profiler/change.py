@@ -29,10 +29,10 @@ measures both editions share", not as "risk went up by this much". In plain word
   on the rooms-based measure (the one IoD2019 used), not the bedroom-standard one in today's
   profile. The mental health indicator was renamed and rebuilt from updated health records.
   Homelessness is left out: it is a district-wide figure and the law behind it changed in 2018.
-* **Boundaries changed in 2021.** The 2019 figures are for 2011 areas. In Warwickshire 328 areas
-  are unchanged and 11 were split into 26 new areas; each new piece is given the figures of the
-  whole old area it came from (``carried_from_2011`` = ``S``), so split pieces cannot show their
-  own 2019 differences.
+* **Boundaries changed in 2021.** The 2019 figures are for 2011 areas. In England 31,810 areas
+  are unchanged, 834 were split into 1,842 new areas and 194 merged into 97; each piece of a
+  split area is given the figures of the whole old area it came from (``carried_from_2011`` =
+  ``S``), so split pieces cannot show their own 2019 differences.
 * **Scores are relative.** Each edition is scored against the area as it was then (mean 0,
   bands by standard deviations), so when every area improves equally nothing changes band.
 * **police.uk locations are approximate.** Each crime is moved to the centre of a nearby street

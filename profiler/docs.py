@@ -31,7 +31,7 @@ ATTRIBUTIONS = (
     (
         "Police recorded crime",
         "Contains public sector information licensed under the OGL v3.0 — data.police.uk "
-        "(street-level crime of each force shown; data/PROVENANCE.md names them).",
+        "(Warwickshire Police).",
     ),
     (
         "MSOA names (House of Commons Library)",

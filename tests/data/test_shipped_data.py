@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from shipped import WARWICKSHIRE
 
 from profiler.build import (
     IDENTITY_COLUMNS,
@@ -23,7 +24,6 @@ from profiler.spec import load_spec
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
 TABLE = DATA / "indicators" / "lsoa21_indicators.csv"
-WARWICKSHIRE = "E10000031"
 DISTRICT_SIZES = {"E07000218": 38, "E07000219": 84, "E07000220": 67, "E07000221": 77,
                   "E07000222": 88}
 RUNTIME_PATHS = ("profiler", "layers", "pages", "dashboard", "app.py")
