@@ -373,15 +373,10 @@ def _boundaries(data: Path, area, codes=None):
     An area's own detailed file (``boundaries/<area>_lsoa21.gpkg``) when one covers it,
     England's otherwise, and for ``"england"``.
     """
-    from profiler.geo import ENGLAND, LSOA_SUFFIX, detailed_lsoa_files, load_lsoa_boundaries
+    from profiler.geo import ENGLAND, covering_scope, load_lsoa_boundaries
 
-    wanted = set(codes if codes is not None else getattr(area, "lsoa_codes", ()))
-    if area != ENGLAND and wanted:
-        for name in detailed_lsoa_files(data):
-            gdf = load_lsoa_boundaries(data, name.removesuffix(LSOA_SUFFIX))
-            if wanted <= set(gdf["lsoa21_code"]):
-                return gdf
-    return load_lsoa_boundaries(data, ENGLAND)
+    wanted = codes if codes is not None else getattr(area, "lsoa_codes", ())
+    return load_lsoa_boundaries(data, ENGLAND if area == ENGLAND else covering_scope(data, wanted))
 
 
 def band_counts_markdown(counts, label: str = "District") -> str:

@@ -51,7 +51,7 @@ from profiler.change import ChangeSources
 from profiler.codes import LSOA21_RE
 from profiler.engine import THEMES
 from profiler.errors import ProfilerError
-from profiler.geo import ENGLAND_LSOA_FILE, detailed_lsoa_files
+from profiler.geo import ENGLAND, covering_scope, lsoa_file
 from profiler.spec import Spec
 from profiler.stability import StabilitySettings
 from profiler.stability import area_stability as _stability
@@ -164,8 +164,7 @@ def area_boundaries(
     -------
     GeoDataFrame
         ``lsoa21_code`` and geometry (EPSG:4326), one row per code, sorted by code;
-        ``attrs["boundaries"]`` names the file read: the first shipped area file
-        (:func:`profiler.geo.detailed_lsoa_files`) that covers every code, else England's.
+        ``attrs["boundaries"]`` names the file read (:func:`profiler.geo.covering_scope`).
 
     Raises
     ------
@@ -173,26 +172,13 @@ def area_boundaries(
         If a code is malformed or in no shipped boundary file, or a file is unreadable.
     """
     codes = area_codes(lsoa_codes)
-    folder = Path(data_dir) / "boundaries"
-    for name in detailed_lsoa_files(data_dir):
-        path = folder / name
-        if not path.exists():
-            continue
-        import pyogrio
-
-        try:
-            shipped = pyogrio.read_dataframe(path, columns=["lsoa21_code"], read_geometry=False)
-        except Exception:  # noqa: S112 - an unreadable optional detail file: use England's
-            continue
-        if set(codes) <= set(shipped["lsoa21_code"]):
-            gdf = _read_lsoas(path, None)
-            gdf = gdf[gdf["lsoa21_code"].isin(codes)]
-            break
-    else:
-        name = ENGLAND_LSOA_FILE
-        path = folder / name
-        gdf = _read_lsoas(path, codes if len(codes) <= WHERE_LIMIT else None)
-        gdf = gdf[gdf["lsoa21_code"].isin(codes)]
+    scope = covering_scope(data_dir, codes)
+    name = lsoa_file(scope)
+    path = Path(data_dir) / "boundaries" / name
+    # An area's own file is small: read whole. England's: only the codes, unless very many.
+    some = codes if scope == ENGLAND and len(codes) <= WHERE_LIMIT else None
+    gdf = _read_lsoas(path, some)
+    gdf = gdf[gdf["lsoa21_code"].isin(codes)]
     gdf = gdf.drop_duplicates("lsoa21_code").sort_values("lsoa21_code").reset_index(drop=True)
     if len(gdf) != len(codes):
         absent = sorted(set(codes) - set(gdf["lsoa21_code"]))

@@ -93,6 +93,38 @@ def detailed_lsoa_files(data_dir: str | Path) -> tuple[str, ...]:
                         if p.name != ENGLAND_LSOA_FILE))
 
 
+def covering_scope(data_dir: str | Path, lsoa_codes) -> str:
+    """Pick the most detailed shipped 2021 LSOA file that covers every code.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The ``data`` folder.
+    lsoa_codes : iterable of str
+        2021 LSOA codes (an area's).
+
+    Returns
+    -------
+    str
+        The slug of the first area file (:func:`detailed_lsoa_files`) holding every code, else
+        ``"england"``; a scope for :func:`load_lsoa_boundaries`. Only the files' code columns
+        are read.
+    """
+    import pyogrio
+
+    codes = set(lsoa_codes)
+    folder = Path(data_dir) / "boundaries"
+    for name in detailed_lsoa_files(data_dir) if codes else ():
+        try:
+            shipped = pyogrio.read_dataframe(folder / name, columns=["lsoa21_code"],
+                                             read_geometry=False)
+        except Exception:  # noqa: S112 - an unreadable optional detail file: use England's
+            continue
+        if codes <= set(shipped["lsoa21_code"]):
+            return name.removesuffix(LSOA_SUFFIX)
+    return ENGLAND
+
+
 def load_lsoa_boundaries(data_dir: str | Path, scope: str) -> gpd.GeoDataFrame:
     """Load 2021 LSOA polygons.
 
