@@ -269,7 +269,7 @@ class AreaProfile:
 
     # -- derived tables --------------------------------------------------------------------
     def _shipped(self, kind: str, load: Callable[[Path], pd.DataFrame]) -> pd.DataFrame | None:
-        path = self._data / "indicators" / f"{kind}_{self.area.slug}.csv"
+        path = self._data / self.area.data_file(kind)
         return load(path) if path.exists() else None
 
     @cached_property

@@ -32,6 +32,7 @@ import pandas as pd
 from dashboard import shared
 from dashboard.shared import Store
 from dashboard.state import AppState
+from profiler.area import AREA_FILES, HomeArea
 from profiler.disclosure import display_value, mark_suppressed, small_mask, suppress
 from profiler.engine import (
     BANDS,
@@ -59,8 +60,6 @@ from profiler.partner import (
 )
 from profiler.pipeline import score_scope
 
-# data/partner/synthetic_incidents_<area slug>.csv: an area's SYNTHETIC example extract.
-SYNTHETIC_PREFIX = Path("partner") / "synthetic_incidents_"
 OPEN_PROXY = "open proxies"
 _DATA_URL = re.compile(r"^data:[\w.+/-]*(?:;[\w=.+-]+)*;base64,", re.ASCII)
 _WHOLE = re.compile(r"^\s*\d+\s*$")
@@ -349,16 +348,16 @@ def load_extract_upload(state: AppState, content: bytes, filename: str) -> Extra
                          covered=partner_covered(incidents["date"]))
 
 
-def synthetic_file(data_dir: str | Path, slug: str) -> Path:
+def synthetic_file(data_dir: str | Path, area: HomeArea) -> Path:
     """The SYNTHETIC example extract for an area: its own if shipped, else the first shipped."""
-    own = Path(data_dir) / f"{SYNTHETIC_PREFIX}{slug}.csv"
-    shipped = sorted(own.parent.glob(f"{SYNTHETIC_PREFIX.name}*.csv"))
+    own = Path(data_dir) / area.data_file("synthetic")
+    shipped = sorted(Path(data_dir).glob(AREA_FILES["synthetic"].format(slug="*")))
     return own if own.exists() or not shipped else shipped[0]
 
 
 def load_synthetic(state: AppState) -> ExtractUpload:
     """The shipped SYNTHETIC example extract (``data/partner``), loaded like an upload."""
-    path = synthetic_file(state.settings.data_dir, state.home.slug)
+    path = synthetic_file(state.settings.data_dir, state.home)
     try:
         content = path.read_bytes()
     except OSError as exc:

@@ -441,8 +441,10 @@ def cmd_stability(args: argparse.Namespace) -> int:
 
 
 def _derived_out(args: argparse.Namespace, kind: str, area) -> Path:
-    """``DATA/indicators/<kind>_<area slug>.csv``: where the app looks for an area's table."""
-    return Path(args.data) / "indicators" / f"{kind}_{getattr(area, 'slug', area)}.csv"
+    """Where the app looks for an area's ``kind`` table (:data:`profiler.area.AREA_FILES`)."""
+    from profiler.area import AREA_FILES
+
+    return Path(args.data) / AREA_FILES[kind].format(slug=getattr(area, "slug", area))
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:

@@ -55,6 +55,18 @@ _QUALIFIERS = {"county": "county", "utla": "county", "unitary": "county", "distr
                "pfa": "force", "police": "force"}
 DEFAULT_AREA = "E10000031"  # Warwickshire
 """The home area when none is set (``SVRP_AREA``, ``--area``): the one place naming it."""
+AREA_FILES = {
+    "hotspots": "indicators/hotspots_{slug}.csv",
+    "stability": "indicators/stability_{slug}.csv",
+    "change": "indicators/change_{slug}.csv",
+    "lsoa21": "boundaries/{slug}_lsoa21.gpkg",
+    "districts": "boundaries/{slug}_districts.gpkg",
+    "wards": "boundaries/{slug}_wards25.gpkg",
+    "synthetic": "partner/synthetic_incidents_{slug}.csv",
+}
+"""Files an area may have under the data folder, named by its :attr:`HomeArea.slug`: its derived
+tables (shipped, or written by ``python -m profiler <kind>``), detailed boundaries and SYNTHETIC
+example extract. ``data/PROVENANCE.md`` says which areas' are shipped."""
 _PRIORITY = {level: n for n, level in enumerate(LEVELS)}
 _NOT_FOUND = "no English county, force area, partnership or district of that name or code"
 _SPACE_RE = re.compile(r"\s+")
@@ -137,6 +149,10 @@ class HomeArea:
     def slug(self) -> str:
         """Lower-case name with hyphens, for file names (``north-worcestershire``)."""
         return _SLUG_RE.sub("-", self.name.lower()).strip("-") or self.code.lower()
+
+    def data_file(self, kind: str) -> Path:
+        """Path of one of the area's files under the data folder (see :data:`AREA_FILES`)."""
+        return Path(AREA_FILES[kind].format(slug=self.slug))
 
     @property
     def label(self) -> str:

@@ -1,8 +1,8 @@
 """Loading shipped boundaries and police.uk points (file I/O at the edge of the core).
 
-Files are found by name, so any area's can be shipped: ``boundaries/<area>_lsoa21.gpkg``,
-``<area>_districts.gpkg`` and ``<area>_wards25.gpkg`` for an area's detailed boundaries (``<area>``
-its :attr:`profiler.area.HomeArea.slug`), ``boundaries/england_lsoa21_bsc.gpkg`` for England, and
+Files are found by name, so any area's can be shipped: an area's detailed boundaries as
+:data:`profiler.area.AREA_FILES` names them (``boundaries/<area>_lsoa21.gpkg``, ``<area>`` its
+:attr:`profiler.area.HomeArea.slug`), ``boundaries/england_lsoa21_bsc.gpkg`` for England, and
 ``sources/police_uk/<YYYY-MM>-<force>-street.csv.gz`` for a force's police.uk months as
 published (``<force>`` police.uk's slug). ``data/PROVENANCE.md`` says which are shipped.
 
@@ -18,12 +18,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from profiler.area import AREA_FILES
 from profiler.errors import ProfilerError
 from profiler.police import STREET_RE
 
 ENGLAND = "england"
 ENGLAND_LSOA_FILE = "england_lsoa21_bsc.gpkg"
-LSOA_SUFFIX = "_lsoa21.gpkg"  # boundaries/<area>_lsoa21.gpkg: an area's detailed 2021 LSOAs
+# An area's detailed 2021 LSOAs are boundaries/<slug><LSOA_SUFFIX> (AREA_FILES["lsoa21"]).
+LSOA_SUFFIX = Path(AREA_FILES["lsoa21"]).name.replace("{slug}", "")
 POLICE_DIR = Path("sources") / "police_uk"
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 POLICE_MONTHS = (
@@ -177,7 +179,7 @@ def load_districts(data_dir: str | Path, area: str) -> gpd.GeoDataFrame:
     ProfilerError
         If the file is missing or malformed.
     """
-    path = Path(data_dir) / "boundaries" / f"{_slug(area)}_districts.gpkg"
+    path = Path(data_dir) / AREA_FILES["districts"].format(slug=_slug(area))
     return _read_gpkg(path, ("lad_code", "lad_name"))
 
 
@@ -201,7 +203,7 @@ def load_wards(data_dir: str | Path, area: str) -> gpd.GeoDataFrame:
     ProfilerError
         If the file is missing or malformed.
     """
-    path = Path(data_dir) / "boundaries" / f"{_slug(area)}_wards25.gpkg"
+    path = Path(data_dir) / AREA_FILES["wards"].format(slug=_slug(area))
     return _read_gpkg(path, ("ward_code", "ward_name", "lad_code"))
 
 
