@@ -454,13 +454,13 @@ class Record:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     sys.path.insert(0, str(ROOT))
-    from profiler.pipeline import WARWICKSHIRE
+    from profiler.area import DEFAULT_AREA
     from profiler.spec import load_spec
     from profiler.table import load_indicator_table
 
     spec = load_spec(ROOT / "data/indicators/spec.toml")
     table = load_indicator_table(ROOT / "data/indicators/lsoa21_indicators.csv", spec)
-    warks = table[table["utla_code"] == WARWICKSHIRE]
+    warks = table[table["utla_code"] == DEFAULT_AREA]
     lsoas = sorted(warks["lsoa21_code"])
     district_lsoas = sorted(warks[warks["lad24_code"] == "E07000219"]["lsoa21_code"])
     spec_weights = [i.weight for i in spec.indicators]

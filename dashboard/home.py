@@ -178,8 +178,8 @@ class AreaProfile:
         """Imported police.uk forces (store slugs) that police this area, most records first.
 
         A force is the area's when its name is one of the area's police force areas; another
-        force's records in the area's border LSOAs (Warwickshire Police has 6 in
-        Worcestershire) do not make it one.
+        force's records in the area's border LSOAs (a few of a neighbouring force's, snapped
+        across the boundary) do not make it one.
         """
         return area_forces(self._data, self.area)
 
@@ -269,7 +269,7 @@ class AreaProfile:
 
     # -- derived tables --------------------------------------------------------------------
     def _shipped(self, kind: str, load: Callable[[Path], pd.DataFrame]) -> pd.DataFrame | None:
-        path = self._data / "indicators" / f"{kind}_{self.area.slug}.csv"
+        path = self._data / self.area.data_file(kind)
         return load(path) if path.exists() else None
 
     @cached_property

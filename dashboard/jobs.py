@@ -50,7 +50,7 @@ LOG = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 SESSION_RE = re.compile(r"^[0-9a-f]{32}$")
 QUEUED, RUNNING, DONE, ERROR = "queued", "running", "done", "error"
-# The shipped stability_warwickshire.csv was made with these (python -m profiler stability).
+# The shipped stability_<area>.csv tables were made with these (python -m profiler stability).
 STABILITY_SETTINGS = StabilitySettings()
 STOPPED = "the run stopped (a server process restarted); start it again"
 CANCELLED = "cancelled: this tab asked for a run with other settings"

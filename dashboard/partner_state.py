@@ -32,6 +32,7 @@ import pandas as pd
 from dashboard import shared
 from dashboard.shared import Store
 from dashboard.state import AppState
+from profiler.area import AREA_FILES, HomeArea
 from profiler.disclosure import display_value, mark_suppressed, small_mask, suppress
 from profiler.engine import (
     BANDS,
@@ -59,7 +60,6 @@ from profiler.partner import (
 )
 from profiler.pipeline import score_scope
 
-SYNTHETIC_FILE = Path("partner") / "synthetic_incidents_warwickshire.csv"
 OPEN_PROXY = "open proxies"
 _DATA_URL = re.compile(r"^data:[\w.+/-]*(?:;[\w=.+-]+)*;base64,", re.ASCII)
 _WHOLE = re.compile(r"^\s*\d+\s*$")
@@ -348,9 +348,16 @@ def load_extract_upload(state: AppState, content: bytes, filename: str) -> Extra
                          covered=partner_covered(incidents["date"]))
 
 
+def synthetic_file(data_dir: str | Path, area: HomeArea) -> Path:
+    """The SYNTHETIC example extract for an area: its own if shipped, else the first shipped."""
+    own = Path(data_dir) / area.data_file("synthetic")
+    shipped = sorted(Path(data_dir).glob(AREA_FILES["synthetic"].format(slug="*")))
+    return own if own.exists() or not shipped else shipped[0]
+
+
 def load_synthetic(state: AppState) -> ExtractUpload:
     """The shipped SYNTHETIC example extract (``data/partner``), loaded like an upload."""
-    path = Path(state.settings.data_dir) / SYNTHETIC_FILE
+    path = synthetic_file(state.settings.data_dir, state.home)
     try:
         content = path.read_bytes()
     except OSError as exc:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from profiler.area import DEFAULT_AREA  # the one default home area
 from profiler.errors import ProfilerError
 from profiler.trends import DEFAULT_RAG_PCT  # the one default of the monitoring status rule
 
@@ -145,9 +146,9 @@ class Settings:
         True, "send a Content-Security-Policy and other security headers: true or false"
     )
     area: str = setting(
-        "E10000031",
+        DEFAULT_AREA,
         "the home area / opens: a county, police force area, partnership (CSP) or district "
-        "name or code, or districts joined by + (default Warwickshire, E10000031)",
+        f"name or code, or districts joined by + (default {DEFAULT_AREA})",
     )
     areas: str = setting(
         "",

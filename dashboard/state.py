@@ -91,7 +91,7 @@ INCIDENT_STYLE = {
     "ring": "#ffffff",
     "heat": ["#feb24c", "#fc4e2a", "#b10026"],
 }
-# Any scope's geometry (england, warwickshire or a district code), cut from the England web file.
+# Any scope's geometry (england, an area or a district code), cut from the England web file.
 AREA_GEOMETRY_ROUTE = "/data/lsoa21/<scope>.geojson"
 WEB_GEOMETRY_FILE = "england_lsoa21_web.geojson.gz"
 WEB_BOUNDS_FILE = "england_lsoa21_web.bounds.json"

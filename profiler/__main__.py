@@ -15,16 +15,16 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from profiler.area import DEFAULT_AREA
 from profiler.errors import ProfilerError
 
 DEFAULT_DATA = Path("data")
 DEFAULT_SPEC = DEFAULT_DATA / "indicators" / "spec.toml"
 DEFAULT_TABLE = DEFAULT_DATA / "indicators" / "lsoa21_indicators.csv"
 FORMATS = ("csv", "xlsx", "geojson")
-DEFAULT_AREA = "E10000031"  # Warwickshire, as the dashboard's SVRP_AREA default
 AREA_HELP = ("home area: a county, police force area, partnership or district name or code, "
              "districts joined by + (e.g. Worcestershire, 'West Mercia', E08000025+E08000026), "
-             "or england; default Warwickshire (E10000031). --scope is the same option")
+             f"or england; default {DEFAULT_AREA}, as SVRP_AREA's. --scope is the same option")
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -240,7 +240,6 @@ def cmd_check_spec(args: argparse.Namespace) -> int:
 
 def _incident_counts(args: argparse.Namespace, codes=None):
     """Load ``--incidents`` and return (theme counts, report, boundaries), or Nones."""
-    from profiler.geo import load_lsoa_boundaries
     from profiler.partner import load_code_lookup, load_incidents, residents_lsoa21, theme_counts
 
     path = getattr(args, "incidents", None) or getattr(args, "input", None)
@@ -250,7 +249,10 @@ def _incident_counts(args: argparse.Namespace, codes=None):
 
     check_threshold(args.threshold)
     content = _read_upload(path, "--incidents" if getattr(args, "incidents", None) else "--in")
-    boundaries = load_lsoa_boundaries(getattr(args, "data", DEFAULT_DATA), "warwickshire")
+    area = _area(args)
+    if codes is None and area != "england":
+        codes = area.lsoa_codes
+    boundaries = _boundaries(getattr(args, "data", DEFAULT_DATA), area, codes)
     if codes is not None:
         boundaries = boundaries[boundaries["lsoa21_code"].isin(set(codes))]
     start = time.perf_counter()
@@ -280,6 +282,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     """Validate an incident extract and write per-LSOA theme counts with suppression."""
     from profiler.partner import export_theme_counts, theme_sources
 
+    args.indicators = Path(args.data) / "indicators" / "lsoa21_indicators.csv"
     counts, report, boundaries = _incident_counts(args)
     for line in report.lines(n=0):
         print(line)
@@ -341,9 +344,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     spec, _, result, _ = _score(args)
     boundaries = None
     if args.format == "geojson":
-        from profiler.geo import load_lsoa_boundaries
-
-        boundaries = load_lsoa_boundaries(args.data, _boundary_file(args.area_))
+        boundaries = _boundaries(args.data, args.area_)
     meta = build_metadata(spec, generated_at=datetime.now(UTC), weights=spec.weights,
                           **_settings(args, spec), **_theme_meta(None))
     out = Path(args.out)
@@ -366,10 +367,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _boundary_file(area) -> str:
-    """Name the shipped boundary set covering an area: Warwickshire (detailed) or England."""
-    inside = getattr(area, "utlas", ()) and all(code == DEFAULT_AREA for code, _ in area.utlas)
-    return "warwickshire" if inside else "england"
+def _boundaries(data: Path, area, codes=None):
+    """Load the most detailed shipped 2021 LSOA boundaries covering an area (or ``codes``).
+
+    An area's own detailed file (``boundaries/<area>_lsoa21.gpkg``) when one covers it,
+    England's otherwise, and for ``"england"``.
+    """
+    from profiler.geo import ENGLAND, covering_scope, load_lsoa_boundaries
+
+    wanted = codes if codes is not None else getattr(area, "lsoa_codes", ())
+    return load_lsoa_boundaries(data, ENGLAND if area == ENGLAND else covering_scope(data, wanted))
 
 
 def band_counts_markdown(counts, label: str = "District") -> str:
@@ -416,7 +423,9 @@ def cmd_stability(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     table = load_indicator_table(args.indicators, spec)
-    table = select_scope(table, _area(args, table))
+    area = _area(args, table)
+    table = select_scope(table, area)
+    args.out = args.out or _derived_out(args, "stability", area)
     start = time.perf_counter()
     areas, sensitivity = band_stability(table, spec, StabilitySettings(draws=args.draws,
                                                                         seed=args.seed))
@@ -431,13 +440,19 @@ def cmd_stability(args: argparse.Namespace) -> int:
     return 0
 
 
+def _derived_out(args: argparse.Namespace, kind: str, area) -> Path:
+    """Where the app looks for an area's ``kind`` table (:data:`profiler.area.AREA_FILES`)."""
+    from profiler.area import AREA_FILES
+
+    return Path(args.data) / AREA_FILES[kind].format(slug=getattr(area, "slug", area))
+
+
 def cmd_hotspots(args: argparse.Namespace) -> int:
     """Getis-Ord Gi* hot spots of the overall and theme scores of the area."""
-    from profiler.geo import load_lsoa_boundaries
     from profiler.hotspots import hotspot_table
 
     spec, _, result, _ = _score(args)
-    areas = load_lsoa_boundaries(args.data, _boundary_file(args.area_))
+    areas = _boundaries(args.data, args.area_, result["lsoa21_code"])
     areas = areas[areas["lsoa21_code"].isin(set(result["lsoa21_code"]))]
     columns = {"overall": "score", **{t: f"{t}_score" for t in ("knife", "domestic",
                                                                     "public_place")}}
@@ -452,7 +467,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
 
 
 def cmd_change(args: argparse.Namespace) -> int:
-    """Write the IoD2019-vs-IoD2025 and police.uk change table for a county (Warwickshire)."""
+    """Write the IoD2019-vs-IoD2025 and police.uk change table for a county."""
     from profiler.change import change_summary, run_change
     from profiler.spec import load_spec
 
@@ -461,7 +476,8 @@ def cmd_change(args: argparse.Namespace) -> int:
     if getattr(area, "level", None) != "county":
         shown = getattr(area, "label", area)
         raise ProfilerError(f"--area {args.area!r}: change over time is built for a county "
-                            f"(upper-tier authority), got {shown}; use e.g. --area E10000031")
+                            f"(upper-tier authority), got {shown}; use e.g. --area {DEFAULT_AREA}")
+    args.out = args.out or _derived_out(args, "change", area)
     table, elapsed = run_change(args.data, load_spec(args.spec), args.out, county=area.code)
     print(f"change over time for {len(table)} LSOAs in {elapsed:.1f} s; wrote {args.out}")
     print(change_summary(table).to_string())
@@ -628,7 +644,7 @@ def _add_postcodes_parser(sub) -> None:
                    help="ONSPD_<MMM>_<YYYY>_UK.csv (or .csv.gz, or the ONSPD zip)")
     q.add_argument("--data", type=Path, default=DEFAULT_DATA, help="data folder")
     q.add_argument("--area", help="areas to keep, comma-separated as for SVRP_AREAS, or "
-                   "england (default: $SVRP_AREAS, else $SVRP_AREA, else Warwickshire)")
+                   f"england (default: $SVRP_AREAS, else $SVRP_AREA, else {DEFAULT_AREA})")
     q.add_argument("--out", type=Path, help="output file (default DATA/postcodes/postcodes.csv.gz)")
     q.set_defaults(func=cmd_postcodes_import)
 
@@ -682,8 +698,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--draws", type=int, default=1000)
     p.add_argument("--seed", type=int, default=2025)
-    p.add_argument("--out", type=Path, default=DEFAULT_DATA / "indicators" /
-                   "stability_warwickshire.csv")
+    p.add_argument("--out", type=Path, help="output CSV (default "
+                   "DATA/indicators/stability_<area>.csv, as the app reads it)")
     p.set_defaults(func=cmd_stability)
 
     p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot spots of the area")
@@ -695,12 +711,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_hotspots)
 
     p = sub.add_parser("change", help="IoD2019 vs IoD2025 bands and police.uk counts "
-                       "then and now (Warwickshire)")
+                       "then and now (a county whose police.uk months are shipped)")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
     _add_area_option(p)
-    p.add_argument("--out", type=Path, default=DEFAULT_DATA / "indicators" /
-                   "change_warwickshire.csv")
+    p.add_argument("--out", type=Path, help="output CSV (default "
+                   "DATA/indicators/change_<area>.csv, as the app reads it)")
     p.set_defaults(func=cmd_change)
 
     p = sub.add_parser("incidents", help="validate a partner incident extract; per-LSOA theme "
@@ -713,6 +729,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-reject-share", type=float, default=0.0,
                    help="share of bad rows that may be dropped (default 0: any bad row "
                         "refuses the file)")
+    _add_area_option(p)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.set_defaults(func=cmd_incidents)
 
@@ -728,9 +745,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--observed", metavar="MONTHS",
                    help="months for observed-violence indicators and the previous-period "
                         "baseline (all before --fit-before)")
-    p.add_argument("--area", default="warwickshire",
-                   help="LSOAs judged: warwickshire (default), a district or county code or "
-                        "name; outside Warwickshire the imported police.uk store is read")
+    p.add_argument("--area", default=DEFAULT_AREA,
+                   help=f"LSOAs judged: a district or county code or name (default "
+                        f"{DEFAULT_AREA}); where police.uk months are not shipped, the "
+                        "imported police.uk store is read")
     p.add_argument("--spec", type=Path, default=DEFAULT_SPEC)
     p.add_argument("--indicators", type=Path, default=DEFAULT_TABLE)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)

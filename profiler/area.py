@@ -11,10 +11,10 @@ what a person types (``"Worcestershire"``, ``"West Mercia"``, ``"E08000025+E0800
 One area, one code: an area is its set of LSOAs, and when several ONS codes name the same set
 the first of upper-tier authority (UTLA), district (LAD), community safety partnership (CSP)
 and police force area (PFA) gives its code and level. So Coventry (UTLA and LAD E08000026) and
-Coventry CSP are one area, ``county`` level, code E08000026; Warwickshire Police (E23000017) is
-Warwickshire county (E10000031). Names are resolved in the same order: "Leicestershire" is the
-county; its police force area (with Leicester and Rutland) is ``E23000021``,
-``"Leicestershire Police"`` or ``"force:Leicestershire"``.
+Coventry CSP are one area, ``county`` level, code E08000026; Norfolk's police force area
+(E23000024) is Norfolk county (E10000020). Names are resolved in the same order:
+"Leicestershire" is the county; its police force area (with Leicester and Rutland) is
+``E23000021``, ``"Leicestershire Police"`` or ``"force:Leicestershire"``.
 
 A county's LSOAs are the LSOAs the table gives that upper-tier code (the rows its ``county``
 reference is fitted on), so an area and its county reference always agree; a partnership,
@@ -53,6 +53,20 @@ _LOOKUP_COLUMNS = ("ltla24_code", "ltla24_name", "csp24_code", "csp24_name", "pf
 _QUALIFIERS = {"county": "county", "utla": "county", "unitary": "county", "district": "district",
                "lad": "district", "csp": "csp", "partnership": "csp", "force": "force",
                "pfa": "force", "police": "force"}
+DEFAULT_AREA = "E10000031"  # Warwickshire
+"""The home area when none is set (``SVRP_AREA``, ``--area``): the one place naming it."""
+AREA_FILES = {
+    "hotspots": "indicators/hotspots_{slug}.csv",
+    "stability": "indicators/stability_{slug}.csv",
+    "change": "indicators/change_{slug}.csv",
+    "lsoa21": "boundaries/{slug}_lsoa21.gpkg",
+    "districts": "boundaries/{slug}_districts.gpkg",
+    "wards": "boundaries/{slug}_wards25.gpkg",
+    "synthetic": "partner/synthetic_incidents_{slug}.csv",
+}
+"""Files an area may have under the data folder, named by its :attr:`HomeArea.slug`: its derived
+tables (shipped, or written by ``python -m profiler <kind>``), detailed boundaries and SYNTHETIC
+example extract. ``data/PROVENANCE.md`` says which areas' are shipped."""
 _PRIORITY = {level: n for n, level in enumerate(LEVELS)}
 _NOT_FOUND = "no English county, force area, partnership or district of that name or code"
 _SPACE_RE = re.compile(r"\s+")
@@ -89,7 +103,7 @@ class HomeArea:
         district (``district``), a community safety partnership (``csp``, E22), a police force
         area (``force``, E23), or for a list of districts the sorted LAD codes joined by ``+``.
     name : str
-        Human name ("Warwickshire", "Birmingham and Coventry").
+        Human name ("Worcestershire", "Birmingham and Coventry").
     level : {"county", "district", "csp", "force", "districts"}
         What kind of area the code is (``county`` covers county councils and unitaries).
     lsoa_codes : tuple of str
@@ -133,8 +147,12 @@ class HomeArea:
 
     @property
     def slug(self) -> str:
-        """Lower-case name with hyphens, for file names (``south-warwickshire``)."""
+        """Lower-case name with hyphens, for file names (``north-worcestershire``)."""
         return _SLUG_RE.sub("-", self.name.lower()).strip("-") or self.code.lower()
+
+    def data_file(self, kind: str) -> Path:
+        """Path of one of the area's files under the data folder (see :data:`AREA_FILES`)."""
+        return Path(AREA_FILES[kind].format(slug=self.slug))
 
     @property
     def label(self) -> str:
@@ -316,7 +334,7 @@ class AreaCatalogue:
         """Return the area that a code, a name or a list of districts names.
 
         Accepted, case-insensitively: a UTLA, LAD, CSP (E22) or PFA (E23) code; a name of any
-        of them (``"Worcestershire"``, ``"West Mercia"``, ``"South Warwickshire"``); a name
+        of them (``"Worcestershire"``, ``"West Mercia"``, ``"North Worcestershire"``); a name
         with a level prefix (``"force:Leicestershire"``; also ``county:``, ``district:``,
         ``csp:``) or a force name followed by ``Police``; or a list of districts (codes or
         names, or areas standing for their districts) separated by ``+`` or commas. A name or
@@ -341,7 +359,7 @@ class AreaCatalogue:
         raw = str(text).strip()
         if not raw:
             raise ProfilerError("area '': give a county, force area, partnership or district "
-                                "name or code, e.g. Warwickshire or E10000031")
+                                "name or code, e.g. {} or {}".format(*self._example()))
         single = self._single(raw)
         if single is not None:
             return self._area(*single)
@@ -597,8 +615,18 @@ class AreaCatalogue:
             if area.label not in shown:
                 shown.append(area.label)
         if not shown:
-            return "; use a name like Warwickshire or a code like E10000031"
+            return "; use a name like {} or a code like {}".format(*self._example())
         return _did_you_mean(shown[:3])
+
+    def _example(self) -> tuple[str, str]:
+        """Name and code of the default area (else of the first county), for messages."""
+        target = self._single(DEFAULT_AREA)
+        if target is None and self._utla_codes:
+            target = ("county", self._utla_codes[0])
+        if target is None:
+            return "Worcestershire", "E10000034"
+        area = self._area(*target)
+        return area.name, area.code
 
 
 def _groups(index: np.ndarray, n: int) -> list[np.ndarray]:

@@ -17,7 +17,6 @@ import pandas as pd
 from profiler.codes import lsoa11_shares
 from profiler.errors import ProfilerError
 
-WARWICKSHIRE = "E10000031"
 POLICE_2024_MONTHS = ("2024-01", "2024-02", "2024-03", "2024-04")
 # IoD2025 publishes the IDACI numerator rounded to 5 and leaves it blank below 10: a blank is
 # taken as 5, the middle of 0-9.
@@ -118,8 +117,10 @@ def children_0_15_lsoa21(data_dir: Path, households: pd.Series) -> pd.Series:
 def police_counts(data_dir: Path, months: tuple[str, ...] = POLICE_2024_MONTHS) -> pd.DataFrame:
     """Count police.uk street-level records per 2021 LSOA and crime type.
 
-    Records without an LSOA code are dropped here; records whose LSOA is not an English 2021
-    LSOA (or, in the table, not a Warwickshire one) drop out when the counts are joined.
+    Every force whose files for all ``months`` are shipped is counted
+    (:func:`profiler.geo.shipped_police_forces`). Records without an LSOA code are dropped
+    here; records whose LSOA is not an English 2021 LSOA (or, in the table, not one policed by
+    a counted force) drop out when the counts are joined.
 
     Parameters
     ----------
@@ -134,10 +135,17 @@ def police_counts(data_dir: Path, months: tuple[str, ...] = POLICE_2024_MONTHS) 
         Indexed by LSOA code, one ``policeuk_2024_<crime type slug>`` column per type (sorted)
         plus ``policeuk_2024_total``.
     """
+    from profiler.geo import shipped_police_forces
+
+    forces = shipped_police_forces(data_dir, months)
+    if not forces:
+        raise ProfilerError(f"{data_dir / 'sources' / 'police_uk'}: no force's police.uk files "
+                            f"for {', '.join(months)}; restore data/sources from the "
+                            "repository (git checkout -- data/sources)")
     frames = [
-        _read(data_dir, f"police_uk/{m}-warwickshire-street.csv.gz",
+        _read(data_dir, f"police_uk/{m}-{force}-street.csv.gz",
               usecols=["LSOA code", "Crime type"])
-        for m in months
+        for force in forces for m in months
     ]
     crimes = pd.concat(frames).dropna(subset=["LSOA code"])
     counts = pd.crosstab(crimes["LSOA code"], crimes["Crime type"])
@@ -268,7 +276,7 @@ def build_indicator_table(data_dir: Path) -> pd.DataFrame:
     # Households = the sum of TS011's five categories (0, 1, 2, 3, 4 deprivation dimensions).
     households = census.groupby("lsoa21_code")["count"].sum()
     children = children_0_15_lsoa21(data_dir, households)
-    # 815 English LSOAs (8 in Warwickshire) have a suppressed (blank) IDACI numerator: impute 5.
+    # 815 English LSOAs have a suppressed (blank) IDACI numerator: impute 5.
     idaci = under.set_index("lsoa21_code")[
         "income_deprivation_affecting_children_index_idaci_numerator"
     ].fillna(IDACI_SUPPRESSED_VALUE)
@@ -286,10 +294,14 @@ def build_indicator_table(data_dir: Path) -> pd.DataFrame:
 
     df = df.merge(ind, on="lsoa21_code", how="inner", validate="one_to_one")
     counts = police_counts(data_dir)
-    warks = df["utla_code"] == WARWICKSHIRE
+    from profiler.change import police_coverage  # change imports this module
+
+    # Counted where a counted force polices the LSOA (0 if it recorded nothing), blank elsewhere.
+    policed = police_coverage(data_dir, df, df["lsoa21_code"],
+                              {"2024": POLICE_2024_MONTHS}).to_numpy()
     for col in counts.columns:
         values = df["lsoa21_code"].map(counts[col])
-        df[col] = values.where(~warks, values.fillna(0)).where(warks)
+        df[col] = values.where(~policed, values.fillna(0)).where(policed)
 
     observed = observed_columns(data_dir, df)
     df = pd.concat([df, observed], axis=1)

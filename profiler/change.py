@@ -1,14 +1,15 @@
 """Change over time: the risk profile in IoD2019 beside IoD2025, and police.uk counts then and now.
 
-``python -m profiler change`` writes ``data/indicators/change_warwickshire.csv``: one row per
-2021 Warwickshire LSOA with its score, rank and band in each edition, how far its band moved,
+``python -m profiler change`` writes ``data/indicators/change_<area>.csv`` for a county (the
+default area's is shipped): one row per 2021 LSOA with its score, rank and band in each
+edition, how far its band moved,
 how its 2019 figures were carried onto 2021 boundaries, and police.uk counts for the winter of
 2018-19 beside January-April 2024.
 
 What the comparison can and cannot tell you
 -------------------------------------------
-Read a band that "rose" as "this area now stands higher *relative to the rest of Warwickshire*
-on the measures both editions share", not as "risk went up by this much". In plain words:
+Read a band that "rose" as "this area now stands higher *relative to the rest of the area* on the
+measures both editions share", not as "risk went up by this much". In plain words:
 
 * **Different years.** The Indices of Deprivation 2019 describe roughly 2015-2017 (benefit
   claimants in 2015-16, mid-2015 populations, Census 2011 housing); the 2025 edition describes
@@ -28,11 +29,11 @@ on the measures both editions share", not as "risk went up by this much". In pla
   on the rooms-based measure (the one IoD2019 used), not the bedroom-standard one in today's
   profile. The mental health indicator was renamed and rebuilt from updated health records.
   Homelessness is left out: it is a district-wide figure and the law behind it changed in 2018.
-* **Boundaries changed in 2021.** The 2019 figures are for 2011 areas. In Warwickshire 328 areas
-  are unchanged and 11 were split into 26 new areas; each new piece is given the figures of the
-  whole old area it came from (``carried_from_2011`` = ``S``), so split pieces cannot show their
-  own 2019 differences.
-* **Scores are relative.** Each edition is scored against Warwickshire as it was then (mean 0,
+* **Boundaries changed in 2021.** The 2019 figures are for 2011 areas. In England 31,810 areas
+  are unchanged, 834 were split into 1,842 new areas and 194 merged into 97; each piece of a
+  split area is given the figures of the whole old area it came from (``carried_from_2011`` =
+  ``S``), so split pieces cannot show their own 2019 differences.
+* **Scores are relative.** Each edition is scored against the area as it was then (mean 0,
   bands by standard deviations), so when every area improves equally nothing changes band.
 * **police.uk locations are approximate.** Each crime is moved to the centre of a nearby street
   or public place before publication, so counts near a boundary can fall in the neighbouring area.
@@ -56,13 +57,14 @@ areas' values weighted by their IoD2019 population denominators (total, children
 working-age, as the measure's denominator); complex changes (``X``) take the same weighted mean
 over every 2011 area the lookup links them to, each old area's weight shared among its new
 pieces in proportion to their Census 2021 households. Each edition is then scored with the
-existing engine (:class:`profiler.engine.RiskProfiler`): the 2019 profile is fitted on
-Warwickshire's 339 2011 LSOAs and applied to the carried values, the 2025 profile is fitted on
-its 354 2021 LSOAs, both with the spec's normalisation and banding. Any other area works the
-same way (:func:`area_change_table`, or :func:`profiler.derived.area_change`): its 2021 LSOAs
-are the 2025 reference and the 2011 LSOAs the lookup links to them the 2019 reference, so no
-2011 boundaries are needed. police.uk counts need both windows' records, shipped only for
-Warwickshire Police (:func:`police_coverage`); elsewhere those columns are blank.
+existing engine (:class:`profiler.engine.RiskProfiler`): the 2019 profile is fitted on the
+county's 2011 LSOAs and applied to the carried values, the 2025 profile is fitted on its 2021
+LSOAs, both with the spec's normalisation and banding. Any other area works the same way
+(:func:`area_change_table`, or :func:`profiler.derived.area_change`): its 2021 LSOAs are the
+2025 reference and the 2011 LSOAs the lookup links to them the 2019 reference, so no 2011
+boundaries are needed. police.uk counts need both windows' records, shipped in
+``data/sources/police_uk/`` for some forces (:func:`police_coverage`); elsewhere those columns
+are blank.
 
 police.uk records are placed in 2021 LSOAs from the LSOA code each record carries (police.uk
 assigns it from the snapped point with full-resolution boundaries): 2024 records carry 2021
@@ -84,13 +86,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from profiler.area import DEFAULT_AREA
 from profiler.build import IDACI_SUPPRESSED_VALUE, _read, slug, write_table
 from profiler.codes import LSOA21_RE, lsoa11_shares
 from profiler.engine import BANDS, RiskProfiler, band_index
 from profiler.errors import ProfilerError
 from profiler.spec import Spec
 
-WARWICKSHIRE = "E10000031"
 # 2011 -> 2021 change codes, strongest last: a 2021 LSOA with links of several kinds reports the
 # strongest.
 CHANGE_CODES = ("U", "S", "M", "X")
@@ -153,7 +155,7 @@ SHARED_INDICATORS: dict[str, SharedIndicator] = {
         scale=100.0,
         caveat="IDACI numerator over children 0-15: mid-2015 children (IoD2019 File 6) for "
                "2019, ONS mid-2020 children for 2025; blank numerators (under 10) taken as 5 "
-               "(78 of Warwickshire's 339 areas in 2019, 8 of 354 in 2025). "
+               "(4,553 of England's 32,844 areas in 2019, 815 of 33,755 in 2025). "
                "Universal Credit widened the count: England mean 15.6% in 2019, 33.0% in 2025.",
     ),
     "cyp_education": SharedIndicator(
@@ -211,13 +213,11 @@ POLICE_CODE_VINTAGE = {"2018_19": "2011", "2024": "2021"}
 POLICE_TYPES = ("Violence and sexual offences", "Possession of weapons", "Robbery",
                 "Public order")
 SMALL_COUNT = 5
-# Forces whose police.uk files `profiler.geo.load_police_points` reads (slug of pfa24_name).
-POLICE_FORCES = ("warwickshire",)
 # The caveats of comparing editions, in plain words, for the district pages and the methodology
 # (the module docstring gives the detail): (short title, sentence).
 CAVEATS: tuple[tuple[str, str], ...] = (
     ("Relative, not absolute.",
-     "A band that rose means the area now ranks higher within Warwickshire than it did, on "
+     "A band that rose means the area now ranks higher within its home area than it did, on "
      "the same measures; it does not say by how much need or risk went up. If every area "
      "improved equally, no band would change."),
     ("Different years and benefit rules.",
@@ -449,7 +449,7 @@ def score_editions(
     Parameters
     ----------
     before_reference : DataFrame
-        The earlier edition's reference areas (e.g. Warwickshire's 2011 LSOAs), with the spec's
+        The earlier edition's reference areas (e.g. a county's 2011 LSOAs), with the spec's
         columns.
     before : DataFrame
         The earlier edition's values carried to the later areas, indexed like ``after``.
@@ -727,9 +727,9 @@ def police_coverage(
 ) -> pd.Series:
     """Say which 2021 LSOAs have police.uk records shipped for both windows.
 
-    An LSOA is covered when its district's police force (``lad24_csp24_pfa24_ew``) is one of
-    :data:`POLICE_FORCES` and that force's ``<month>-<force>-street.csv.gz`` file exists in
-    ``data/sources/police_uk/`` for every month of both windows. Counting a force's records in
+    An LSOA is covered when its district's police force (``lad24_csp24_pfa24_ew``) has a
+    ``<month>-<force>-street.csv.gz`` file in ``data/sources/police_uk/`` for every month of
+    both windows (:func:`profiler.geo.shipped_police_forces`). Counting a force's records in
     an LSOA policed by another force would undercount it, so nothing else is covered.
 
     Parameters
@@ -748,11 +748,12 @@ def police_coverage(
     Series
         Boolean, indexed by ``lsoa21_code`` in the order given.
     """
+    from profiler.geo import shipped_police_forces
+    from profiler.police import force_slug
+
     data_dir = Path(data_dir)
     months = [m for ms in dict(windows or POLICE_WINDOWS).values() for m in ms]
-    folder = data_dir / "sources" / "police_uk"
-    shipped = {force for force in POLICE_FORCES
-               if all((folder / f"{m}-{force}-street.csv.gz").exists() for m in months)}
+    shipped = set(shipped_police_forces(data_dir, months))
     codes = pd.Index(list(lsoa_codes), name="lsoa21_code")
     if not shipped:
         return pd.Series(False, index=codes)
@@ -760,7 +761,7 @@ def police_coverage(
                                                                     "pfa24_name"])
     force_of_lad = forces.drop_duplicates("ltla24_code").set_index("ltla24_code")["pfa24_name"]
     lad = table.set_index("lsoa21_code")["lad24_code"].reindex(codes)
-    force = lad.map(force_of_lad).map(lambda name: slug(name) if isinstance(name, str) else "")
+    force = lad.map(force_of_lad).map(lambda n: force_slug(n) if isinstance(n, str) else "")
     return force.isin(shipped).rename(None)
 
 
@@ -889,13 +890,13 @@ def change_table(
     data_dir: Path,
     spec: Spec,
     table: pd.DataFrame | None = None,
-    county: str = WARWICKSHIRE,
+    county: str = DEFAULT_AREA,
 ) -> pd.DataFrame:
     """Build the IoD2019 and IoD2025 profiles and police.uk counts side by side per 2021 LSOA.
 
-    The county case of :func:`area_change_table` (any set of LSOAs; see
-    :func:`profiler.derived.area_change` for one that finds the boundaries and the police.uk
-    coverage itself), with police.uk counts required for every LSOA.
+    The county case of :func:`profiler.derived.area_change` (which finds the most detailed
+    shipped boundaries and the police.uk coverage), with police.uk counts required for every
+    LSOA.
 
     Parameters
     ----------
@@ -907,8 +908,8 @@ def change_table(
     table : DataFrame, optional
         The 2021 indicator table; read from ``data_dir`` when not given.
     county : str
-        Upper-tier authority code; its LSOAs are scored and its boundaries must be shipped
-        (only Warwickshire's are).
+        Upper-tier authority code (default the default area's); its LSOAs are scored, and
+        both windows' police.uk records must be shipped for its force.
 
     Returns
     -------
@@ -921,7 +922,7 @@ def change_table(
         indicator; then the police.uk columns of :func:`police_change` (windows ``2018_19`` and
         ``2024``).
     """
-    from profiler.geo import load_lsoa_boundaries
+    from profiler.derived import area_change
 
     data_dir = Path(data_dir)
     if table is None:
@@ -932,13 +933,10 @@ def change_table(
     codes = table.loc[table["utla_code"] == county, "lsoa21_code"]
     if codes.empty:
         raise ProfilerError(f"change: no LSOAs in county {county!r}; use a UTLA code like "
-                            f"{WARWICKSHIRE}")
-    areas = load_lsoa_boundaries(data_dir, "warwickshire")
-    areas = areas[areas["lsoa21_code"].isin(codes)]
-    if len(areas) != len(codes):
-        raise ProfilerError(f"change: boundaries cover {len(areas)} of {len(codes)} LSOAs of "
-                            f"{county}; police.uk counts need the county's 2021 boundaries")
-    return area_change_table(data_dir, spec, table, codes, police_areas=areas)
+                            f"{DEFAULT_AREA}")
+    out = area_change(data_dir, spec, table, codes, police=True)
+    out.attrs.clear()
+    return out
 
 
 CHANGE_COLUMNS = (
@@ -953,7 +951,7 @@ def load_change_table(path: str | Path) -> pd.DataFrame:
     Parameters
     ----------
     path : str or Path
-        Normally ``data/indicators/change_warwickshire.csv``.
+        Normally ``data/indicators/change_<area>.csv``.
 
     Returns
     -------
@@ -1020,9 +1018,9 @@ def change_summary(change: pd.DataFrame, by: str = "lad24_name") -> pd.DataFrame
     return counts.astype(np.int64)
 
 
-def run_change(data_dir: Path, spec: Spec, out_path: Path, county: str = WARWICKSHIRE
+def run_change(data_dir: Path, spec: Spec, out_path: Path, county: str = DEFAULT_AREA
                ) -> tuple[pd.DataFrame, float]:
-    """Build the change table for a county (Warwickshire) and write it deterministically.
+    """Build the change table for a county and write it deterministically.
 
     Parameters
     ----------
@@ -1031,7 +1029,7 @@ def run_change(data_dir: Path, spec: Spec, out_path: Path, county: str = WARWICK
     spec : Spec
         The spec (see :func:`change_table`).
     out_path : Path
-        Output CSV, normally ``data/indicators/change_warwickshire.csv``; floats to 6
+        Output CSV, normally ``data/indicators/change_<area>.csv``; floats to 6
         significant digits, LF line ends, written atomically.
     county : str
         Upper-tier authority code (see :func:`change_table`).

@@ -5,21 +5,23 @@ district or a list of districts. Three tables depend on the area as well as on t
 they cannot be precomputed for every choice: Getis-Ord Gi* hot spots (:func:`area_hotspots`),
 Monte Carlo band stability (:func:`area_stability`) and the IoD2019 vs IoD2025 comparison
 (:func:`area_change`). Each is computed here from the England-wide data already shipped, for the
-area's LSOAs alone, so the app can build them on an area's first use and cache them. For
-Warwickshire each reproduces the shipped ``data/indicators/*_warwickshire.csv`` table.
+area's LSOAs alone, so the app can build them on an area's first use and cache them. For an
+area whose ``data/indicators/<kind>_<area>.csv`` tables are shipped (the default area's) each
+reproduces the shipped table.
 
 Choices, and why
 ----------------
 * **The area is its own universe.** Hot spots are clusters *within the area*: the Gi* weights
   link only the area's LSOAs, and the null hypothesis (random placement) is over the area's
-  values. That is what the shipped Warwickshire table did (its 354 LSOAs, no ring of outside
+  values. That is what the shipped table did (the default area's LSOAs, no ring of outside
   neighbours), and it matches the bands, which are relative to the reference area. The edge
   effect: an LSOA on the area's boundary counts only its neighbours inside the area, so its
   local sum rests on fewer values; a cluster straddling the boundary shows only its inside half.
 * **Boundaries.** Queen contiguity (polygons sharing a vertex, libpysal's definition) is computed
-  on the most detailed shipped boundaries that cover the whole area: Warwickshire's generalised
-  (20 m) file for areas inside Warwickshire, England's super-generalised (200 m) file otherwise.
-  Resolution matters: on the 200 m file 12 of Warwickshire's 354 LSOAs have different neighbour
+  on the most detailed shipped boundaries that cover the whole area: an area's generalised
+  (20 m) file (``boundaries/<area>_lsoa21.gpkg``, shipped for the default area) for areas
+  inside it, England's super-generalised (200 m) file otherwise. Resolution matters: on the
+  200 m file 12 of the 354 LSOAs of the shipped county (Warwickshire) have different neighbour
   sets and 9 theme classes differ from the shipped table. Only the area's rows are read
   (an SQL ``IN`` filter on the GeoPackage, ~30 ms), so nothing England-wide stays in memory.
 * **Islands.** An LSOA with no neighbour in the area (the Isles of Scilly, a detached piece of a
@@ -49,14 +51,12 @@ from profiler.change import ChangeSources
 from profiler.codes import LSOA21_RE
 from profiler.engine import THEMES
 from profiler.errors import ProfilerError
+from profiler.geo import ENGLAND, covering_scope, lsoa_file
 from profiler.spec import Spec
 from profiler.stability import StabilitySettings
 from profiler.stability import area_stability as _stability
 
 LSOA21 = LSOA21_RE  # profiler.codes: one module for code patterns
-# Shipped 2021 LSOA boundary files, most detailed first; the first that covers the whole area
-# is used. The last covers England.
-LSOA21_FILES = ("warwickshire_lsoa21.gpkg", "england_lsoa21_bsc.gpkg")
 # Above this many codes the England file is read whole and filtered (an SQL IN list that long
 # is no faster than reading every row).
 WHERE_LIMIT = 5_000
@@ -164,7 +164,7 @@ def area_boundaries(
     -------
     GeoDataFrame
         ``lsoa21_code`` and geometry (EPSG:4326), one row per code, sorted by code;
-        ``attrs["boundaries"]`` names the file read (see :data:`LSOA21_FILES`).
+        ``attrs["boundaries"]`` names the file read (:func:`profiler.geo.covering_scope`).
 
     Raises
     ------
@@ -172,26 +172,13 @@ def area_boundaries(
         If a code is malformed or in no shipped boundary file, or a file is unreadable.
     """
     codes = area_codes(lsoa_codes)
-    folder = Path(data_dir) / "boundaries"
-    for name in LSOA21_FILES[:-1]:
-        path = folder / name
-        if not path.exists():
-            continue
-        import pyogrio
-
-        try:
-            shipped = pyogrio.read_dataframe(path, columns=["lsoa21_code"], read_geometry=False)
-        except Exception:  # noqa: S112 - an unreadable optional detail file: use England's
-            continue
-        if set(codes) <= set(shipped["lsoa21_code"]):
-            gdf = _read_lsoas(path, None)
-            gdf = gdf[gdf["lsoa21_code"].isin(codes)]
-            break
-    else:
-        name = LSOA21_FILES[-1]
-        path = folder / name
-        gdf = _read_lsoas(path, codes if len(codes) <= WHERE_LIMIT else None)
-        gdf = gdf[gdf["lsoa21_code"].isin(codes)]
+    scope = covering_scope(data_dir, codes)
+    name = lsoa_file(scope)
+    path = Path(data_dir) / "boundaries" / name
+    # An area's own file is small: read whole. England's: only the codes, unless very many.
+    some = codes if scope == ENGLAND and len(codes) <= WHERE_LIMIT else None
+    gdf = _read_lsoas(path, some)
+    gdf = gdf[gdf["lsoa21_code"].isin(codes)]
     gdf = gdf.drop_duplicates("lsoa21_code").sort_values("lsoa21_code").reset_index(drop=True)
     if len(gdf) != len(codes):
         absent = sorted(set(codes) - set(gdf["lsoa21_code"]))
@@ -411,7 +398,7 @@ def area_hotspots(
         One row per LSOA, sorted by ``lsoa21_code``: ``lsoa21_code`` and per prefix
         ``<prefix>_gi_z`` (standardised Gi*, 4 decimals), ``<prefix>_p`` (two-sided p-value)
         and ``<prefix>_hotspot`` (one of :data:`CLASSES`), the columns of
-        ``data/indicators/hotspots_warwickshire.csv``. ``attrs``: ``boundaries`` (the file
+        ``data/indicators/hotspots_<area>.csv``. ``attrs``: ``boundaries`` (the file
         used) and ``islands`` (codes that had no neighbour and were linked to their nearest
         LSOA).
 
@@ -477,7 +464,7 @@ def area_stability(
     lsoa_codes : sequence of str
         The area's 2021 LSOA codes.
     settings : StabilitySettings, optional
-        Default 1,000 draws, seed 2025 (those of the shipped Warwickshire table).
+        Default 1,000 draws, seed 2025 (those of the shipped table).
     progress : callable, optional
         Called as ``progress(done, total)`` after each of ~20 chunks of draws, for a
         background job's progress bar.
@@ -487,7 +474,7 @@ def area_stability(
     DataFrame
         One row per LSOA in the table's order: ``lsoa21_code``, ``p_high``, ``modal_band``,
         ``p_modal``, ``rank_p05``, ``rank_median``, ``rank_p95`` (the columns of
-        ``data/indicators/stability_warwickshire.csv``).
+        ``data/indicators/stability_<area>.csv``).
 
     Raises
     ------
@@ -527,8 +514,8 @@ def area_change(
 
     Each edition is scored against the area as it was: the 2025 profile on the area's 2021
     LSOAs, the 2019 one on the 2011 LSOAs the ONS lookup links to them (no 2011 boundaries
-    needed). police.uk counts need both periods' records, shipped only for Warwickshire
-    Police; other LSOAs get blank police.uk columns and ``attrs`` say so.
+    needed). police.uk counts need both periods' records, shipped in ``data/sources/police_uk/``
+    for some forces; other LSOAs get blank police.uk columns and ``attrs`` say so.
 
     Parameters
     ----------
@@ -552,7 +539,7 @@ def area_change(
     -------
     DataFrame
         One row per LSOA, sorted by ``lsoa21_code``, the columns of
-        :func:`profiler.change.change_table` (``data/indicators/change_warwickshire.csv``).
+        :func:`profiler.change.change_table` (``data/indicators/change_<area>.csv``).
         ``attrs``: ``police_uk`` (``"all"``, ``"some"``, ``"none"`` or ``"off"``),
         ``police_uk_note`` (a sentence for the page) and ``police_uk_lsoas`` (LSOAs counted).
 
@@ -562,12 +549,15 @@ def area_change(
         If a code is malformed or not in the table, a source is missing, or ``police=True``
         and some LSOA has no police.uk records.
     """
-    from profiler.change import POLICE_FORCES, area_change_table, police_coverage
+    from profiler.change import POLICE_WINDOWS, area_change_table, police_coverage
+    from profiler.geo import shipped_police_forces
 
     codes = area_codes(lsoa_codes, "change")
     _area_rows(table, codes, "change")
     data_dir = Path(data_dir)
-    forces = ", ".join(f.replace("_", " ").title() for f in POLICE_FORCES)
+    months = [m for ms in POLICE_WINDOWS.values() for m in ms]
+    forces = ", ".join(f.replace("-", " ").title()
+                       for f in shipped_police_forces(data_dir, months)) or "no force"
     if police is False:
         covered, state = [], "off"
     else:

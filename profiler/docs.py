@@ -376,7 +376,7 @@ def methodology_markdown(spec: Spec, backtests: dict | None = None,
         "The \"Change since IoD2019\" layer shows which LSOAs moved band between the English "
         "Indices of Deprivation 2019 and 2025. Both editions are scored the same way, with the "
         "spec's weights, on the six deprivation measures both publish for every area, and each "
-        "edition is banded against Warwickshire as it was then. An LSOA whose band rose is "
+        "edition is banded against the home area as it was then. An LSOA whose band rose is "
         "orange with a solid outline, one whose band fell is purple with a dashed outline, and "
         "the rest are near-white. District pages list the LSOAs that rose or fell, with their "
         "band then and now and police.uk counts of violence and sexual offences, possession of "

@@ -26,8 +26,8 @@ Conversions
 X irregular); see :class:`CodeLookup`.
 
 Incidents are placed in 2021 LSOAs by point-in-polygon on the boundaries the caller passes
-(normally ``data/boundaries/warwickshire_lsoa21.gpkg`` via
-:func:`profiler.geo.load_lsoa_boundaries`).
+(normally the home area's LSOAs from the most detailed shipped file covering it, via
+:func:`profiler.geo.load_lsoa_boundaries` or :func:`profiler.derived.area_boundaries`).
 """
 
 from __future__ import annotations
@@ -897,7 +897,7 @@ class CodeLookup:
     * **M** merged: several 2011 LSOAs become one 2021 LSOA. Counts are summed; rates and scores
       are averaged weighted by the 2011 LSOAs' residents (ONS mid-2020 estimates; Census 2011
       household counts are not shipped, and residents are the denominator of most rates).
-    * **X** irregular (9 links in England, none in Warwickshire): each 2011 LSOA is shared among
+    * **X** irregular (9 links in England): each 2011 LSOA is shared among
       its 2021 links by households, as for a split, and each 2021 LSOA sums (counts) or
       averages (rates, weighted by the residents each link carries) what it receives, as for a
       merge. This is the same rule :func:`profiler.build.children_0_15_lsoa21` uses.
@@ -1163,8 +1163,8 @@ def load_partner_indicators(
         ``{column: {"label", "direction", "weight", "themes", "kind"}}``; for replaced indicators
         only ``kind`` (and optionally ``weight``/``direction``) is used.
     scope_codes : iterable of str, optional
-        2021 codes the partner data must cover (default: every code of ``table``); for
-        Warwickshire pass its 354 codes.
+        2021 codes the partner data must cover (default: every code of ``table``); for a home
+        area pass its LSOA codes (:attr:`profiler.area.HomeArea.lsoa_codes`).
     max_reject_share : float
         Share of rows that may be rejected and dropped (default 0: any bad row refuses the file).
     max_bytes : int
@@ -1521,7 +1521,7 @@ def load_incidents(
     filename : str
         Its name, for messages.
     lsoa_boundaries : GeoDataFrame
-        2021 LSOA polygons with ``lsoa21_code`` (any CRS; e.g. Warwickshire's 354).
+        2021 LSOA polygons with ``lsoa21_code`` (any CRS; e.g. the home area's).
     valid_codes : iterable of str, optional
         2021 codes accepted (default: the boundaries' codes).
     lookup : CodeLookup, optional

@@ -7,23 +7,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from profiler.area import HomeArea
+from profiler.area import DEFAULT_AREA, HomeArea
 from profiler.codes import LAD_RE, UTLA_RE
 from profiler.engine import BANDS, RiskProfiler
 from profiler.errors import ProfilerError
 from profiler.spec import REFERENCES, Spec
 from profiler.table import IDENTITY_COLUMNS
 
-# Deprecated: the home area is a setting now (profiler.area.HomeArea, SVRP_AREA, --area).
-# Kept, unchanged, for the modules that still import them (app.py, wsgi.py, dashboard/, pages/).
-WARWICKSHIRE = "E10000031"
-WARWICKSHIRE_DISTRICTS = {
-    "E07000218": "North Warwickshire",
-    "E07000219": "Nuneaton and Bedworth",
-    "E07000220": "Rugby",
-    "E07000221": "Stratford-on-Avon",
-    "E07000222": "Warwick",
-}
 _GROUP_COLUMN = {"england": None, "area": None, "county": "utla_code", "district": "lad24_code"}
 
 Scope = str | HomeArea | Sequence[str]
@@ -39,8 +29,8 @@ def select_scope(table: pd.DataFrame, scope: Scope) -> pd.DataFrame:
         The indicator table (``lsoa21_code``; for a named scope ``lad24_code``, ``lad24_name``,
         ``utla_code``, ``utla_name``).
     scope : str, HomeArea or sequence of str
-        ``"warwickshire"``, ``"england"``, a district (LAD) code or name, or a county (UTLA)
-        code or name (names are matched case-insensitively); or a
+        ``"england"``, a district (LAD) code or name, or a county (UTLA) code or name (names
+        are matched case-insensitively); or a
         :class:`~profiler.area.HomeArea` (rows of its county's ``utla_code``, or of its
         districts' ``lad24_code``; by LSOA code when the table has no such column), or 2021
         LSOA codes.
@@ -60,8 +50,6 @@ def select_scope(table: pd.DataFrame, scope: Scope) -> pd.DataFrame:
     low = key.lower()
     if low == "england":
         return table
-    if low == "warwickshire":
-        key = WARWICKSHIRE
     for code_col, name_col in (("lad24_code", "lad24_name"), ("utla_code", "utla_name")):
         if code_col not in table.columns:
             continue
@@ -73,7 +61,7 @@ def select_scope(table: pd.DataFrame, scope: Scope) -> pd.DataFrame:
     hint = (
         "a district code like E07000219"
         if LAD_RE.match(key.upper()) or UTLA_RE.match(key.upper())
-        else "'warwickshire', 'england', a district or county name, or a code like E07000219"
+        else "'england', a district or county name, or a code like E07000219"
     )
     raise ProfilerError(f"scope: no LSOAs match {scope!r}; use {hint}")
 
@@ -113,7 +101,7 @@ def _select_codes(table: pd.DataFrame, scope: HomeArea | Sequence[str]) -> pd.Da
 def score_scope(
     table: pd.DataFrame,
     spec: Spec,
-    scope: Scope = "warwickshire",
+    scope: Scope = DEFAULT_AREA,
     reference: str | None = None,
     normalisation: str | None = None,
     banding: str | None = None,
@@ -241,7 +229,7 @@ def band_counts(result: pd.DataFrame, by: str = "lad24_name", column: str = "ban
 def compare_bandings(
     table: pd.DataFrame,
     spec: Spec,
-    scope: Scope = "warwickshire",
+    scope: Scope = DEFAULT_AREA,
     reference: str | None = None,
     schemes: tuple[str, ...] = ("stddev", "quantile", "natural_breaks", "fixed"),
 ) -> pd.DataFrame:

@@ -143,7 +143,7 @@ class StreetFile:
     month : str
         ``YYYY-MM`` from the name.
     force : str
-        The force slug from the name (``warwickshire``, ``avon-and-somerset``...).
+        The force slug from the name (``leicestershire``, ``avon-and-somerset``...).
     read : callable
         Returns the file's bytes (gzipped or not).
     """
@@ -916,7 +916,7 @@ def load_incidents(
     lsoa_codes : iterable of str, optional
         Keep records placed in these 2021 LSOAs.
     forces : str or iterable of str, optional
-        Force slugs (``warwickshire``); an unknown one is an error.
+        Force slugs (``west-mercia``); an unknown one is an error.
     months : str or iterable of str, optional
         ``YYYY-MM`` months; months not imported simply match nothing.
     crime_types : str or iterable of str, optional

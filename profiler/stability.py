@@ -150,7 +150,7 @@ def area_stability(
     Parameters
     ----------
     table : DataFrame
-        The reference areas (e.g. Warwickshire's LSOAs, or all England), with ``lsoa21_code``
+        The reference areas (e.g. a county's LSOAs, or all England), with ``lsoa21_code``
         and the spec's indicator columns. Every area is scored against this population.
     spec : Spec
         The indicator spec; its weights are the centre of the weight draws.

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from browserkit import mouse, screenshot, styles, wait_for
 from selenium.webdriver.common.by import By
+from shipped import WARWICKSHIRE_DISTRICTS
 
 from dashboard.state import CHANGE_PALETTE, HOTSPOT_PALETTE
 from profiler.change import CAVEATS
 from profiler.hotspots import CLASSES as HOTSPOT_CLASSES
-from profiler.pipeline import WARWICKSHIRE_DISTRICTS
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]

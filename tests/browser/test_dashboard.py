@@ -9,10 +9,11 @@ import pytest
 from browserkit import click_lsoa, marks, screenshot, styles, wait_for
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from shipped import WARWICKSHIRE_DISTRICTS
 
 from dashboard.state import MAP_STYLE, PALETTE
 from profiler.export import header, read_export_csv
-from profiler.pipeline import WARWICKSHIRE_DISTRICTS, score_scope
+from profiler.pipeline import score_scope
 from profiler.spec import load_spec
 from profiler.table import load_indicator_table
 

@@ -12,10 +12,11 @@ import pytest
 from browserkit import marks, screenshot, styles, wait_for
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from shipped import WARWICKSHIRE_DISTRICTS
 
 from profiler.engine import BANDS
 from profiler.export import read_export_csv
-from profiler.pipeline import WARWICKSHIRE_DISTRICTS, score_scope
+from profiler.pipeline import score_scope
 from profiler.spec import load_spec
 from profiler.table import load_indicator_table
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from shipped import WARWICKSHIRE
 
 from profiler.__main__ import main
 from profiler.build import slug
@@ -27,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
 CHANGE = DATA / "indicators" / "change_warwickshire.csv"
 SPEC = DATA / "indicators" / "spec.toml"
-WARWICKSHIRE = "E10000031"
 
 
 @pytest.fixture(scope="module")

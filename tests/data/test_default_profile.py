@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from shipped import WARWICKSHIRE_DISTRICTS
 
 from profiler.engine import BANDS, THEMES
-from profiler.pipeline import WARWICKSHIRE_DISTRICTS, band_counts, score_scope
+from profiler.pipeline import band_counts, score_scope
 from profiler.spec import load_spec
 from profiler.table import load_indicator_table
 

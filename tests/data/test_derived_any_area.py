@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from shipped import WARWICKSHIRE
 
 from profiler import derived
 from profiler.pipeline import score_scope
@@ -17,7 +18,6 @@ from profiler.table import load_indicator_table
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
 INDICATORS = DATA / "indicators"
-WARWICKSHIRE = "E10000031"
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from shipped import WARWICKSHIRE
 
 from profiler.build import (
     IDENTITY_COLUMNS,
@@ -23,7 +24,6 @@ from profiler.spec import load_spec
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
 TABLE = DATA / "indicators" / "lsoa21_indicators.csv"
-WARWICKSHIRE = "E10000031"
 DISTRICT_SIZES = {"E07000218": 38, "E07000219": 84, "E07000220": 67, "E07000221": 77,
                   "E07000222": 88}
 RUNTIME_PATHS = ("profiler", "layers", "pages", "dashboard", "app.py")
@@ -106,8 +106,8 @@ def test_data007_warwickshire_extent_districts_and_wards():
     minx, miny, maxx, maxy = lsoa.total_bounds
     assert -2.0 < minx < maxx < -1.1 and 51.9 < miny < maxy < 52.7
     assert lsoa.groupby("lad_code").size().to_dict() == DISTRICT_SIZES
-    districts = load_districts(DATA)
-    wards = load_wards(DATA)
+    districts = load_districts(DATA, "warwickshire")
+    wards = load_wards(DATA, "warwickshire")
     assert sorted(districts["lad_code"]) == sorted(DISTRICT_SIZES)
     assert districts["lad_name"].notna().all()
     assert len(wards) == 108 and set(wards["lad_code"]) == set(DISTRICT_SIZES)
@@ -185,13 +185,19 @@ def test_data012_loaders_name_the_missing_file(tmp_path):
     with pytest.raises(ProfilerError, match=r"warwickshire_lsoa21\.gpkg.*git checkout"):
         load_lsoa_boundaries(tmp_path, "warwickshire")
     with pytest.raises(ProfilerError, match=r"warwickshire_districts\.gpkg"):
-        load_districts(tmp_path)
+        load_districts(tmp_path, "warwickshire")
     with pytest.raises(ProfilerError, match=r"warwickshire_wards25\.gpkg"):
-        load_wards(tmp_path)
-    with pytest.raises(ProfilerError, match=r"2024-01-warwickshire-street\.csv\.gz"):
+        load_wards(tmp_path, "warwickshire")
+    with pytest.raises(ProfilerError, match=r"police_uk: no police\.uk street files.*git checkout"):
         load_police_points(tmp_path)
-    with pytest.raises(ProfilerError, match=r"unknown scope 'wales'"):
+    with pytest.raises(ProfilerError, match=r"2024-01-warwickshire-street\.csv\.gz: police\.uk "
+                       r"file missing"):
+        load_police_points(tmp_path, forces=["warwickshire"])
+    with pytest.raises(ProfilerError, match=r"wales_lsoa21\.gpkg: boundary file missing; use "
+                       r"scope 'england' or 'warwickshire'"):
         load_lsoa_boundaries(DATA, "wales")
+    with pytest.raises(ProfilerError, match=r"unknown scope '\.\./x'"):
+        load_lsoa_boundaries(DATA, "../x")
     with pytest.raises(ProfilerError, match=r"no file for month\(s\) 2020-01"):
         load_police_points(DATA, ["2020-01"])
     with pytest.raises(ProfilerError, match=r"iod2025_lsoa21_underlying_indicators\.csv\.gz"):
@@ -203,11 +209,11 @@ def test_data013_loaders_reject_malformed_files(tmp_path):
     (tmp_path / "boundaries").mkdir()
     (tmp_path / "boundaries" / "warwickshire_districts.gpkg").write_bytes(b"not a geopackage")
     with pytest.raises(ProfilerError, match=r"warwickshire_districts\.gpkg: cannot read"):
-        load_districts(tmp_path)
-    wards = load_wards(DATA).drop(columns=["ward_name"])
+        load_districts(tmp_path, "warwickshire")
+    wards = load_wards(DATA, "warwickshire").drop(columns=["ward_name"])
     wards.to_file(tmp_path / "boundaries" / "warwickshire_wards25.gpkg", driver="GPKG")
     with pytest.raises(ProfilerError, match=r"missing column\(s\) ward_name"):
-        load_wards(tmp_path)
+        load_wards(tmp_path, "warwickshire")
     police = tmp_path / "sources" / "police_uk"
     police.mkdir(parents=True)
     (police / "2024-01-warwickshire-street.csv.gz").write_bytes(b"\x1f\x8b truncated")

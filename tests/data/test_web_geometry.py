@@ -9,8 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import shapely
-
-from profiler.pipeline import WARWICKSHIRE_DISTRICTS
+from shipped import WARWICKSHIRE_DISTRICTS
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUNDARIES = ROOT / "data" / "boundaries"

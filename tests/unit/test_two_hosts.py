@@ -111,7 +111,8 @@ def spec():
 
 @pytest.fixture(scope="module")
 def county_codes(spec):
-    from profiler.pipeline import WARWICKSHIRE
+    from shipped import WARWICKSHIRE
+
     from profiler.table import load_indicator_table
 
     table = load_indicator_table(ROOT / "data/indicators/lsoa21_indicators.csv", spec)
