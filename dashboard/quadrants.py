@@ -102,7 +102,7 @@ def _steps(lo: float, hi: float) -> list[float]:
     return out
 
 
-def log_axis(values, pad: float = 0.08) -> LogAxis:
+def log_axis(values, pad: float = 0.1) -> LogAxis:
     """Log-scale positions and 1-2-5 ticks for ``values`` (rates: zero or more; NaN kept).
 
     Recorded violence per resident spans two or three decades in an area (one town-centre
@@ -205,6 +205,7 @@ def figure(state, quad: pd.DataFrame, selected: str | None = None) -> dict:
                           "%{text} (%{customdata})<br>risk-factor score %{x}<extra></extra>"))
         yaxis = {"title": {"text": "No police.uk data"}, "showticklabels": False,
                  "range": [-1, 1]}
+        extra = "No police.uk months for this area: the risk-factor axis only."
     if selected and selected in set(quad["lsoa21_code"]):
         row = quad.set_index("lsoa21_code").loc[selected]
         y = float(row["observed_rate"]) if police else 0.0

@@ -193,5 +193,6 @@ def test_quad119_no_police_area_lists_nothing_and_says_so(state):
     fig = quad.figure(cornwall, groups)
     assert len(fig["data"]) == 1 and fig["layout"]["yaxis"].get("type") != "log"
     assert fig["layout"]["yaxis"]["showticklabels"] is False and not fig["layout"]["shapes"]
+    assert "No police.uk months for this area" in _caption(fig)
     text = _details_text(quad.district_section(cornwall, next(iter(cornwall.subareas)), "x"))
     assert "No police.uk months are imported for Cornwall" in text and "LSOAs)" not in text
