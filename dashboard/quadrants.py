@@ -292,13 +292,15 @@ SECTION_CLASS = "svrp-card svrp-quadrants svrp-hide-present"
 
 
 def group_lists(state, result: pd.DataFrame, groups: pd.DataFrame, prefix: str,
-                district: str | None = None, open_groups=()) -> list:
+                district: str | None = None, open_groups=(), describe: bool = True) -> list:
     """Each group's LSOAs as the one list (a ``<details>`` per group), on every page.
 
     The rows are :func:`dashboard.components.high_risk_rows` of every band of ``result`` (in
     ``district``, else the whole area) with the chart's two values added: the risk-factor score
     and recorded violence (``groups``, from :func:`frame`). Ids: ``<prefix>-group-<g>`` and the
-    tables ``<prefix>-table-<g>`` (:func:`table_ids`); ``open_groups`` start open.
+    tables ``<prefix>-table-<g>`` (:func:`table_ids`); ``open_groups`` start open. ``describe``
+    puts each group's meaning (:func:`group_description`) in its list; off where the page shows
+    the meanings already.
     """
     from dashboard.components import high_risk_rows, high_risk_table, rank_label, table_columns
     from profiler.engine import BANDS
@@ -316,7 +318,8 @@ def group_lists(state, result: pd.DataFrame, groups: pd.DataFrame, prefix: str,
             row["risk_factor"] = round(float(values.at[row["id"], "risk_score"]), 2)
             row["violence"] = round(float(values.at[row["id"], "observed_rate"]), 1)
         parts.append(html.Details(
-            [html.Summary(f"{LABELS[g]} ({len(rows)} LSOAs)"), group_description(g),
+            [html.Summary(f"{LABELS[g]} ({len(rows)} LSOAs)"),
+             *([group_description(g)] if describe else []),
              high_risk_table(table_id, rows, page_size=10, rank=rank, columns=columns)],
             open=g in open_groups, className="svrp-quad-group", id=f"{prefix}-group-{g}"))
     return parts
@@ -339,11 +342,12 @@ def table_ids(prefix: str) -> list[str]:
 
 
 def export_picker(prefix: str, first: tuple[str, str] | None = None,
-                  hide_present: bool = False) -> list:
+                  hide_present: bool = False, inline: bool = False) -> list:
     """The "Which list to export" choice (``<prefix>-export-group``): ``first``, then each group.
 
     ``first`` is a (value, label) choice before the groups; a group's value is its index as a
-    string (:func:`picked_group`). ``hide_present`` hides it in presentation mode.
+    string (:func:`picked_group`). ``hide_present`` hides it in presentation mode; ``inline``
+    puts the choices on one line (a full-width section).
     """
     options = ([{"label": first[1], "value": first[0]}] if first else []) + [
         {"label": label, "value": str(g)} for g, label in enumerate(LABELS)]
@@ -352,7 +356,8 @@ def export_picker(prefix: str, first: tuple[str, str] | None = None,
         html.Span("Which list to export:", id=f"{prefix}-export-group-label",
                   className="svrp-note" + hide),
         dcc.RadioItems(id=f"{prefix}-export-group", options=options,
-                       value=options[0]["value"], className="svrp-radio" + hide),
+                       value=options[0]["value"], inline=inline,
+                       className="svrp-radio" + (" svrp-radio-inline" if inline else "") + hide),
     ]
 
 

@@ -328,8 +328,10 @@ def quadrant_section(state, result) -> html.Section:
         html.H3(f"The four groups in {state.home.name}", className="svrp-h3"),
         html.P(quad.legend_note(state, groups) + " Open a group to see its LSOAs; select a row "
                "to open its panel.", className="svrp-note"),
-        html.Div(quad.group_lists(state, result, groups, "ovw-quad"), id=QUAD_GROUPS),
-        *quad.export_picker("ovw-quad"),
+        # the groups' meanings are in the key above: not again in each list
+        html.Div(quad.group_lists(state, result, groups, "ovw-quad", describe=False),
+                 id=QUAD_GROUPS),
+        *quad.export_picker("ovw-quad", inline=True),
         *export_buttons("ovw-quad"),
     ]
     return html.Section(
@@ -1285,7 +1287,7 @@ def update_quadrant_groups(weights, norm, banding, area=None):
     groups = quad.frame(state, result, state.spec.with_weights(dict(pairs)))
     if not quad.has_police(groups):
         return no_update
-    return quad.group_lists(state, result, groups, "ovw-quad")
+    return quad.group_lists(state, result, groups, "ovw-quad", describe=False)
 
 
 @callback(

@@ -153,6 +153,11 @@ def test_quad117_one_group_list_builder_for_the_area_and_its_districts(state):
         for row in grid.data:
             assert row["violence"] == round(float(by_code.at[row["id"], "observed_rate"]), 1)
             assert row["risk_factor"] == round(float(by_code.at[row["id"], "risk_score"]), 2)
+    # the overview shows the meanings in its key, so its lists leave them out
+    bare = quad.group_lists(state, state.county, groups, "ovw-quad", describe=False)
+    assert [len(d.children) for d in bare] == [2] * 4
+    assert [d.children[1].children[1].data for d in bare] == \
+        [d.children[2].children[1].data for d in parts]
     # the district page's section is the same builder, for the district's LSOAs
     district = "E07000221"
     section = quad.district_section(state, district, "Stratford-on-Avon")
@@ -167,6 +172,7 @@ def test_quad118_export_picker_and_whole_area_group_export(state):
     span, radio = quad.export_picker("ovw-quad")
     assert radio.id == "ovw-quad-export-group" and span.id == "ovw-quad-export-group-label"
     assert [o["value"] for o in radio.options] == ["0", "1", "2", "3"] and radio.value == "0"
+    assert not radio.inline and quad.export_picker("ovw-quad", inline=True)[1].inline
     _, dst = quad.export_picker("dst", ("high", "High and Very High"), hide_present=True)
     assert dst.value == "high" and "svrp-hide-present" in dst.className
     assert [quad.picked_group(v) for v in ("high", "2", "9", None, 2)] == [None, 2, None, None,
