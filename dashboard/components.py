@@ -66,17 +66,26 @@ def map_clientside_callbacks(prefix: str) -> None:
         Output(f"{prefix}-restyled", "data"),
         Input(f"{prefix}-view", "data"),
     )
-    dash.clientside_callback(
-        ClientsideFunction(namespace="svrpSearch", function_name="listFilter"),
-        Output(f"{prefix}-table", "filter_query"),
-        Input(f"{prefix}-table-filter", "value"),
-        prevent_initial_call=True,
-    )
+    list_filter_callback(f"{prefix}-table")
     dash.clientside_callback(
         ClientsideFunction(namespace="svrp", function_name="hoverText"),
         Output(f"{prefix}-hover", "children"),
         Input(f"{prefix}-lsoas", "hoverData"),
         State(f"{prefix}-view", "data"),
+        prevent_initial_call=True,
+    )
+
+
+def list_filter_callback(table_id: str) -> None:
+    """Wire a list's filter box (:func:`list_filter`) to its table's ``filter_query``.
+
+    ``svrpSearch.listFilter`` (clientside) keeps the rows whose LSOA code, MSOA, ward or
+    district contains the text.
+    """
+    dash.clientside_callback(
+        ClientsideFunction(namespace="svrpSearch", function_name="listFilter"),
+        Output(table_id, "filter_query"),
+        Input(f"{table_id}-filter", "value"),
         prevent_initial_call=True,
     )
 

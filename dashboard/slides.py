@@ -70,11 +70,12 @@ def chart_config(name: str) -> dict:
     }
 
 
-def captioned(fig: dict, text: str, width: int = 80) -> dict:
+def captioned(fig: dict, text: str, width: int = 80, gap: int = 0) -> dict:
     """``fig`` (plotly JSON) with ``text`` (period and attribution) as a caption under the plot.
 
     Wrapped at ``width`` characters; ``<`` and ``>`` are escaped, since plotly reads a few tags
-    in annotation text. Returns ``fig``, changed in place.
+    in annotation text. ``gap`` moves the caption that many pixels further down (under tall
+    tick labels and an axis title). Returns ``fig``, changed in place.
     """
     layout = fig.setdefault("layout", {})
     safe = html_escape(text, quote=False)
@@ -83,12 +84,12 @@ def captioned(fig: dict, text: str, width: int = 80) -> dict:
     axis_title = bool(title.get("text") if isinstance(title, dict) else title)
     layout["annotations"] = [*layout.get("annotations", []), {
         "text": "<br>".join(lines), "xref": "paper", "yref": "paper", "x": 0, "y": 0,
-        "xanchor": "left", "yanchor": "top", "yshift": -44 if axis_title else -26,
+        "xanchor": "left", "yanchor": "top", "yshift": (-44 if axis_title else -26) - gap,
         "showarrow": False, "align": "left", "font": {"size": 9, "color": "#444444"},
     }]
     margin = dict(layout.get("margin") or {})
     extra = 18 if axis_title else 0
-    margin["b"] = max(margin.get("b", 30), 30) + 14 * len(lines) + 4 + extra
+    margin["b"] = max(margin.get("b", 30), 30) + 14 * len(lines) + 4 + extra + gap
     layout["margin"] = margin
     return fig
 

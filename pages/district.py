@@ -31,6 +31,7 @@ from dashboard.components import (
     export_download,
     high_risk_rows,
     high_risk_table,
+    list_filter_callback,
     lsoa_panel,
     map_clientside_callbacks,
     rank_label,
@@ -524,16 +525,8 @@ def layout(
                                 with_sparklines(state, high_rows), rows, state.spec,
                                 rank=rank_label(state, state.home.code),
                             ),
-                            html.Span("Which list to export:", id="dst-export-group-label",
-                                      className="svrp-note svrp-hide-present"),
-                            dcc.RadioItems(
-                                id="dst-export-group",
-                                options=[{"label": "High and Very High", "value": "high"}]
-                                + [{"label": label, "value": str(g)}
-                                   for g, label in enumerate(quad.LABELS)],
-                                value="high",
-                                className="svrp-radio svrp-hide-present",
-                            ),
+                            *quad.export_picker("dst", ("high", "High and Very High"),
+                                                hide_present=True),
                             *export_buttons("dst", hide_present=True),
                             print_list(rows, state.spec, rank_label(state, state.home.code)),
                             html.Div(
@@ -583,6 +576,8 @@ def layout(
 
 
 map_clientside_callbacks(KEY)
+for _table in quad.table_ids("dst-quad"):  # the group lists' filter boxes
+    list_filter_callback(_table)
 search_callbacks(KEY, subarea_scope, State("dst-area", "data"), State("dst-code", "data"))
 register_monitoring("dst", "dst-area", "dst-code", "dst-drawn")
 # a row chosen in the list is outlined on the map (svrp.canvas.select; a map click does it there)
@@ -677,7 +672,7 @@ def export(_csv, _xlsx, _geojson, code, which=None, area=None):
     Reads the district from ``dst-code``, the list from ``dst-export-group`` and the format
     from the button pressed.
     """
-    group = int(which) if which in {str(g) for g in range(len(quad.LABELS))} else None
+    group = quad.picked_group(which)
     try:
         state = current(area)
     except ProfilerError as exc:

@@ -18,6 +18,7 @@ from dashboard.components import (
     export_download,
     high_risk_rows,
     high_risk_table,
+    list_filter_callback,
     lsoa_panel,
     map_clientside_callbacks,
     map_grid,
@@ -310,29 +311,48 @@ def layout(code: str | None = None, **query) -> html.Div:
 
 
 def quadrant_section(state, result) -> html.Section:
-    """The risk vs recorded violence chart, linked to the map (reads nothing at run time)."""
+    """The risk vs recorded violence chart, linked to the map, and each group's list.
+
+    The chart arrives once the map is drawn (:func:`show_quadrant_chart`); the lists
+    (:func:`dashboard.quadrants.group_lists`, as on district pages) follow the what-if weights
+    (:func:`update_quadrant_groups`) and export through the one export path (:func:`export_group`).
+    """
     groups = quad.frame(state, result)
+    police = quad.has_police(groups)
     note = ("Each dot is an LSOA: across, its risk-factor score (the causal indicators only); "
-            "up, recent recorded serious violence per resident. Click a dot to open its panel; "
-            "click legend entries or drag a box to pick groups and highlight them on the map "
-            "(the 'Risk vs recorded violence' layer).")
+            "up, recent recorded serious violence per resident, on a log scale (each step up "
+            "multiplies it, so town centres with few residents do not squash the rest). Click a "
+            "dot to open its panel; click legend entries or drag a box to pick groups and "
+            "highlight them on the map (the 'Risk vs recorded violence' layer).")
+    lists = [] if not police else [
+        html.H3(f"The four groups in {state.home.name}", className="svrp-h3"),
+        html.P(quad.legend_note(state, groups) + " Open a group to see its LSOAs; select a row "
+               "to open its panel.", className="svrp-note"),
+        # the groups' meanings are in the key above: not again in each list
+        html.Div(quad.group_lists(state, result, groups, "ovw-quad", describe=False),
+                 id=QUAD_GROUPS),
+        *quad.export_picker("ovw-quad", inline=True),
+        *export_buttons("ovw-quad"),
+    ]
     return html.Section(
         [
             html.H2("Risk vs recorded violence", className="svrp-h2"),
-            html.P(note if quad.has_police(groups) else
-                   quad.NO_POLICE.format(area=state.home.name),
+            html.P(note if police else quad.NO_POLICE.format(area=state.home.name),
                    className="svrp-note", id="ovw-quad-note"),
             # the chart (plotly.js, 4.8 MB) is mounted once the map is drawn (show_quadrant_chart)
             html.Div(html.P("Loading the chart…", className="svrp-hint"), id=QUAD_SLOT),
             html.Div([quad.group_description(g) for g in range(4)], className="svrp-quad-key")
-            if quad.has_police(groups) else None,
+            if police else None,
+            *lists,
             dcc.Store(id="ovw-quad-focus"),
         ],
         className="svrp-list svrp-quadrants",
+        id="ovw-quadrants",
     )
 
 
 QUAD_SLOT = "ovw-quad-slot"
+QUAD_GROUPS = "ovw-quad-groups"
 CHANGE_COLUMNS = [{"name": "What-if change", "id": "change"}]
 PERIOD = ID_SHAPES["ovw-period"]
 register_monitoring("ovw", "ovw-area", None, "ovw-drawn", focus="ovw-district")
@@ -906,17 +926,54 @@ def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district, store
     check((store, PARTNER_STORE), (district, CHOICE), (bands, CHOICE))
     fmt = str(ctx.triggered_id).removeprefix("ovw-export-")
     try:
-        state, pairs, result, norm, banding = _result(weights, norm, banding, store, area)
-        bands = [b for b in (bands or []) if b in BANDS] or list(BANDS)
-        data = _partner(store, area)
-        extra = None
-        if data is not None:
-            result = ps.suppress_profile(result, data, state.settings.disclosure_threshold)
-            extra = {f"theme bands {k}": v for k, v in ps.layer_sources(data).items()}
-        return export_download(state, result, fmt, bands, _district(district, state), pairs, norm,
-                               banding, extra_meta=extra), no_update
+        return _export(fmt, weights, norm, banding, store, area, bands, district), no_update
     except ProfilerError as exc:
         return no_update, report_view([f"Export not made: {exc}"], error=True)
+
+
+@callback(
+    Output("ovw-quad-download", "data"),
+    Output("ovw-quad-export-msg", "children"),
+    Input("ovw-quad-export-csv", "n_clicks"),
+    Input("ovw-quad-export-xlsx", "n_clicks"),
+    Input("ovw-quad-export-geojson", "n_clicks"),
+    State({"type": "ovw-weight", "id": ALL}, "value"),
+    State("ovw-norm", "value"),
+    State("ovw-banding", "value"),
+    State("ovw-quad-export-group", "value"),
+    State("ovw-partner", "data"),
+    State("ovw-area", "data"),
+    prevent_initial_call=True,
+)
+def export_group(_csv, _xlsx, _geojson, weights, norm, banding, which, store, area=None):
+    """Send one risk vs recorded violence group of the whole area (``ovw-quad-export-group``).
+
+    The overview's export path (:func:`export`), every band, the group's LSOAs only; the
+    outcome is said on ``ovw-quad-export-msg``.
+    """
+    check((store, PARTNER_STORE), (which, CHOICE))
+    group = quad.picked_group(which)
+    if group is None:
+        return no_update, "Export unavailable: choose a group."
+    fmt = str(ctx.triggered_id).removeprefix("ovw-quad-export-")
+    try:
+        payload = _export(fmt, weights, norm, banding, store, area, BANDS, None, group)
+    except ProfilerError as exc:
+        return no_update, f"Export not made: {exc}"
+    return payload, f"Prepared {payload['filename']}."
+
+
+def _export(fmt, weights, norm, banding, store, area, bands, district, group=None) -> dict:
+    """The overview's one export: the what-if profile's LSOAs in ``bands`` (and ``group``)."""
+    state, pairs, result, norm, banding = _result(weights, norm, banding, store, area)
+    bands = [b for b in (bands or []) if b in BANDS] or list(BANDS)
+    data = _partner(store, area)
+    extra = None
+    if data is not None:
+        result = ps.suppress_profile(result, data, state.settings.disclosure_threshold)
+        extra = {f"theme bands {k}": v for k, v in ps.layer_sources(data).items()}
+    return export_download(state, result, fmt, bands, _district(district, state), pairs, norm,
+                           banding, extra_meta=extra, group=group)
 
 
 @callback(
@@ -1189,7 +1246,7 @@ def show_quadrant_chart(drawn, weights, norm, banding, selected, area=None):
     figure = update_quadrant_chart(weights, norm, banding, selected, area)
     if figure is no_update:
         return no_update
-    return dcc.Graph(id=quad.CHART_ID, figure=figure, config={"displayModeBar": False})
+    return quad.graph(current(area), figure)
 
 
 @callback(
@@ -1210,3 +1267,44 @@ def update_quadrant_chart(weights, norm, banding, selected, area=None):
         return no_update
     groups = quad.frame(state, result, state.spec.with_weights(dict(pairs)))
     return quad.figure(state, groups, selected)
+
+
+@callback(
+    Output(QUAD_GROUPS, "children"),
+    *WHAT_IF_INPUTS,
+    State("ovw-area", "data"),
+    prevent_initial_call=True,
+)
+def update_quadrant_groups(weights, norm, banding, area=None):
+    """Each group's list (``ovw-quad-groups``) for the what-if weights, as the chart shows them.
+
+    Reads the what-if controls; the lists are :func:`dashboard.quadrants.group_lists`.
+    """
+    try:
+        state, pairs, result, _, _ = _result(weights, norm, banding, None, area)
+    except ProfilerError:
+        return no_update
+    groups = quad.frame(state, result, state.spec.with_weights(dict(pairs)))
+    if not quad.has_police(groups):
+        return no_update
+    return quad.group_lists(state, result, groups, "ovw-quad", describe=False)
+
+
+@callback(
+    Output("ovw-selected", "data", allow_duplicate=True),
+    *[Input(t, "active_cell") for t in quad.table_ids("ovw-quad")],
+    State("ovw-area", "data"),
+    prevent_initial_call=True,
+)
+def select_from_group(*cells_and_area):
+    """Select the LSOA of a cell chosen in a group's list (``ovw-quad-table-<g>``)."""
+    *cells, area = cells_and_area
+    cell = next((c for t, c in zip(quad.table_ids("ovw-quad"), cells, strict=True)
+                 if t == ctx.triggered_id), None)
+    code = cell.get("row_id") if isinstance(cell, dict) else None
+    known = set(current(area).county["lsoa21_code"])
+    return code if code in known else no_update
+
+
+for _table in quad.table_ids("ovw-quad"):  # the group lists' filter boxes
+    list_filter_callback(_table)

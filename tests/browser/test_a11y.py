@@ -256,3 +256,13 @@ def test_a11y015_key_folds_and_district_names_switch_off(page, server):
     button.click()
     wait_for(lambda: page.execute_script(LABELS_JS) == shown, timeout=5,
              message="the district names did not come back")
+
+
+def test_a11y016_overview_group_lists_open(page, server):
+    open_page(page, server + "/", "ovw")
+    wait_for(lambda: page.find_elements(By.CSS_SELECTOR, "#ovw-quad-chart .js-plotly-plot"),
+             timeout=20, message="the quadrant chart was not mounted")
+    for details in page.find_elements(By.CSS_SELECTOR, "#ovw-quad-groups details"):
+        page.execute_script("arguments[0].open = true;", details)
+    settle(page)
+    assert_no_violations(page, "overview-group-lists")

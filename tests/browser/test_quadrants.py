@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 LEICS_FORCE = "E23000021"  # Leicestershire Police's force area (with Leicester and Rutland)
 WORCS = "E10000034"  # West Mercia's county: no police.uk months shipped
+CORNWALL = "E06000052"  # Devon and Cornwall Police: none shipped either
 # points of one group's trace on the chart: its codes, in trace order
 POINTS_JS = """
 const gd = document.querySelector('#ovw-quad-chart .js-plotly-plot');
@@ -28,6 +29,29 @@ if (!gd || !gd._fullData) { return null; }
 return gd._fullData.map(t => ({name: t.name, codes: Array.from(t.customdata || []),
                                visible: t.visible}));
 """
+# the chart's y axis and its horizontal divider, in pixels (the divider's path against the axis)
+AXIS_JS = """
+const gd = document.querySelector('#ovw-quad-chart .js-plotly-plot');
+if (!gd || !gd._fullLayout) { return null; }
+const ya = gd._fullLayout.yaxis;
+const ticks = Array.from(gd.querySelectorAll('.ytick text')).map(t => t.textContent);
+const line = (gd.layout.shapes || [])[1];
+if (!line) { return {type: ya.type, ticks: ticks}; }
+const top = gd.querySelector('.main-svg').getBoundingClientRect().top + ya._offset;
+const rect = gd.querySelectorAll('.shapelayer path')[1].getBoundingClientRect();
+return {type: ya.type, ticks: ticks, y80: line.y0,
+        divider: rect.top + rect.height / 2 - top, expected: ya.l2p(Math.log10(line.y0)),
+        spread: gd._fullData.slice(0, 4).map(t => Array.from(t.y)).flat()
+                  .map(v => ya.l2p(Math.log10(v)))};
+"""
+
+
+def _download(page, download_dir, button, pattern):
+    for old in download_dir.glob("*"):
+        old.unlink()
+    page.find_element(By.ID, button).click()
+    return wait_for(lambda: [p for p in download_dir.glob(pattern) if p.stat().st_size > 0],
+                    timeout=20, message=f"no {pattern} downloaded")[0]
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +115,20 @@ def test_quad001_layer_draws_the_four_groups(page, server, world, code, name):
                       message="no quadrant chart")
     for g in range(4):
         assert set(traces[g]["codes"]) == set(quad.loc[quad["group"] == g, "lsoa21_code"])
+    # a log axis labelled in real units, the divider drawn at the top fifth's rate
+    axis = page.execute_script(AXIS_JS)
+    assert axis["type"] == "log" and axis["ticks"] and "10" in axis["ticks"]
+    assert axis["y80"] == pytest.approx(quad["observed_rate"].quantile(0.8), rel=1e-6)
+    assert axis["divider"] == pytest.approx(axis["expected"], abs=2)
+    # readable spread: the middle half of the LSOAs spans 40 px or more, at least twice
+    # its share of the height on a linear axis (where one town centre squashed it to a line)
+    pixels = sorted(axis["spread"])
+    q1, q3 = pixels[len(pixels) // 4], pixels[3 * len(pixels) // 4]
+    rates = quad["observed_rate"]
+    linear = (rates.quantile(0.75) - rates.quantile(0.25)) / (rates.max() - rates.min())
+    share = (q3 - q1) / (max(pixels) - min(pixels))
+    print(f"{name}: middle half {q3 - q1:.0f} px, {share:.0%} of the height (linear {linear:.0%})")
+    assert q3 - q1 > 40 and share > 2 * linear
     page.execute_script("arguments[0].scrollIntoView();",
                         page.find_element(By.CSS_SELECTOR, ".svrp-quadrants"))
     screenshot(page, f"quadrants-{name}-chart")
@@ -143,21 +181,29 @@ def test_quad003_legend_pick_highlights_the_group_on_the_map(page, server, world
     screenshot(page, "quadrants-warwickshire-prevention-candidates")
 
 
-def test_quad004_area_without_police_data_shows_the_risk_axis_only(page, server, world):
-    area, quad = world(WORCS)
+@pytest.mark.parametrize("code,name", [(WORCS, "worcestershire"), (CORNWALL, "cornwall")])
+def test_quad004_area_without_police_data_shows_the_risk_axis_only(page, server, world, code,
+                                                                   name):
+    area, quad = world(code)
     assert (quad["group"] < 0).all()
-    page.get(server + f"/area/{WORCS}")
+    page.get(server + f"/area/{code}")
     wait_drawn(page, "ovw", len(area))
     note = wait_for(lambda: page.find_element(By.ID, "ovw-quad-note").text, timeout=15)
     assert "No police.uk months are imported" in note and "risk-factor axis only" in note
-    traces = page.execute_script(POINTS_JS)
+    assert area.name in note
+    traces = wait_for(lambda: page.execute_script(POINTS_JS), timeout=15,
+                      message="no quadrant chart")
     assert len(traces) == 1 and set(traces[0]["codes"]) == set(quad["lsoa21_code"])
+    assert page.execute_script(AXIS_JS)["type"] != "log"
+    # no group lists and no group export where there are no groups
+    assert not page.find_elements(By.ID, "ovw-quad-groups")
+    assert not page.find_elements(By.ID, "ovw-quad-export-csv")
     _show_layer(page)
     wait_for(lambda: "No police.uk months" in page.find_element(By.ID, "ovw-legend").text,
              timeout=15, message="the legend does not say there is no police.uk data")
     page.execute_script("arguments[0].scrollIntoView();",
                         page.find_element(By.CSS_SELECTOR, ".svrp-quadrants"))
-    screenshot(page, "quadrants-worcestershire-no-police")
+    screenshot(page, f"quadrants-{name}-no-police")
 
 
 def test_quad005_district_page_lists_groups_and_its_backtest(page, server, world):
@@ -194,3 +240,49 @@ def test_quad006_methodology_shows_every_shipped_backtest(page, server):
     heading = page.find_element(By.XPATH, "//h2[contains(., 'How well does this profile')]")
     page.execute_script("arguments[0].scrollIntoView();", heading)
     screenshot(page, "quadrants-methodology-backtest")
+
+
+def test_quad007_overview_lists_and_exports_each_group(page, server, world, download_dir):
+    area, quad = world("E10000031")
+    page.get(server + "/")
+    wait_drawn(page, "ovw", len(area))
+    wait_for(lambda: page.execute_script(POINTS_JS), timeout=15, message="no quadrant chart")
+    counts = quad["group"].value_counts()
+    for g, group in enumerate(QUADRANT_GROUPS):
+        summary = page.find_element(By.CSS_SELECTOR, f"#ovw-quad-group-{g} summary").text
+        assert f"({int(counts.get(g, 0))} LSOAs)" in summary
+        assert group.name.split(",")[0].capitalize() in summary
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'});",
+                        page.find_element(By.ID, "ovw-quad-groups"))
+    screenshot(page, "quadrants-warwickshire-overview-group-lists")
+    # open "low risk, high violence" (town centres): its rows carry both axes' values
+    details = page.find_element(By.ID, "ovw-quad-group-2")
+    summary = details.find_element(By.TAG_NAME, "summary")
+    page.execute_script("arguments[0].scrollIntoView({block: 'start'});", summary)
+    summary.click()
+    table = wait_for(lambda: (t := details.find_element(By.ID, "ovw-quad-table-2")).is_displayed()
+                     and t, timeout=10, message="the group's list does not open")
+    headers = [h.text for h in table.find_elements(By.CSS_SELECTOR, "th")]
+    assert "Risk-factor score" in headers and "Recorded violence per 1,000 a year" in headers
+    assert "District" in headers and "Band" in headers
+    members = quad.loc[quad["group"] == 2]
+    listed = {c.text for c in table.find_elements(By.CSS_SELECTOR,
+                                                  "td[data-dash-column='lsoa21_code']")}
+    assert listed and listed <= set(members["lsoa21_code"])  # the first page of the group
+    screenshot(page, "quadrants-warwickshire-overview-groups")
+    # selecting a row opens that LSOA's panel
+    first = table.find_element(By.CSS_SELECTOR, "td[data-dash-column='lsoa21_code']")
+    code = first.text
+    first.click()
+    wait_for(lambda: code in page.find_element(By.ID, "ovw-panel").text, timeout=15,
+             message="selecting a group list row did not open its panel")
+    # export the group through the one export path
+    page.find_element(By.CSS_SELECTOR, "#ovw-quad-export-group input[value='2']").click()
+    path = _download(page, download_dir, "ovw-quad-export-csv", "*.zip")
+    from profiler.export import read_export_csv
+
+    meta, frame = read_export_csv(path)
+    assert set(frame["LSOA code"]) == set(members["lsoa21_code"])
+    assert meta["risk_vs_recorded_violence_group"] == QUADRANT_GROUPS[2].name
+    assert path.name.startswith(QUADRANT_GROUPS[2].key.replace("_", "-"))
+    assert "Prepared" in page.find_element(By.ID, "ovw-quad-export-msg").text
