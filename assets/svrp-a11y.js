@@ -25,6 +25,13 @@
                    "next-page": "Next page", "last-page": "Last page"};
     const LABELLING = /^(H[1-6]|LABEL|LEGEND)$/;
     /* the LSOA list of every map page (overview, district and explore) and its code cells */
+    /* The first element matching selector that is on screen (not in a closed <details>). */
+    const firstShown = function (selector) {
+        return Array.prototype.find.call(document.querySelectorAll(selector),
+                                         function (e) {
+            return e.offsetParent !== null && !e.closest("details:not([open])");
+        }) || null;
+    };
     const CODE_CELLS = ".svrp-list td[data-dash-column='lsoa21_code'], " +
         ".svrp-list-card td[data-dash-column='lsoa21_code']";
 
@@ -130,7 +137,7 @@
         if (!link) { return; }
         e.preventDefault();
         const target = link.id === "svrp-skip-list"
-            ? document.querySelector(CODE_CELLS) || document.querySelector(".svrp-list, .svrp-list-card")
+            ? firstShown(CODE_CELLS) || firstShown(".svrp-list, .svrp-list-card")
             : document.getElementById("svrp-main");
         if (!target) { return; }
         if (target.tabIndex < 0 && !target.hasAttribute("tabindex")) { target.tabIndex = -1; }

@@ -228,7 +228,7 @@ def run_backtest(
     import dataclasses
 
     from profiler.backtest import check_windows, profile_backtest
-    from profiler.geo import load_lsoa_boundaries
+    from profiler.geo import ENGLAND, covering_scope, load_lsoa_boundaries
     from profiler.observed import OBSERVED_COLUMNS, SV_TYPES
     from profiler.pipeline import select_scope
     from profiler.spec import load_spec
@@ -243,9 +243,9 @@ def run_backtest(
     table = load_indicator_table(indicators, static)
     scope_codes = set(select_scope(table, area)["lsoa21_code"])
     # The shipped detailed boundaries (the boundaries' default scope: the shipped force's LSOAs).
-    areas = shipped = load_lsoa_boundaries(data_dir)
-    if not scope_codes <= set(areas["lsoa21_code"]):
-        areas = load_lsoa_boundaries(data_dir, "england")
+    detailed = covering_scope(data_dir, scope_codes)
+    areas = load_lsoa_boundaries(data_dir, detailed)
+    shipped = None if detailed == ENGLAND else areas
     months = sorted({*observed, *test})
     if partner_extract is not None:
         incidents, types = partner_incidents(partner_extract, areas, table,
