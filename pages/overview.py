@@ -657,6 +657,8 @@ WHAT_IF_INPUTS = (
     Input("ovw-norm", "value"),
     Input("ovw-banding", "value"),
 )
+# the same controls read without triggering (a callback that needs the current what-if)
+WHAT_IF_STATES = tuple(State(i.component_id, i.component_property) for i in WHAT_IF_INPUTS)
 
 
 @callback(
@@ -708,9 +710,7 @@ def recolour(weights, norm, banding, layer, selected, district, store, _stb_done
     Input("ovw-view", "data"),
     Input("ovw-bands", "value"),
     Input("ovw-incidents", "value"),
-    State({"type": "ovw-weight", "id": ALL}, "value"),
-    State("ovw-norm", "value"),
-    State("ovw-banding", "value"),
+    *WHAT_IF_STATES,
     State("ovw-layer", "value"),
     State("ovw-selected", "data"),
     State("ovw-district", "value"),
@@ -907,9 +907,7 @@ def reset(_, area=None):
     Input("ovw-export-csv", "n_clicks"),
     Input("ovw-export-xlsx", "n_clicks"),
     Input("ovw-export-geojson", "n_clicks"),
-    State({"type": "ovw-weight", "id": ALL}, "value"),
-    State("ovw-norm", "value"),
-    State("ovw-banding", "value"),
+    *WHAT_IF_STATES,
     State("ovw-bands", "value"),
     State("ovw-district", "value"),
     State("ovw-partner", "data"),
@@ -937,9 +935,7 @@ def export(_csv, _xlsx, _geojson, weights, norm, banding, bands, district, store
     Input("ovw-quad-export-csv", "n_clicks"),
     Input("ovw-quad-export-xlsx", "n_clicks"),
     Input("ovw-quad-export-geojson", "n_clicks"),
-    State({"type": "ovw-weight", "id": ALL}, "value"),
-    State("ovw-norm", "value"),
-    State("ovw-banding", "value"),
+    *WHAT_IF_STATES,
     State("ovw-quad-export-group", "value"),
     State("ovw-partner", "data"),
     State("ovw-area", "data"),
@@ -1135,9 +1131,7 @@ STABILITY_OUTPUTS = ("ovw-stb-poll", "disabled"), ("ovw-stb-progress", "value"),
     Output("ovw-stb-done", "data"),
     Input("ovw-stb-run", "n_clicks"),
     Input("ovw-stb-poll", "n_intervals"),
-    State({"type": "ovw-weight", "id": ALL}, "value"),
-    State("ovw-norm", "value"),
-    State("ovw-banding", "value"),
+    *WHAT_IF_STATES,
     State("ovw-session", "data"),
     State("ovw-area", "data"),
     prevent_initial_call=True,
@@ -1228,9 +1222,7 @@ def pick_groups(selected, restyle, previous, layer):
 @callback(
     Output(QUAD_SLOT, "children"),
     Input("ovw-drawn", "data"),
-    State({"type": "ovw-weight", "id": ALL}, "value"),
-    State("ovw-norm", "value"),
-    State("ovw-banding", "value"),
+    *WHAT_IF_STATES,
     State("ovw-selected", "data"),
     State("ovw-area", "data"),
     prevent_initial_call=True,
