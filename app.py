@@ -264,6 +264,10 @@ def _early_geometry(app: Dash) -> None:
         kwargs["metas"] = (early + kwargs.get("metas", "") + view + boot(geometry, bool(view))
                            + (chunks(page) if scope else ""))
         kwargs["app_entry"] = copy + kwargs.get("app_entry", "")
+        # with a first paint, Dash's bundles wait for it (dashboard.shell.held_scripts)
+        held = first_paint.held_scripts(kwargs["scripts"], kwargs["renderer"]) if view else None
+        if held:
+            kwargs["scripts"], kwargs["renderer"] = held
         return interpolate(**kwargs)
 
     app.interpolate_index = interpolate_index

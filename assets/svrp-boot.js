@@ -52,6 +52,7 @@
     const page = url;
     if (url && ((boot.worker && window.Worker) || window.svrpLoadGeometry)) {
         boot.start(url);
-        if (window.svrp && window.svrp.firstPaint) { window.svrp.firstPaint(); }  /* svrp-paint.js */
     }
+    /* svrp-paint.js: the first paint, then Dash (or Dash at once where there is none) */
+    if (window.svrp && window.svrp.firstPaint) { window.svrp.firstPaint(); }
 }());

@@ -104,6 +104,10 @@ window.svrp = Object.assign(window.svrp || {}, {
      * failed to start must not stay covered). */
     const SHELL_MAX_MS = 10000;
     const WAIT_CSS_MS = 5000;  /* the page's CSS not applied by then: no first paint */
+    const HELD_ID = "svrp-dash";
+    /* Dash starts by then even if the first paint has not happened (a slow geometry download):
+     * the paint is a head start, never a wait. */
+    const HOLD_MAX_MS = 1500;
 
     svrp.paint = {
         /* One Path2D per LSOA from the worker's projected rings (svrp-boot.js, lsoa-worker.js),
@@ -238,24 +242,66 @@ window.svrp = Object.assign(window.svrp || {}, {
         setTimeout(function () { svrp.firstPaint.done(); }, SHELL_MAX_MS);
     }
 
+    /* Dash's bundles, held by the server until the first paint (dashboard/shell.py
+     * held_scripts: their tags in the inert <template id="svrp-dash">, already being fetched by
+     * preloads): inserted in order, once, then the renderer's own inline script. Called when the
+     * copy has been painted and that frame is on screen, when there is nothing to paint, or
+     * after HOLD_MAX_MS whatever happens. */
+    function startDash(why) {
+        if (svrp.dash.started) { return; }
+        if (document.readyState === "loading") {  /* the template is further down the page */
+            document.addEventListener("DOMContentLoaded", function () { startDash(why); });
+            return;
+        }
+        const held = document.getElementById(HELD_ID);
+        const renderer = document.getElementById("_dash-renderer");
+        if (!held || !renderer) { return; }  /* Dash's scripts were not held: they run as usual */
+        svrp.dash.started = performance.now();
+        svrp.dash.why = why;
+        const run = function () {
+            const s = document.createElement("script");
+            s.textContent = renderer.textContent;  /* the same text: the CSP hash still applies */
+            document.body.appendChild(s);
+        };
+        const tags = held.content.querySelectorAll("script[src]");
+        tags.forEach(function (tag, i) {
+            const s = document.createElement("script");
+            s.src = tag.getAttribute("src");
+            s.async = false;  /* run in the order inserted, each as its own task */
+            if (i === tags.length - 1) { s.onload = run; s.onerror = run; }
+            document.body.appendChild(s);
+        });
+        if (!tags.length) { run(); }
+    }
+    svrp.dash = {started: 0, why: ""};
+    svrp.dash.start = startDash;
+
     /* Paint the page's first view (if it has one) once the geometry is in and the CSS applies:
-     * called by svrp-boot.js once it can start the web worker. */
+     * called by svrp-boot.js once it can start the web worker. Dash starts after it. */
     svrp.firstPaint = function () {
+        setTimeout(function () { startDash("timeout"); }, HOLD_MAX_MS);
         const el = document.getElementById(FIRST_ID);
         const boot = window.svrpBoot;
-        if (!el || !boot || !boot.start) { return; }
         let first = null;
-        try { first = JSON.parse(el.textContent); } catch (err) { return; }
+        try { first = el && JSON.parse(el.textContent); } catch (err) { first = null; }
+        if (!first || !boot || !boot.start) { startDash("no first view"); return; }
         const until = performance.now() + WAIT_CSS_MS;
         boot.start(first.view.geometry).then(function (d) {
-            if (!d || d.error) { return; }
+            if (!d || d.error) { startDash("no geometry"); return; }
             const ready = function () {
                 const s = shell();
-                if (s && getComputedStyle(s).position === "fixed") { paintShell(first, d); }
-                else if (performance.now() < until) { window.requestAnimationFrame(ready); }
+                if (s && getComputedStyle(s).position === "fixed") {
+                    try { paintShell(first, d); } finally {
+                        /* the next frame shows the paint; Dash's first task comes after it */
+                        window.requestAnimationFrame(function () {
+                            setTimeout(function () { startDash("painted"); }, 0);
+                        });
+                    }
+                } else if (performance.now() < until) { window.requestAnimationFrame(ready); }
+                else { startDash("no styles"); }
             };
             ready();
-        });
+        }, function () { startDash("no geometry"); });
     };
     /* The live map has drawn (or the copy has been up long enough): the copy goes. */
     svrp.firstPaint.done = function () {

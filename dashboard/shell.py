@@ -30,6 +30,7 @@ from dash.development.base_component import Component
 
 SHELL_ID = "svrp-shell"
 FIRST_VIEW_ID = "svrp-first"
+HELD_ID = "svrp-dash"  # Dash's bundles, held until the first paint (held_scripts)
 MAP_CLASS = "svrp-shell-map"
 # Dash components with no box of their own on the page: nothing is rendered for them.
 INVISIBLE = {"Store", "Location", "Interval", "Download", "Tooltip", "LayerGroup", "GeoJSON",
@@ -174,3 +175,33 @@ def first_view_script(first: dict) -> str:
     """``first`` as a JSON data block (not executed: allowed by the content security policy)."""
     text = json.dumps(first, separators=(",", ":")).replace("</", "<\\/")
     return f'<script type="application/json" id="{FIRST_VIEW_ID}">{text}</script>'
+
+
+# Dash's bundles as its index lists them: plain same-origin script tags (serve_locally=True).
+_SCRIPT_TAG = re.compile(r'<script src="([^"<>]+)"></script>')
+_RENDERER = re.compile(r'<script id="_dash-renderer" type="application/javascript">(.*?)</script>',
+                       re.S)
+
+
+def held_scripts(scripts: str, renderer: str) -> tuple[str, str] | None:
+    """Dash's ``{%scripts%}`` and ``{%renderer%}``, held until the first paint is on screen.
+
+    Run as Dash writes them, the bundles (React, Dash, the components: about 3 MB) take the
+    browser's connections and then its main thread in one task of 150-400 ms before anything
+    else can paint. Held, each bundle is fetched at once at low priority (a preload) and its tag
+    kept in a ``<template>`` (``svrp-dash``: inert, nothing in it loads or runs); ``svrp-paint.js`` inserts them in order as soon as it has
+    painted (or cannot), then runs the renderer's own inline script (its text is unchanged, so
+    the content security policy's hash for it still applies). Dash's inline scripts (clientside
+    functions) stay where they are: they only register functions. None when ``scripts`` holds
+    anything else (an external script with other attributes): the page is then left as it is.
+    """
+    urls = _SCRIPT_TAG.findall(scripts)
+    rest = _SCRIPT_TAG.sub("", scripts)
+    found = _RENDERER.fullmatch(renderer.strip())
+    if not urls or found is None or re.search(r"<script[^>]*\ssrc=", rest):
+        return None
+    preload = "".join(f'<link rel="preload" as="script" fetchpriority="low" href="{url}">'
+                      for url in urls)
+    tags = "".join(f'<script src="{url}"></script>' for url in urls)  # inert in a template
+    return (f'{preload}<template id="{HELD_ID}">{tags}</template>{rest}',
+            f'<script id="_dash-renderer" type="text/plain">{found.group(1)}</script>')

@@ -118,3 +118,32 @@ def test_fpb002_the_copy_alone_shows_the_coloured_map(fresh_driver, server):
     for colour, n in live.items():
         if n > 300:
             assert abs(copy[colour] - n) <= 0.1 * n, (colour, copy[colour], n)
+
+
+DASH_JS = "return window.svrp && window.svrp.dash ? window.svrp.dash : null;"
+
+
+def test_fpb003_dash_starts_after_the_paint_or_without_it(fresh_driver, server):
+    drv = fresh_driver
+    drv.set_window_size(1280, 720)
+    drv.get(server + "/")
+    marks = wait_for(lambda: (m := _marks(drv, "ovw")) and m.get("drawn") and m, timeout=45)
+    dash = drv.execute_script(DASH_JS)
+    assert dash["why"] == "painted" and dash["started"] >= marks["painted"], (dash, marks)
+    # a page with no first paint: Dash's scripts run as Dash writes them
+    drv.get(server + "/methodology")
+    wait_for(lambda: drv.execute_script("return !!document.querySelector('#react-entry-point h1');"),
+             timeout=30, message="the methodology page did not render")
+    assert drv.execute_script(DASH_JS)["started"] == 0
+    # the geometry refused: nothing to paint, and Dash starts at once all the same
+    drv.execute_cdp_cmd("Network.enable", {})
+    drv.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*.geojson*"]})
+    try:
+        drv.get(server + "/")
+        dash = wait_for(lambda: (d := drv.execute_script(DASH_JS)) and d.get("started") and d,
+                        timeout=30, message="Dash did not start without the geometry")
+        assert dash["why"] == "no geometry", dash
+        wait_for(lambda: drv.execute_script("return !!document.getElementById('ovw-panel');"),
+                 timeout=30, message="the overview did not render without its geometry")
+    finally:
+        drv.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})

@@ -113,3 +113,42 @@ def test_fp005_no_first_paint_for_england_other_pages_or_bad_addresses(app):
                  "/district/E07000234", '/explore?scope="><script>x</script>'):
         page = client.get(path).get_data(as_text=True)
         assert _first(page) is None and 'id="svrp-shell"' not in page, path
+
+
+def test_fp006_dash_bundles_wait_for_the_paint_on_map_pages_only(app):
+    client = app.server.test_client()
+    page = client.get("/").get_data(as_text=True)
+    body = page.split("<body>", 1)[1]
+    held = re.search(r'<template id="svrp-dash">(.*?)</template>', body)
+    assert held, "the overview's bundles are not held for its first paint"
+    tags = re.findall(r'<script src="([^"]+)"></script>', held.group(1))
+    assert any("dash_renderer" in t for t in tags) and any("/assets/svrp.js" in t for t in tags)
+    # nothing outside the template loads a script of Dash's; each bundle is preloaded once
+    outside = body.replace(held.group(0), "")
+    assert not re.search(r'<script[^>]*\ssrc="/_dash-component-suites', outside)
+    preloads = re.findall(r'<link rel="preload" as="script" fetchpriority="low" href="([^"]+)">',
+                          body)
+    assert preloads == tags
+    # the renderer's text is Dash's own (its CSP hash applies), as data until svrp-paint.js runs
+    renderer = re.search(r'<script id="_dash-renderer" type="([^"]+)">(.*?)</script>', body)
+    assert renderer.group(1) == "text/plain" and "new DashRenderer" in renderer.group(2)
+    # Dash's inline scripts (clientside functions) stay inline, after the template
+    assert "_dashprivate_clientside_funcs" in outside
+    # a page with no first paint keeps Dash's scripts as Dash writes them
+    other = client.get("/methodology").get_data(as_text=True)
+    assert 'id="svrp-dash"' not in other
+    assert re.search(r'<script src="[^"]*dash_renderer[^"]*"></script>', other)
+    assert '<script id="_dash-renderer" type="application/javascript">' in other
+
+
+def test_fp007_held_scripts_leaves_what_it_does_not_know_alone():
+    renderer = '<script id="_dash-renderer" type="application/javascript">var r = new DashRenderer();</script>'
+    plain = '<script src="/a.js"></script><script src="/b.js"></script>'
+    scripts, new_renderer = shell.held_scripts(plain, renderer)
+    assert scripts.count('rel="preload"') == 2 and 'type="text/plain">var r = new Dash' in new_renderer
+    # an external script with other attributes (integrity, a CDN), or a renderer with hooks
+    # written differently: the page is left as Dash writes it
+    assert shell.held_scripts(plain + '<script src="https://cdn/x.js" integrity="sha"></script>',
+                              renderer) is None
+    assert shell.held_scripts(plain, "<script>var r = new DashRenderer(hooks);</script>") is None
+    assert shell.held_scripts("", renderer) is None
