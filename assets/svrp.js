@@ -214,6 +214,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             canvas.zoomTo(view.key, cell.row_id);
             return cell.row_id;
         },
+        /* selectRow for the one of several lists (a page's group lists) whose cell changed. */
+        selectRowIn: function () {
+            const view = arguments[arguments.length - 1];
+            const ctx = window.dash_clientside.callback_context;
+            const changed = ((ctx && ctx.triggered) || [])[0];
+            return window.dash_clientside.svrp.selectRow(changed ? changed.value : null, view);
+        },
         /* Hover details as plain text for a Dash component (React renders strings as text). */
         hoverText: function (hover, view) {
             if (!hover || !hover.properties) { return window.dash_clientside.no_update; }

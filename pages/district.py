@@ -580,11 +580,20 @@ for _table in quad.table_ids("dst-quad"):  # the group lists' filter boxes
     list_filter_callback(_table)
 search_callbacks(KEY, subarea_scope, State("dst-area", "data"), State("dst-code", "data"))
 register_monitoring("dst", "dst-area", "dst-code", "dst-drawn")
-# a row chosen in the list is outlined on the map (svrp.canvas.select; a map click does it there)
+# A row chosen in any of the page's lists (the high-risk list, each group's list) is outlined
+# on the map (svrp.canvas.select; a map click does it there) and becomes dst-selected, which
+# opens its panel.
 dash.clientside_callback(
     ClientsideFunction(namespace="svrp", function_name="selectRow"),
     Output("dst-selected", "data"),
     Input("dst-table", "active_cell"),
+    State("dst-view", "data"),
+    prevent_initial_call=True,
+)
+dash.clientside_callback(
+    ClientsideFunction(namespace="svrp", function_name="selectRowIn"),
+    Output("dst-selected", "data", allow_duplicate=True),
+    *[Input(t, "active_cell") for t in quad.table_ids("dst-quad")],
     State("dst-view", "data"),
     prevent_initial_call=True,
 )
@@ -625,16 +634,17 @@ def show_comparison(drawn, code, area=None):
 @callback(
     Output("dst-panel", "children"),
     Input("dst-lsoas", "clickData"),
-    Input("dst-table", "active_cell"),
+    Input("dst-selected", "data"),
     Input("dst-drawn", "data"),
     Input({"type": ROW_TYPE, "id": ALL}, "n_clicks"),
     State("dst-area", "data"),
 )
-def show_panel(click, cell, drawn, _rows=None, area=None):
-    """Fill ``dst-panel`` with the LSOA clicked on ``dst-lsoas`` or selected in ``dst-table``.
+def show_panel(click, selected, drawn, _rows=None, area=None):
+    """Fill ``dst-panel`` with the LSOA clicked on ``dst-lsoas`` or chosen in a list.
 
-    In presentation mode also a row of the compact list (``dst-prow`` buttons). Waits for
-    ``dst-drawn`` (the map first, as in :func:`show_comparison`).
+    A list row (``dst-table`` or a group's list) sets ``dst-selected``; in presentation mode a
+    row of the compact list is a ``dst-prow`` button. Waits for ``dst-drawn`` (the map first, as
+    in :func:`show_comparison`).
     """
     if not drawn:
         return html.P("Loading the map…", className="svrp-hint")
@@ -645,8 +655,8 @@ def show_panel(click, cell, drawn, _rows=None, area=None):
     code = None
     if ctx.triggered_id == "dst-lsoas" and click:
         code = (click.get("properties") or {}).get("lsoa21_code")
-    elif ctx.triggered_id == "dst-table" and cell:
-        code = cell.get("row_id")
+    elif ctx.triggered_id == "dst-selected" and isinstance(selected, str):
+        code = selected
     elif isinstance(ctx.triggered_id, dict) and ctx.triggered_id.get("type") == ROW_TYPE:
         code = str(ctx.triggered_id.get("id"))[:20]
     return lsoa_panel(state, state.county, code)

@@ -222,6 +222,18 @@ def test_quad005_district_page_lists_groups_and_its_backtest(page, server, world
     assert "Warwickshire: test Mar-Apr 2024" in text
     page.execute_script("arguments[0].scrollIntoView();", section)
     screenshot(page, "quadrants-district-stratford-groups")
+    # a row chosen in a group's list (open: "low risk, high violence") outlines that LSOA on
+    # the district map and opens its panel, as a row of the high-risk list does
+    wait_drawn(page, "dst", len(area))
+    first = wait_for(lambda: page.find_element(
+        By.CSS_SELECTOR, "#dst-quad-table-2 td[data-dash-column='lsoa21_code']"), timeout=10)
+    code = first.text
+    assert code in codes
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'});", first)
+    first.click()
+    wait_for(lambda: code in page.find_element(By.ID, "dst-panel").text, timeout=15,
+             message="selecting a row of a district's group list did not open its panel")
+    assert page.execute_script("return window.svrp.state.dst.selected;") == code
     page.execute_script("arguments[0].scrollIntoView();",
                         page.find_element(By.ID, "dst-backtest"))
     screenshot(page, "quadrants-district-stratford-backtest")
