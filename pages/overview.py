@@ -807,25 +807,36 @@ def zoom_to_district(district, area=None):
     Output("ovw-selected", "data"),
     Input("ovw-lsoas", "clickData"),
     Input("ovw-table", "active_cell"),
-    Input(quad.CHART_ID, "clickData"),
     State("ovw-area", "data"),
     prevent_initial_call=True,
 )
-def select_lsoa(click, cell, point=None, area=None):
-    """Select the LSOA clicked on the map, in the table or on the quadrant chart.
+def select_lsoa(click, cell, area=None):
+    """Select the LSOA clicked on the map or in the table (``ovw-lsoas``, ``ovw-table``).
 
-    Reads ``ovw-lsoas`` and ``ovw-table`` clicks and ``ovw-quad-chart`` (a point's
-    ``customdata`` is its code).
+    The quadrant chart's clicks have their own callback (:func:`select_from_chart`): the chart
+    mounts after the map draws, and Dash refuses a callback one of whose inputs is not on the
+    page yet, so a map click before the chart is up would open no panel.
     """
     if ctx.triggered_id == "ovw-lsoas" and click:
         code = (click.get("properties") or {}).get("lsoa21_code")
-    elif ctx.triggered_id == quad.CHART_ID and point:
-        points = point.get("points") or [{}]
-        code = points[0].get("customdata") if isinstance(points[0], dict) else None
     elif ctx.triggered_id == "ovw-table" and cell:
         code = cell.get("row_id")
     else:
         return no_update
+    known = set(current(area).county["lsoa21_code"])
+    return code if code in known else no_update
+
+
+@callback(
+    Output("ovw-selected", "data", allow_duplicate=True),
+    Input(quad.CHART_ID, "clickData"),
+    State("ovw-area", "data"),
+    prevent_initial_call=True,
+)
+def select_from_chart(point, area=None):
+    """Select the LSOA of a point clicked on the quadrant chart (its ``customdata``)."""
+    points = (point or {}).get("points") or [{}]
+    code = points[0].get("customdata") if isinstance(points[0], dict) else None
     known = set(current(area).county["lsoa21_code"])
     return code if code in known else no_update
 
