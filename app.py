@@ -232,6 +232,26 @@ def _early_geometry(app: Dash) -> None:
             for chunk in ASYNC_CHUNKS[page]
         )
 
+    # The app's own stylesheets by URL (``/assets/x.css?m=...``), read once per file version.
+    styles: dict = {}
+
+    def stylesheet(href: str) -> str | None:
+        prefix = app.get_asset_url("")
+        path = href.split("?", 1)[0]
+        if not path.startswith(prefix) or not path.endswith(".css"):
+            return None
+        file = os.path.realpath(os.path.join(app.config.assets_folder, path[len(prefix):]))
+        if not file.startswith(os.path.realpath(app.config.assets_folder) + os.sep):
+            return None
+        try:
+            key = (file, os.stat(file).st_mtime_ns)
+            if key not in styles:
+                with open(file, encoding="utf-8") as f:
+                    styles[key] = f.read()
+        except OSError:
+            return None
+        return styles[key]
+
     interpolate = app.interpolate_index
 
     def interpolate_index(**kwargs) -> str:
@@ -261,13 +281,18 @@ def _early_geometry(app: Dash) -> None:
         # preload or the HTTP cache.
         early = (f'<link rel="preload" as="fetch" crossorigin fetchpriority="high" '
                  f'href="{escape(app.get_relative_path(geometry))}">' if geometry else "")
-        kwargs["metas"] = (early + kwargs.get("metas", "") + view + boot(geometry, bool(view))
-                           + (chunks(page) if scope else ""))
+        kwargs["metas"] = (early + kwargs.get("metas", "") + view + boot(geometry, bool(view)))
         kwargs["app_entry"] = copy + kwargs.get("app_entry", "")
-        # with a first paint, Dash's bundles wait for it (dashboard.shell.held_scripts)
-        held = first_paint.held_scripts(kwargs["scripts"], kwargs["renderer"]) if view else None
+        # with a first paint, Dash's bundles and chunks wait for it (dashboard.shell.held_scripts)
+        early_chunks = chunks(page) if scope else ""
+        held = (first_paint.held_scripts(kwargs["scripts"], kwargs["renderer"], early_chunks)
+                if view else None)
         if held:
             kwargs["scripts"], kwargs["renderer"] = held
+            early_chunks = ""
+        kwargs["metas"] += early_chunks
+        if view:  # and its CSS is in the page, not a render-blocking request behind the others
+            kwargs["css"] = first_paint.inline_styles(kwargs.get("css", ""), stylesheet)
         return interpolate(**kwargs)
 
     app.interpolate_index = interpolate_index

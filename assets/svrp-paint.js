@@ -247,6 +247,21 @@ window.svrp = Object.assign(window.svrp || {}, {
      * preloads): inserted in order, once, then the renderer's own inline script. Called when the
      * copy has been painted and that frame is on screen, when there is nothing to paint, or
      * after HOLD_MAX_MS whatever happens. */
+    /* Fetch the held bundles and chunks (preloads, in the order listed): called once the
+     * geometry is in, so that they do not compete with it for the connections and the server. */
+    function fetchDash() {
+        const held = document.getElementById(HELD_ID);
+        if (svrp.dash.fetched || !held) { return; }
+        svrp.dash.fetched = performance.now();
+        held.content.querySelectorAll("script[src], link[rel=preload]").forEach(function (tag) {
+            const link = document.createElement("link");
+            link.rel = "preload";
+            link.as = "script";
+            link.href = tag.getAttribute(tag.tagName === "LINK" ? "href" : "src");
+            document.head.appendChild(link);
+        });
+    }
+
     function startDash(why) {
         if (svrp.dash.started) { return; }
         if (document.readyState === "loading") {  /* the template is further down the page */
@@ -256,6 +271,7 @@ window.svrp = Object.assign(window.svrp || {}, {
         const held = document.getElementById(HELD_ID);
         const renderer = document.getElementById("_dash-renderer");
         if (!held || !renderer) { return; }  /* Dash's scripts were not held: they run as usual */
+        fetchDash();  /* no-op once fetched; the preloads still start before the scripts */
         svrp.dash.started = performance.now();
         svrp.dash.why = why;
         const run = function () {
@@ -273,7 +289,7 @@ window.svrp = Object.assign(window.svrp || {}, {
         });
         if (!tags.length) { run(); }
     }
-    svrp.dash = {started: 0, why: ""};
+    svrp.dash = {fetched: 0, started: 0, why: ""};
     svrp.dash.start = startDash;
 
     /* Paint the page's first view (if it has one) once the geometry is in and the CSS applies:
@@ -286,22 +302,37 @@ window.svrp = Object.assign(window.svrp || {}, {
         try { first = el && JSON.parse(el.textContent); } catch (err) { first = null; }
         if (!first || !boot || !boot.start) { startDash("no first view"); return; }
         const until = performance.now() + WAIT_CSS_MS;
-        boot.start(first.view.geometry).then(function (d) {
-            if (!d || d.error) { startDash("no geometry"); return; }
-            const ready = function () {
+        /* The copy goes up as soon as the page's CSS applies, so that its style and layout
+         * overlap the geometry's download; its map is painted when the geometry is in. */
+        const shown = new Promise(function (resolve) {
+            const poll = function () {
                 const s = shell();
-                if (s && getComputedStyle(s).position === "fixed") {
-                    try { paintShell(first, d); } finally {
-                        /* the next frame shows the paint; Dash's first task comes after it */
-                        window.requestAnimationFrame(function () {
-                            setTimeout(function () { startDash("painted"); }, 0);
-                        });
-                    }
-                } else if (performance.now() < until) { window.requestAnimationFrame(ready); }
-                else { startDash("no styles"); }
+                if (s && getComputedStyle(s).position === "fixed") { s.hidden = false; resolve(true); }
+                else if (performance.now() < until) { window.requestAnimationFrame(poll); }
+                else { resolve(false); }
             };
-            ready();
-        }, function () { startDash("no geometry"); });
+            poll();
+        });
+        const geometry = boot.start(first.view.geometry).then(function (d) {
+            if (document.readyState === "loading") {
+                document.addEventListener("DOMContentLoaded", fetchDash);
+            } else { fetchDash(); }
+            return d;
+        }, function () { return null; });
+        Promise.all([shown, geometry]).then(function (both) {
+            const d = both[1];
+            if (!both[0] || !d || d.error) {  /* nothing to paint: the copy goes, Dash starts */
+                svrp.firstPaint.done();
+                startDash(both[0] ? "no geometry" : "no styles");
+                return;
+            }
+            try { paintShell(first, d); } finally {
+                /* the next frame shows the paint; Dash's first task comes after it */
+                window.requestAnimationFrame(function () {
+                    setTimeout(function () { startDash("painted"); }, 0);
+                });
+            }
+        });
     };
     /* The live map has drawn (or the copy has been up long enough): the copy goes. */
     svrp.firstPaint.done = function () {

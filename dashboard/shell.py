@@ -183,25 +183,47 @@ _RENDERER = re.compile(r'<script id="_dash-renderer" type="application/javascrip
                        re.S)
 
 
-def held_scripts(scripts: str, renderer: str) -> tuple[str, str] | None:
+def held_scripts(scripts: str, renderer: str, preloads: str = "") -> tuple[str, str] | None:
     """Dash's ``{%scripts%}`` and ``{%renderer%}``, held until the first paint is on screen.
 
-    Run as Dash writes them, the bundles (React, Dash, the components: about 3 MB) take the
-    browser's connections and then its main thread in one task of 150-400 ms before anything
-    else can paint. Held, each bundle is fetched at once at low priority (a preload) and its tag
-    kept in a ``<template>`` (``svrp-dash``: inert, nothing in it loads or runs); ``svrp-paint.js`` inserts them in order as soon as it has
-    painted (or cannot), then runs the renderer's own inline script (its text is unchanged, so
-    the content security policy's hash for it still applies). Dash's inline scripts (clientside
-    functions) stay where they are: they only register functions. None when ``scripts`` holds
-    anything else (an external script with other attributes): the page is then left as it is.
+    Run as Dash writes them, the bundles (React, Dash, the components: about 3 MB in 20
+    requests) take the browser's connections, the server's CPU and then the main thread in one
+    task of 150-400 ms before anything else can paint. Held, their tags and ``preloads`` (the
+    page's lazily loaded chunks) wait in a ``<template>`` (``svrp-dash``: inert, nothing in it
+    loads or runs). ``svrp-paint.js`` preloads them all as soon as the geometry is in, inserts
+    the scripts in order once it has painted (or cannot), then runs the renderer's own inline
+    script (its text is unchanged, so the content security policy's hash for it still
+    applies). Dash's inline scripts (clientside functions) stay where they are: they only
+    register functions. None when ``scripts`` holds anything else (an external script with
+    other attributes): the page is then left as it is.
     """
     urls = _SCRIPT_TAG.findall(scripts)
     rest = _SCRIPT_TAG.sub("", scripts)
     found = _RENDERER.fullmatch(renderer.strip())
     if not urls or found is None or re.search(r"<script[^>]*\ssrc=", rest):
         return None
-    preload = "".join(f'<link rel="preload" as="script" fetchpriority="low" href="{url}">'
-                      for url in urls)
     tags = "".join(f'<script src="{url}"></script>' for url in urls)  # inert in a template
-    return (f'{preload}<template id="{HELD_ID}">{tags}</template>{rest}',
+    return (f'<template id="{HELD_ID}">{preloads}{tags}</template>{rest}',
             f'<script id="_dash-renderer" type="text/plain">{found.group(1)}</script>')
+
+
+_STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"<>]+)">')
+
+
+def inline_styles(css: str, read) -> str:
+    """Dash's ``{%css%}`` with each of the app's own stylesheets inlined as a ``<style>``.
+
+    A linked stylesheet blocks rendering until it has downloaded, and on a map page it competes
+    with the geometry and the bundles for the browser's six connections: the first paint then
+    waits for it. The app's CSS is small (about 23 kB, 5 kB gzipped), so a map page carries it.
+    ``read(href)`` gives a stylesheet's text, or None for one that is not the app's own (left
+    linked). The content security policy allows inline styles already (``style-src``).
+    """
+
+    def inline(found: re.Match) -> str:
+        text = read(found.group(1))
+        if text is None or "</" in text:  # not ours, or it would end the <style> early
+            return found.group(0)
+        return f'<style data-href="{found.group(1)}">{text}</style>'
+
+    return _STYLESHEET.sub(inline, css)

@@ -123,12 +123,18 @@ def test_fp006_dash_bundles_wait_for_the_paint_on_map_pages_only(app):
     assert held, "the overview's bundles are not held for its first paint"
     tags = re.findall(r'<script src="([^"]+)"></script>', held.group(1))
     assert any("dash_renderer" in t for t in tags) and any("/assets/svrp.js" in t for t in tags)
-    # nothing outside the template loads a script of Dash's; each bundle is preloaded once
-    outside = body.replace(held.group(0), "")
+    # nothing outside the template loads a script of Dash's, nor preloads one (svrp-paint.js
+    # preloads them once the geometry is in): the template holds the lazily loaded chunks too
+    outside = page.replace(held.group(0), "")
     assert not re.search(r'<script[^>]*\ssrc="/_dash-component-suites', outside)
-    preloads = re.findall(r'<link rel="preload" as="script" fetchpriority="low" href="([^"]+)">',
-                          body)
-    assert preloads == tags
+    assert not re.search(r'<link rel="preload" as="script"', outside)
+    assert re.search(r'<link rel="preload" as="script" href="[^"]*async-GeoJSON.js">',
+                     held.group(1))
+    # the only early requests: the geometry (preloaded first) and the three head scripts; the
+    # app's stylesheets are in the page
+    head = page.split("<body>", 1)[0]
+    assert head.index('rel="preload" as="fetch"') < head.index("<script")
+    assert '<link rel="stylesheet"' not in head and '<style data-href="/assets/app.css' in head
     # the renderer's text is Dash's own (its CSP hash applies), as data until svrp-paint.js runs
     renderer = re.search(r'<script id="_dash-renderer" type="([^"]+)">(.*?)</script>', body)
     assert renderer.group(1) == "text/plain" and "new DashRenderer" in renderer.group(2)
@@ -139,13 +145,27 @@ def test_fp006_dash_bundles_wait_for_the_paint_on_map_pages_only(app):
     assert 'id="svrp-dash"' not in other
     assert re.search(r'<script src="[^"]*dash_renderer[^"]*"></script>', other)
     assert '<script id="_dash-renderer" type="application/javascript">' in other
+    assert '<link rel="stylesheet" href="/assets/app.css' in other
+
+
+def test_fp008_inline_styles_only_the_apps_own_readable_stylesheets():
+    css = ('<link rel="stylesheet" href="/assets/a.css?m=1">'
+           '<link rel="stylesheet" href="https://cdn.example/x.css">'
+           '<link rel="stylesheet" href="/assets/b.css">')
+    texts = {"/assets/a.css?m=1": ".a{color:red}", "/assets/b.css": "p{}</style><script>"}
+    out = shell.inline_styles(css, texts.get)
+    assert out.startswith('<style data-href="/assets/a.css?m=1">.a{color:red}</style>')
+    assert '<link rel="stylesheet" href="https://cdn.example/x.css">' in out  # not ours
+    assert '<link rel="stylesheet" href="/assets/b.css">' in out  # would close the <style>
 
 
 def test_fp007_held_scripts_leaves_what_it_does_not_know_alone():
     renderer = '<script id="_dash-renderer" type="application/javascript">var r = new DashRenderer();</script>'
     plain = '<script src="/a.js"></script><script src="/b.js"></script>'
-    scripts, new_renderer = shell.held_scripts(plain, renderer)
-    assert scripts.count('rel="preload"') == 2 and 'type="text/plain">var r = new Dash' in new_renderer
+    scripts, new_renderer = shell.held_scripts(plain, renderer, '<link rel="preload" href="/c.js">')
+    assert scripts == ('<template id="svrp-dash"><link rel="preload" href="/c.js">' + plain
+                       + "</template>")
+    assert 'type="text/plain">var r = new Dash' in new_renderer
     # an external script with other attributes (integrity, a CDN), or a renderer with hooks
     # written differently: the page is left as Dash writes it
     assert shell.held_scripts(plain + '<script src="https://cdn/x.js" integrity="sha"></script>',
