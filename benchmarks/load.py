@@ -292,6 +292,7 @@ class User:
             ("ovw-table", "active_cell"): None,
             ("dst-lsoas", "clickData"): None,
             ("dst-table", "active_cell"): None,
+            ("dst-selected", "data"): None,  # a row chosen in a list (none in the load mix)
             ("dst-code", "data"): None,
             ("ovw-partner", "data"): None,
             ("ovw-area", "data"): None,  # the default area
