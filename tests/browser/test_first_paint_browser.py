@@ -132,8 +132,9 @@ def test_fpb003_dash_starts_after_the_paint_or_without_it(fresh_driver, server):
     assert dash["why"] == "painted" and dash["started"] >= marks["painted"], (dash, marks)
     # a page with no first paint: Dash's scripts run as Dash writes them
     drv.get(server + "/methodology")
-    wait_for(lambda: drv.execute_script("return !!document.querySelector('#react-entry-point h1');"),
-             timeout=30, message="the methodology page did not render")
+    rendered = "return !!document.querySelector('#react-entry-point h1');"
+    wait_for(lambda: drv.execute_script(rendered), timeout=30,
+             message="the methodology page did not render")
     assert drv.execute_script(DASH_JS)["started"] == 0
     # the geometry refused: nothing to paint, and Dash starts at once all the same
     drv.execute_cdp_cmd("Network.enable", {})

@@ -160,11 +160,12 @@ def test_fp008_inline_styles_only_the_apps_own_readable_stylesheets():
 
 
 def test_fp007_held_scripts_leaves_what_it_does_not_know_alone():
-    renderer = '<script id="_dash-renderer" type="application/javascript">var r = new DashRenderer();</script>'
+    renderer = ('<script id="_dash-renderer" type="application/javascript">'
+                "var r = new DashRenderer();</script>")
     plain = '<script src="/a.js"></script><script src="/b.js"></script>'
-    scripts, new_renderer = shell.held_scripts(plain, renderer, '<link rel="preload" href="/c.js">')
-    assert scripts == ('<template id="svrp-dash"><link rel="preload" href="/c.js">' + plain
-                       + "</template>")
+    chunk = '<link rel="preload" href="/c.js">'
+    scripts, new_renderer = shell.held_scripts(plain, renderer, chunk)
+    assert scripts == f'<template id="svrp-dash">{chunk}{plain}</template>'
     assert 'type="text/plain">var r = new Dash' in new_renderer
     # an external script with other attributes (integrity, a CDN), or a renderer with hooks
     # written differently: the page is left as Dash writes it
