@@ -91,10 +91,11 @@ def test_brw002_clicking_an_lsoa_fills_the_panel(page, server):
 def test_brw003_weight_change_recolours_and_reports_changed_bands(page, server):
     _open_overview(page, server + "/")
     before = _fills(page)
-    handle = page.find_element(
+    # the slider is a lazily loaded Dash component: it can render just after the map draws
+    handle = wait_for(lambda: page.find_element(
         By.CSS_SELECTOR, '[id*="violence_with_injury"] .rc-slider-handle, '
         '[id*="violence_with_injury"] [role="slider"]'
-    )
+    ), timeout=15, message="no weight slider on the overview")
     times = []
     for offset in (150, -60, 40, -30):  # the first change warms the server; then 3 measured
         previous = _fills(page)
