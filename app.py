@@ -232,25 +232,26 @@ def _early_geometry(app: Dash) -> None:
             for chunk in ASYNC_CHUNKS[page]
         )
 
-    # The app's own stylesheets by URL (``/assets/x.css?m=...``), read once per file version.
+    # The app's own stylesheets by URL, read once: Dash's asset URLs carry the file's modification
+    # time (``/assets/x.css?m=...``), so a changed file is a new URL.
     styles: dict = {}
+    assets = os.path.realpath(app.config.assets_folder)
 
     def stylesheet(href: str) -> str | None:
-        prefix = app.get_asset_url("")
-        path = href.split("?", 1)[0]
-        if not path.startswith(prefix) or not path.endswith(".css"):
-            return None
-        file = os.path.realpath(os.path.join(app.config.assets_folder, path[len(prefix):]))
-        if not file.startswith(os.path.realpath(app.config.assets_folder) + os.sep):
-            return None
-        try:
-            key = (file, os.stat(file).st_mtime_ns)
-            if key not in styles:
-                with open(file, encoding="utf-8") as f:
-                    styles[key] = f.read()
-        except OSError:
-            return None
-        return styles[key]
+        if href not in styles:
+            prefix = app.get_asset_url("")
+            path = href.split("?", 1)[0]
+            file = os.path.realpath(os.path.join(assets, path.removeprefix(prefix)))
+            text = None
+            ours = path.startswith(prefix) and file.startswith(assets + os.sep)
+            if ours and path.endswith(".css"):
+                try:
+                    with open(file, encoding="utf-8") as f:
+                        text = f.read()
+                except OSError:
+                    text = None
+            styles[href] = text
+        return styles[href]
 
     interpolate = app.interpolate_index
 

@@ -242,11 +242,12 @@ window.svrp = Object.assign(window.svrp || {}, {
         setTimeout(function () { svrp.firstPaint.done(); }, SHELL_MAX_MS);
     }
 
-    /* Dash's bundles, held by the server until the first paint (dashboard/shell.py
-     * held_scripts: their tags in the inert <template id="svrp-dash">, already being fetched by
-     * preloads): inserted in order, once, then the renderer's own inline script. Called when the
-     * copy has been painted and that frame is on screen, when there is nothing to paint, or
-     * after HOLD_MAX_MS whatever happens. */
+    /* fn now, or once the page is parsed (the held template is at the end of the body). */
+    function whenParsed(fn) {
+        if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", fn); }
+        else { fn(); }
+    }
+
     /* Fetch the held bundles and chunks (preloads, in the order listed): called once the
      * geometry is in, so that they do not compete with it for the connections and the server. */
     function fetchDash() {
@@ -262,12 +263,14 @@ window.svrp = Object.assign(window.svrp || {}, {
         });
     }
 
+    /* Dash's bundles, held by the server until the first paint (dashboard/shell.py
+     * held_scripts: their tags in the inert <template id="svrp-dash">): inserted in order,
+     * once, then the renderer's own inline script. Called when the copy has been painted and
+     * that frame is on screen, when there is nothing to paint, or after HOLD_MAX_MS whatever
+     * happens. */
     function startDash(why) {
         if (svrp.dash.started) { return; }
-        if (document.readyState === "loading") {  /* the template is further down the page */
-            document.addEventListener("DOMContentLoaded", function () { startDash(why); });
-            return;
-        }
+        if (document.readyState === "loading") { whenParsed(function () { startDash(why); }); return; }
         const held = document.getElementById(HELD_ID);
         const renderer = document.getElementById("_dash-renderer");
         if (!held || !renderer) { return; }  /* Dash's scripts were not held: they run as usual */
@@ -289,8 +292,7 @@ window.svrp = Object.assign(window.svrp || {}, {
         });
         if (!tags.length) { run(); }
     }
-    svrp.dash = {fetched: 0, started: 0, why: ""};
-    svrp.dash.start = startDash;
+    svrp.dash = {fetched: 0, started: 0, why: ""};  /* when and why, for tests and benchmarks */
 
     /* Paint the page's first view (if it has one) once the geometry is in and the CSS applies:
      * called by svrp-boot.js once it can start the web worker. Dash starts after it. */
@@ -314,9 +316,7 @@ window.svrp = Object.assign(window.svrp || {}, {
             poll();
         });
         const geometry = boot.start(first.view.geometry).then(function (d) {
-            if (document.readyState === "loading") {
-                document.addEventListener("DOMContentLoaded", fetchDash);
-            } else { fetchDash(); }
+            whenParsed(fetchDash);
             return d;
         }, function () { return null; });
         Promise.all([shown, geometry]).then(function (both) {
