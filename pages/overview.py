@@ -803,6 +803,12 @@ def zoom_to_district(district, area=None):
     return {"bounds": bounds, "transition": "flyToBounds"}
 
 
+def _known(code, area) -> str:
+    """``code`` for ``ovw-selected`` if it is one of the area's LSOAs, else no update."""
+    return code if isinstance(code, str) and current(area).county["lsoa21_code"].eq(code).any() \
+        else no_update
+
+
 @callback(
     Output("ovw-selected", "data"),
     Input("ovw-lsoas", "clickData"),
@@ -823,8 +829,7 @@ def select_lsoa(click, cell, area=None):
         code = cell.get("row_id")
     else:
         return no_update
-    known = set(current(area).county["lsoa21_code"])
-    return code if code in known else no_update
+    return _known(code, area)
 
 
 @callback(
@@ -837,8 +842,7 @@ def select_from_chart(point, area=None):
     """Select the LSOA of a point clicked on the quadrant chart (its ``customdata``)."""
     points = (point or {}).get("points") or [{}]
     code = points[0].get("customdata") if isinstance(points[0], dict) else None
-    known = set(current(area).county["lsoa21_code"])
-    return code if code in known else no_update
+    return _known(code, area)
 
 
 def partner_panel_rows(data, code, threshold) -> list:
@@ -1305,8 +1309,7 @@ def select_from_group(*cells_and_area):
     cell = next((c for t, c in zip(quad.table_ids("ovw-quad"), cells, strict=True)
                  if t == ctx.triggered_id), None)
     code = cell.get("row_id") if isinstance(cell, dict) else None
-    known = set(current(area).county["lsoa21_code"])
-    return code if code in known else no_update
+    return _known(code, area)
 
 
 for _table in quad.table_ids("ovw-quad"):  # the group lists' filter boxes
