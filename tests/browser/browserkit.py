@@ -42,6 +42,18 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.05, message: 
     raise AssertionError(message or f"timed out after {timeout} s")
 
 
+def find(drv, css: str, timeout: float = 15.0, message: str = ""):
+    """The first element matching ``css``, once there is one.
+
+    For Dash's lazily loaded components (a dcc.Slider and its number box among them): they can
+    render a moment after the map has drawn, so a test must not look them up just once.
+    """
+    from selenium.webdriver.common.by import By
+
+    return wait_for(lambda: drv.find_elements(By.CSS_SELECTOR, css), timeout=timeout,
+                    message=message or f"nothing matches {css}")[0]
+
+
 def console_errors(drv) -> list[dict]:
     """SEVERE browser-console entries since the last call (the log is drained by reading it).
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browserkit import mouse, screenshot, wait_for
+from browserkit import find, mouse, screenshot, wait_for
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -152,7 +152,7 @@ def test_exp004_weight_change_restyles_england_in_place(page, server, scored):
     # tag one layer: a redraw would replace it, an in-place restyle keeps it
     page.execute_script("const r = window.svrp.registry.exp; r[Object.keys(r)[0]]._tag = 1;")
     before = page.execute_script(MARKS_JS)["restyles"]
-    box = page.find_element(By.CSS_SELECTOR, WEIGHT_BOX)
+    box = find(page, WEIGHT_BOX)
     box.send_keys(Keys.CONTROL, "a")
     start = time.perf_counter()
     box.send_keys("4.5", Keys.ENTER, Keys.TAB)
@@ -214,7 +214,7 @@ def test_exp006_clicking_the_canvas_fills_the_panel(page, server, scored):
     wait_for(lambda: other_code in page.find_element(By.ID, "panel-title").text, timeout=10)
     # a recolour keeps the selection
     before = page.execute_script(MARKS_JS)["restyles"]
-    box = page.find_element(By.CSS_SELECTOR, WEIGHT_BOX)
+    box = find(page, WEIGHT_BOX)
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys("3.5", Keys.ENTER, Keys.TAB)
     wait_for(lambda: page.execute_script(MARKS_JS)["restyles"] > before, timeout=20,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browserkit import click_lsoa, screenshot, styles, wait_drawn, wait_for
+from browserkit import click_lsoa, find, screenshot, styles, wait_drawn, wait_for
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -76,8 +76,7 @@ def test_home002_what_if_and_hot_spots_for_another_area(page, server, world):
     area, result = world("E10000034")
     page.get(server + "/area/E10000034")
     wait_drawn(page, "ovw", len(area))
-    box = wait_for(lambda: page.find_elements(By.CSS_SELECTOR, WEIGHT_BOX), timeout=15,
-                   message="no weight box")[0]
+    box = find(page, WEIGHT_BOX)
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys("5", Keys.ENTER, Keys.TAB)
     wait_for(lambda: page.execute_script("return (window.svrp.state.ovw.changed || []).length"),

@@ -15,6 +15,7 @@ import pytest
 from browserkit import (
     canvas_colours,
     click_lsoa,
+    find,
     marks,
     mouse,
     screenshot,
@@ -137,7 +138,7 @@ def test_map004_weight_change_restyles_in_place_with_dashed_outlines(page, serve
     _wait_fills(page, "ovw", _band_fills(scored()))
     _tag(page, "ovw")
     before = marks(page, "ovw")["restyles"]
-    box = page.find_element(By.CSS_SELECTOR, WEIGHT_BOX)
+    box = find(page, WEIGHT_BOX)
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys("4.5", Keys.ENTER, Keys.TAB)
     wait_for(lambda: marks(page, "ovw")["restyles"] > before, timeout=20,
