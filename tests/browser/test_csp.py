@@ -6,7 +6,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from browserkit import marks, screenshot, styles, wait_for
+from browserkit import find, marks, screenshot, styles, wait_for
 from selenium.webdriver.common.by import By
 
 from dashboard.state import PALETTE
@@ -101,7 +101,7 @@ def test_sec103_explore_draws_with_no_violations(csp_page, server):
 
 def _choose_area(drv, name: str, code: str, lsoas: int, timeout: float = 30) -> None:
     """Choose an area in explore's area box and wait for its LSOAs to be drawn."""
-    drv.find_element(By.ID, "exp-scope").click()
+    find(drv, "#exp-scope").click()  # a lazily loaded component
     search = wait_for(lambda: next(e for e in drv.find_elements(
         By.CSS_SELECTOR, "input.dash-dropdown-search") if e.is_displayed()), timeout=10)
     search.send_keys(name)

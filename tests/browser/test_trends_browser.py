@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from browserkit import screenshot, wait_for
+from browserkit import find, screenshot, wait_for
 from selenium.webdriver.common.by import By
 
 pytestmark = pytest.mark.browser
@@ -52,7 +52,7 @@ def _row(drv, table_id: str, measure: str) -> dict[str, str]:
 def _choose(drv, dropdown_id: str, label: str, prefix: bool = False) -> None:
     """Dash 4 dropdown: click it, type in its search box, click the option (``label``, or the
     first starting with it when ``prefix``)."""
-    drv.find_element(By.ID, dropdown_id).click()
+    find(drv, f"#{dropdown_id}").click()  # a lazily loaded component
     search = wait_for(lambda: next(e for e in drv.find_elements(
         By.CSS_SELECTOR, "input.dash-dropdown-search") if e.is_displayed()), timeout=10,
         message=f"{dropdown_id} did not open")
@@ -158,7 +158,7 @@ def test_trd303_partner_extract_shows_as_its_own_table(page, server, district_co
     _choose(page, "ovw-district", "Whole of", prefix=True)
     _wait_table(page, "ovw-mon-policeuk", "Leicestershire, FYTD 2022/23")
     page.find_element(By.ID, "ovw-partner-summary").click()
-    page.find_element(By.CSS_SELECTOR, "#ovw-upload-incidents input[type=file]").send_keys(
+    find(page, "#ovw-upload-incidents input[type=file]").send_keys(
         str(LLR_EXTRACT))
     status = page.find_element(By.ID, "ovw-partner-report")
     wait_for(lambda: "Loaded" in status.text, timeout=60, message="extract not loaded")
