@@ -166,9 +166,14 @@ def score_scope(
         order_index = np.arange(len(scoped))
     else:
         parts, positions = [], []
-        reference_groups = dict(tuple(table.groupby(group_col, sort=False)))
         groups = scoped[group_col].to_numpy()
-        for key in pd.unique(groups):
+        keys = pd.unique(groups)
+        # Split only the reference areas the scope touches: splitting all England's 33,755
+        # rows into its ~150 counties cost ~30 ms for a one-county scope.
+        wanted = table[group_col].isin(keys).to_numpy()
+        reference_groups = dict(tuple(
+            (table if wanted.all() else table[wanted]).groupby(group_col, sort=False)))
+        for key in keys:
             where = np.flatnonzero(groups == key)
             model, arrays = score_rows(reference_groups[key], scoped.iloc[where])
             parts.append(arrays)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+from functools import partial
+
 import mapclassify as mc
 import numpy as np
 import pandas as pd
@@ -11,7 +14,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from synth import make_spec, make_table, random_table
 
-from profiler.engine import BANDS, RiskProfiler, assign_bands, fit_band_cuts
+from profiler.engine import (
+    BANDS,
+    SCORE_DECIMALS,
+    RiskProfiler,
+    _by_column,
+    assign_bands,
+    fit_band_cuts,
+)
 from profiler.errors import ProfilerError
 from profiler.spec import BANDINGS, NORMALISATIONS
 
@@ -250,3 +260,43 @@ def test_eng105_constant_column_gives_no_nan(n, const, banding, norm):
     assert not numeric.isna().any().any()
     if banding != "fixed":
         assert set(out["i0_band"]) == {"Medium"}
+
+
+@pytest.mark.parametrize("rows", [7, 600, 33_755])
+def test_eng016_order_statistics_by_column_equal_the_nan_aware_ones_to_the_bit(rows):
+    """_by_column (plain statistics on the complete columns) gives np.nan* figures exactly."""
+    rng = np.random.default_rng(rows)
+    x = rng.lognormal(size=(rows, 13)) * rng.integers(1, 1000, size=13)
+    x[rng.random(rows) < 0.9, 11] = np.nan  # most blank, as police.uk outside its forces
+    x[:, 12] = np.nan  # all blank
+    x[3, 4] = np.nan  # one blank in an otherwise complete column
+    gappy = np.isnan(x).any(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the all-blank column
+        pairs = [
+            (np.median, np.nanmedian),
+            (np.min, np.nanmin),
+            (np.max, np.nanmax),
+            (partial(np.quantile, q=0.03), partial(np.nanquantile, q=0.03)),
+        ]
+        for fast, slow in pairs:
+            got = _by_column(fast, slow, x, gappy)
+            want = slow(x, axis=0)
+            assert np.array_equal(got, want, equal_nan=True), fast
+            assert np.array_equal(_by_column(fast, slow, x[:, ~gappy], gappy[~gappy]),
+                                  fast(x[:, ~gappy], axis=0))
+
+
+@PROP
+@given(
+    values=arrays(np.float64, st.integers(0, 60),
+                  elements=st.one_of(st.floats(-50, 50), st.just(np.nan), st.sampled_from(
+                      [-1.0, 0.0, 1.0, 2.5]))),
+    cuts=st.lists(st.one_of(st.floats(-50, 50), st.sampled_from([-np.inf, np.inf, 0.0, 1.0])),
+                  min_size=4, max_size=4).map(sorted),
+)
+def test_eng017_band_counting_equals_searchsorted(values, cuts):
+    """assign_bands counts the cut points below a value: searchsorted's answer, ties included."""
+    cuts = np.round(np.array(cuts), SCORE_DECIMALS)
+    want = np.searchsorted(cuts, np.round(values, SCORE_DECIMALS), side="left")
+    assert np.array_equal(assign_bands(values, cuts), want)
