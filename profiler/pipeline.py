@@ -173,9 +173,13 @@ def score_scope(
         wanted = table[group_col].isin(keys).to_numpy()
         reference_groups = dict(tuple(
             (table if wanted.all() else table[wanted]).groupby(group_col, sort=False)))
+        positions_of = scoped.groupby(group_col, sort=False).indices  # ascending positions
         for key in keys:
-            where = np.flatnonzero(groups == key)
-            model, arrays = score_rows(reference_groups[key], scoped.iloc[where])
+            where = positions_of[key]
+            ref = reference_groups[key]
+            # the scope's rows of a reference area are often all of it (England by county)
+            rows = ref if scoped.index[where].equals(ref.index) else scoped.iloc[where]
+            model, arrays = score_rows(ref, rows)
             parts.append(arrays)
             positions.append(where)
         order_index = np.concatenate(positions)
