@@ -57,7 +57,7 @@ CHROMIUM_FLAGS = (
     "--disable-dev-shm-usage",
     "--window-size=1400,1000",
 )
-RUNS = 3
+RUNS = 5  # single first paints of the overview range 1x-1.8x the bare page: 3 is too few
 DRAW_TIMEOUT_S = 90.0
 RECOLOUR_TIMEOUT_S = 30.0
 QUIET_S = 0.8  # no new network request for this long: the page has settled

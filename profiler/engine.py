@@ -112,8 +112,8 @@ def assign_bands(values: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     non-decreasing cuts, a blank last as there, and about 10x faster with 4 cuts (a binary
     search per value costs more than four comparisons; 18 band columns per England fit).
     """
-    v = np.round(values, SCORE_DECIMALS)
-    codes = np.zeros(np.shape(v), dtype=np.int8)
+    v = np.round(np.asarray(values, dtype=float), SCORE_DECIMALS)  # a Series too
+    codes = np.zeros(v.shape, dtype=np.int8)
     for cut in np.asarray(cuts, dtype=float):
         codes += v > cut
     blank = np.isnan(v)
@@ -457,7 +457,7 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
         nan = np.isnan(raw)
         optional = self._optional()
         self.available_ = ~nan.all(axis=0) | ~optional
-        gappy = nan.any(axis=0)  # columns with a blank: NaN-aware statistics there only
+        gappy = nan.any(axis=0)  # columns with a blank
         self.median_ = np.nan_to_num(_ignoring_blanks(np.median, raw, gappy))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an all-blank optional column

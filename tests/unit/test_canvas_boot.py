@@ -13,13 +13,15 @@ import os
 import re
 import shutil
 import subprocess
+import weakref
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import dashboard.state as state_module
 from dashboard.settings import Settings
-from dashboard.state import ResultCache, frame_bytes
+from dashboard.state import ResultCache, frame_bytes, release_freed_memory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,6 +110,26 @@ def test_cvs003_result_cache_keeps_under_its_byte_budget():
     big = ResultCache(10)
     big.get("x", lambda: _frame(1000))
     assert len(big) == 1
+
+
+def test_cvs006_an_evicted_result_is_let_go_and_the_heap_trimmed(monkeypatch):
+    """What the cache drops is unreferenced before the C heap is trimmed (release_freed_memory)."""
+    one = int(_frame(1000).memory_usage(deep=True).sum())
+    cache = ResultCache(int(one * 1.5))
+    trims = []
+    alive = []
+
+    def trim():
+        alive.append(first() is not None)
+        trims.append(len(cache))
+
+    monkeypatch.setattr(state_module, "release_freed_memory", trim)
+    first = weakref.ref(cache.get("a", lambda: _frame(1000)))
+    cache.get("a", lambda: _frame(1000))  # a hit: nothing dropped, no trim
+    assert trims == [] and first() is not None
+    cache.get("b", lambda: _frame(1000))  # "a" goes
+    assert trims == [1] and alive == [False] and first() is None
+    release_freed_memory()  # the real one: a no-op where the C library has no malloc_trim
 
 
 def test_cvs005_frame_bytes_sizes_text_columns_from_a_sample():
