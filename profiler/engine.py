@@ -465,7 +465,7 @@ class RiskProfiler(TransformerMixin, BaseEstimator):
         # Blank required values take the median; blank optional values stay blank and are
         # left out of the statistics and of the scores.
         filled = np.where(nan & ~optional, self.median_, raw) if gappy.any() else raw
-        gappy = np.isnan(filled).any(axis=0)
+        gappy = (nan & optional).any(axis=0)  # the blanks left in filled, without a pass
         if cap > 0:
             low, high = (
                 _ignoring_blanks(partial(np.quantile, q=q), filled, gappy)

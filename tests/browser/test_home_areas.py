@@ -171,8 +171,7 @@ def test_home008_upload_is_checked_against_the_area_and_feeds_its_layers(page, s
     page.find_element(By.ID, "ovw-partner-summary").click()  # the panel starts folded
 
     def upload(path: Path) -> str:
-        find(page, "#ovw-upload-incidents input[type=file]").send_keys(
-            str(path))
+        find(page, "#ovw-upload-incidents input[type=file]").send_keys(str(path))
         return wait_for(lambda: (t := page.find_element(By.ID, "ovw-partner-report").text)
                         and path.name in t and t, timeout=40, message=f"no report on {path.name}")
 

@@ -158,8 +158,7 @@ def test_trd303_partner_extract_shows_as_its_own_table(page, server, district_co
     _choose(page, "ovw-district", "Whole of", prefix=True)
     _wait_table(page, "ovw-mon-policeuk", "Leicestershire, FYTD 2022/23")
     page.find_element(By.ID, "ovw-partner-summary").click()
-    find(page, "#ovw-upload-incidents input[type=file]").send_keys(
-        str(LLR_EXTRACT))
+    find(page, "#ovw-upload-incidents input[type=file]").send_keys(str(LLR_EXTRACT))
     status = page.find_element(By.ID, "ovw-partner-report")
     wait_for(lambda: "Loaded" in status.text, timeout=60, message="extract not loaded")
     _wait_table(page, "ovw-mon-partner", "FYTD 2022/23", timeout=30)
