@@ -108,6 +108,7 @@ window.svrp = Object.assign(window.svrp || {}, {
     /* Dash starts by then even if the first paint has not happened (a slow geometry download):
      * the paint is a head start, never a wait. */
     const HOLD_MAX_MS = 1500;
+    const ROOM_FRAMES = 30;  /* frames to wait for the copy's map box to have a size */
 
     svrp.paint = {
         /* One Path2D per LSOA from the worker's projected rings (svrp-boot.js, lsoa-worker.js),
@@ -211,14 +212,16 @@ window.svrp = Object.assign(window.svrp || {}, {
 
     function shell() { return document.getElementById(SHELL_ID); }
 
+    /* Paint the copy's map: "painted", "gone" (no copy, or the live map is up) or "no room"
+     * (its box has no size yet, as while a new window settles; the copy stays for a retry). */
     function paintShell(first, d) {
         const el = shell();
         const key = first.key;
-        if (!el || (svrp.marks[key] || {}).drawn) { return; }
+        if (!el || (svrp.marks[key] || {}).drawn) { return "gone"; }
         el.hidden = false;
         const box = el.querySelector("." + MAP_CLASS);
         const w = box ? box.clientWidth : 0, h = box ? box.clientHeight : 0;
-        if (!w || !h) { el.remove(); return; }
+        if (!w || !h) { return "no room"; }
         const dpr = window.devicePixelRatio || 1;
         const canvas = document.createElement("canvas");
         canvas.width = Math.round(w * dpr);
@@ -240,6 +243,7 @@ window.svrp = Object.assign(window.svrp || {}, {
         svrp.mark(key, "painted", {painted_features: d.n, painted_zoom: view.zoom,
                                    painted_rect: [r.left, r.top, r.width, r.height]});
         setTimeout(function () { svrp.firstPaint.done(); }, SHELL_MAX_MS);
+        return "painted";
     }
 
     /* fn now, or once the page is parsed (the held template is at the end of the body). */
@@ -326,12 +330,22 @@ window.svrp = Object.assign(window.svrp || {}, {
                 startDash(both[0] ? "no geometry" : "no styles");
                 return;
             }
-            try { paintShell(first, d); } finally {
-                /* the next frame shows the paint; Dash's first task comes after it */
-                window.requestAnimationFrame(function () {
-                    setTimeout(function () { startDash("painted"); }, 0);
-                });
-            }
+            let frames = ROOM_FRAMES;
+            const attempt = function () {
+                let got = "error";
+                try { got = paintShell(first, d); } finally {
+                    if (got === "no room" && frames-- > 0) {
+                        window.requestAnimationFrame(attempt);
+                    } else {
+                        if (got === "no room") { svrp.firstPaint.done(); }
+                        /* the next frame shows the paint; Dash's first task comes after it */
+                        window.requestAnimationFrame(function () {
+                            setTimeout(function () { startDash(got); }, 0);
+                        });
+                    }
+                }
+            };
+            attempt();
         });
     };
     /* The live map has drawn (or the copy has been up long enough): the copy goes. */
